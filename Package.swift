@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Docket: an event-sourced case-management backend for vendor support desks.
+///
+/// Target graph (see ../shared/DESIGN.md "Layout"):
+///   CLMDB → LMDB → EventLog ─┐
+///   CaseDomain (Foundation) ─┴→ docket (executable)
+let package = Package(
+    name: "Docket",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "docket", targets: ["docket"]),
+        .executable(name: "docket-stress", targets: ["docket-stress"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "CaseDomain", targets: ["CaseDomain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .target(
+            name: "LMDB",
+            dependencies: ["CLMDB"]
+        ),
+        .target(
+            name: "EventLog",
+            dependencies: [
+                "LMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "CaseDomain"),
+        .executableTarget(
+            name: "docket",
+            dependencies: [
+                "EventLog",
+                "CaseDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "docket-stress",
+            dependencies: [
+                "EventLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "LMDB", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "CaseDomainTests", dependencies: ["CaseDomain"]),
+        .testTarget(
+            name: "DocketCLITests",
+            dependencies: ["docket", "docket-stress", "EventLog"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

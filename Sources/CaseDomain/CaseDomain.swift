@@ -1,0 +1,2 @@
+/// Docket case domain: pure Swift, no I/O, no clock reads.
+public enum CaseDomainModule {}

@@ -1,0 +1,2 @@
+import LMDB
+public enum EventLogPlaceholder {}
