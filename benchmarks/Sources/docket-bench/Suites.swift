@@ -1,0 +1,5 @@
+/// The registered suites, in the order they run. Add one line per suite file.
+func allSuites() -> [BenchSuite] {
+    [
+    ]
+}
