@@ -1,0 +1,238 @@
+import CLMDB
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How hard a commit works to reach the disk.
+public enum Durability: Sendable, Hashable {
+    /// Every commit is synced (data and meta page). Docket's default and the only mode for
+    /// production (DESIGN.md rule 3: durable means synced).
+    case full
+    /// `MDB_NOMETASYNC`: the meta page is not synced; the last commit may be lost on an OS crash.
+    /// For benchmarks that compare against full sync only.
+    case noMetaSync
+    /// `MDB_NOSYNC`: nothing is synced. For benchmark baselines only.
+    case noSync
+}
+
+/// Options for opening an LMDB ``Environment``.
+public struct EnvironmentOptions: Sendable, Hashable {
+    /// Maximum number of named databases (`mdb_env_set_maxdbs`).
+    public var maxDatabases: UInt32 = 64
+    /// Maximum number of concurrent read transactions (`mdb_env_set_maxreaders`).
+    public var maxReaders: UInt32 = 510
+    /// Map size used when the environment is created, in bytes. It grows automatically.
+    public var initialMapSize: Int = 64 << 20
+    /// The map never grows beyond this many bytes; a write that needs more fails with
+    /// ``LMDBResultCode/mapFull`` and writes nothing.
+    public var maxMapSize: Int = 1 << 40
+    /// Sync policy for commits.
+    public var durability: Durability = .full
+    /// Open read-only (`MDB_RDONLY`): no write transactions, nothing created.
+    public var readOnly: Bool = false
+    /// Create the directory when it does not exist.
+    public var createDirectory: Bool = true
+
+    /// Default options: full sync, 64 MiB initial map growing up to 1 TiB.
+    public init() {}
+}
+
+/// A named LMDB database inside an ``Environment``.
+public struct Database: Sendable, Hashable {
+    /// The LMDB handle (`MDB_dbi`), valid for the life of the environment.
+    public let handle: MDB_dbi
+    /// The database's name.
+    public let name: String
+}
+
+/// An LMDB environment: one memory-mapped file holding named databases.
+///
+/// Read transactions run on any thread through ``read(_:)`` (they are opened with
+/// `MDB_NOTLS`, are closure-scoped and therefore never held across `await`). Write
+/// transactions run only on a ``Writer``'s dedicated thread.
+///
+/// The map grows automatically: when a write transaction hits `MDB_MAP_FULL`, the writer
+/// aborts it, doubles the map (up to ``EnvironmentOptions/maxMapSize``) and runs the
+/// transaction again. Growing needs that no transaction of this process is open, which a
+/// reader-writer lock guarantees: every transaction holds it shared, a resize holds it
+/// exclusively.
+public final class Environment: @unchecked Sendable {
+    // Why @unchecked Sendable is safe: `env` is an `MDB_env*`, which LMDB allows to be used
+    // from any thread; the only mutable state is the map size, changed solely under
+    // `resizeLock` held exclusively (no transaction open), and transactions themselves are
+    // non-copyable values confined to the closure (and thread) that opened them.
+    let env: OpaquePointer
+    let resizeLock: ReadWriteLock
+    /// The directory holding `data.mdb` and `lock.mdb`.
+    public let path: String
+    /// The options the environment was opened with.
+    public let options: EnvironmentOptions
+
+    /// Opens (creating if needed and allowed) the environment in directory `path`.
+    public init(path: String, options: EnvironmentOptions = EnvironmentOptions()) throws(LMDBError) {
+        self.path = path
+        self.options = options
+        if !options.readOnly && options.createDirectory {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw LMDBError(code: .noSuchFile, operation: "create directory",
+                                message: "cannot create data directory \(path): \(error.localizedDescription)")
+            }
+        }
+        var handle: OpaquePointer?
+        try check(mdb_env_create(&handle), "mdb_env_create")
+        guard let handle else {
+            throw LMDBError(code: .invalid, operation: "mdb_env_create", message: "no environment returned")
+        }
+        do throws(LMDBError) {
+            try check(mdb_env_set_maxdbs(handle, options.maxDatabases), "mdb_env_set_maxdbs")
+            try check(mdb_env_set_maxreaders(handle, options.maxReaders), "mdb_env_set_maxreaders")
+            try check(mdb_env_set_mapsize(handle, options.initialMapSize), "mdb_env_set_mapsize")
+            var flags = UInt32(MDB_NOTLS)
+            switch options.durability {
+            case .full: break
+            case .noMetaSync: flags |= UInt32(MDB_NOMETASYNC)
+            case .noSync: flags |= UInt32(MDB_NOSYNC)
+            }
+            if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+            let rc = mdb_env_open(handle, path, flags, 0o640)
+            if rc == ENOENT {
+                throw LMDBError(code: .noSuchFile, operation: "mdb_env_open",
+                                message: "no LMDB environment at \(path) (directory missing)")
+            }
+            try check(rc, "mdb_env_open(\(path))")
+        } catch {
+            mdb_env_close(handle)
+            throw error
+        }
+        self.env = handle
+        self.resizeLock = ReadWriteLock()
+    }
+
+    deinit {
+        mdb_env_close(env)
+    }
+
+    /// The current map size in bytes.
+    public var mapSize: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return info.me_mapsize
+    }
+
+    /// Runs `body` in a read-only transaction. The transaction handle cannot escape the
+    /// closure; keep the closure short (no blocking, no waiting).
+    public func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
+        let txn = try beginTransaction(flags: UInt32(MDB_RDONLY), operation: "mdb_txn_begin(read)")
+        defer {
+            mdb_txn_abort(txn)
+            resizeLock.unlock()
+        }
+        return try body(ReadTransaction(handle: txn))
+    }
+
+    /// Opens a named database that already exists, for reading (no write transaction
+    /// needed). Throws ``LMDBResultCode/notFound`` when it does not exist.
+    public func openExistingDatabase(named name: String) throws(LMDBError) -> Database {
+        let txn = try beginTransaction(flags: UInt32(MDB_RDONLY), operation: "mdb_txn_begin(open \(name))")
+        var dbi: MDB_dbi = 0
+        let rc = mdb_dbi_open(txn, name, 0, &dbi)
+        guard rc == MDB_SUCCESS else {
+            mdb_txn_abort(txn)
+            resizeLock.unlock()
+            throw LMDBError(code: LMDBResultCode(rawValue: rc), operation: "mdb_dbi_open(\(name))",
+                            message: rc == MDB_NOTFOUND ? "database \(name) does not exist" : nil)
+        }
+        let commit = mdb_txn_commit(txn)
+        resizeLock.unlock()
+        try check(commit, "mdb_txn_commit(open \(name))")
+        return Database(handle: dbi, name: name)
+    }
+
+    /// Copies the environment to directory `destination` (which must exist and be empty)
+    /// as a consistent snapshot, optionally compacting free pages (`mdb_env_copy2`).
+    public func copy(to destination: String, compact: Bool) throws(LMDBError) {
+        try check(mdb_env_copy2(env, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
+                  "mdb_env_copy2(\(destination))")
+    }
+
+    /// Number of entries and depth of a database, from `mdb_stat`.
+    public func entryCount(_ database: Database) throws -> Int {
+        try read { txn in try txn.entryCount(database) }
+    }
+
+    /// Begins a transaction with the resize lock held shared; on success the caller must
+    /// end the transaction and then release the lock.
+    func beginTransaction(flags: UInt32, operation: String) throws(LMDBError) -> OpaquePointer {
+        while true {
+            resizeLock.lockShared()
+            var txn: OpaquePointer?
+            let rc = mdb_txn_begin(env, nil, flags, &txn)
+            if rc == MDB_MAP_RESIZED {
+                // Another process grew the map: adopt its size, then try again.
+                resizeLock.unlock()
+                resizeLock.lockExclusive()
+                let adopt = mdb_env_set_mapsize(env, 0)
+                resizeLock.unlock()
+                try check(adopt, "mdb_env_set_mapsize(0)")
+                continue
+            }
+            if rc != MDB_SUCCESS {
+                resizeLock.unlock()
+                throw LMDBError(code: LMDBResultCode(rawValue: rc), operation: operation)
+            }
+            if let txn { return txn }
+            resizeLock.unlock()
+            throw LMDBError(code: .badTransaction, operation: operation, message: "no transaction returned")
+        }
+    }
+
+    /// Grows the map (doubling, at least 64 MiB more) up to the configured maximum.
+    /// Must be called with no transaction of this process open on the calling thread.
+    func grow() throws(LMDBError) {
+        resizeLock.lockExclusive()
+        defer { resizeLock.unlock() }
+        let current = mapSize
+        let maximum = options.maxMapSize
+        guard current < maximum else {
+            throw LMDBError(
+                code: .mapFull, operation: "grow map",
+                message: "the data file reached its maximum map size of \(maximum) bytes; nothing was written. "
+                    + "Free disk space and raise the maximum map size to append more.")
+        }
+        let next = min(maximum, max(current * 2, current + (64 << 20)))
+        try check(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize(\(next))")
+    }
+}
+
+/// A POSIX reader-writer lock that prefers writers (so a map resize is not starved by a
+/// steady stream of short readers). Shared holders must not nest.
+final class ReadWriteLock: @unchecked Sendable {
+    // Why @unchecked Sendable is safe: the pthread rwlock is designed for concurrent use;
+    // its storage is allocated once, never moved, and freed only in deinit.
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    init() {
+        lock = .allocate(capacity: 1)
+        var attr = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attr)
+        #if canImport(Glibc)
+        pthread_rwlockattr_setkind_np(&attr, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        #endif
+        pthread_rwlock_init(lock, &attr)
+        pthread_rwlockattr_destroy(&attr)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    func lockShared() { pthread_rwlock_rdlock(lock) }
+    func lockExclusive() { pthread_rwlock_wrlock(lock) }
+    func unlock() { pthread_rwlock_unlock(lock) }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import Logging
+
+/// Options every command that touches the data directory takes.
+struct DataDirOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Data directory holding the LMDB environment.",
+        discussion: "Default: $DOCKET_DATA_DIR, or ./docket-data.", valueName: "dir"))
+    var dataDir: String?
+
+    /// The directory to use: the option, else $DOCKET_DATA_DIR, else ./docket-data.
+    var resolved: String {
+        if let dataDir, !dataDir.isEmpty { return dataDir }
+        if let env = ProcessInfo.processInfo.environment["DOCKET_DATA_DIR"], !env.isEmpty { return env }
+        return "./docket-data"
+    }
+}
+
+/// Exit codes of the `docket` tool (schemas/cli.md).
+enum Exit {
+    /// The log refused the request (conflict, duplicate id) or verification found a problem.
+    static let refused: Int32 = 1
+    /// Bad input data: malformed JSON, a malformed import line (sysexits EX_DATAERR).
+    static let dataError: Int32 = 65
+    /// A named file or data directory does not exist (EX_NOINPUT).
+    static let noInput: Int32 = 66
+    /// Storage failed (EX_IOERR).
+    static let ioError: Int32 = 74
+}
+
+/// An error the CLI reports as one line on stderr, exiting with `code`.
+struct CLIFailure: Error, CustomStringConvertible {
+    var message: String
+    var code: Int32
+    var description: String { message }
+}
+
+/// Writes `text` to stderr.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Runs `body`; on failure prints `docket: <reason>` on stderr and exits with its code.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as CLIFailure {
+        printError("docket: \(failure.message)")
+        throw ExitCode(failure.code)
+    } catch let error as EventLogError {
+        printError("docket: \(error.message)")
+        switch error.code {
+        case .wrongExpectedVersion, .duplicateEventId, .partialDuplicate: throw ExitCode(Exit.refused)
+        case .invalidInput: throw ExitCode(Exit.dataError)
+        case .notFound: throw ExitCode(Exit.noInput)
+        case .storage, .corrupt, .closed: throw ExitCode(Exit.ioError)
+        }
+    }
+}
+
+/// The CLI's logger: warnings and errors to stderr (override with DOCKET_LOG_LEVEL).
+let cliLogger: Logger = {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        let level = ProcessInfo.processInfo.environment["DOCKET_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        handler.logLevel = level ?? .warning
+        return handler
+    }
+    return Logger(label: "docket")
+}()
+
+/// Opens the event log of a data directory.
+func openLog(_ options: DataDirOptions, create: Bool) throws -> EventLog {
+    try EventLog.open(directory: options.resolved, create: create, logger: cliLogger)
+}
+
+/// Whether stderr is a terminal (progress bars are drawn only then).
+var stderrIsTTY: Bool { isatty(STDERR_FILENO) != 0 }
+
+/// A one-line progress bar on stderr, drawn only on a TTY and at most 10 times a second.
+struct ProgressBar {
+    let label: String
+    let total: UInt64
+    let enabled: Bool
+    let started = Date()
+    var lastDraw = Date.distantPast
+
+    init(label: String, total: UInt64, enabled: Bool = stderrIsTTY) {
+        self.label = label
+        self.total = total
+        self.enabled = enabled
+    }
+
+    /// Redraws with `done` of `total` and an optional note (e.g. a rate).
+    mutating func update(_ done: UInt64, note: String = "", force: Bool = false) {
+        guard enabled else { return }
+        let now = Date()
+        guard force || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+        lastDraw = now
+        let fraction = total == 0 ? 1 : min(1, Double(done) / Double(total))
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line = String(format: "\r%@ [%@] %3.0f%% %@", label, bar, fraction * 100, note)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Ends the bar's line.
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
+
+/// Encodes a JSON value with sorted keys (stable output for scripts).
+func jsonLine(_ object: Any) throws -> String {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Parses `text` as JSON, or fails with a message naming `what`.
+func parseJSON(_ text: String, what: String) throws -> Any {
+    do {
+        return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    } catch {
+        throw CLIFailure(message: "\(what) is not valid JSON: \(text.prefix(80))", code: Exit.dataError)
+    }
+}
