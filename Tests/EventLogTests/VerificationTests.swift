@@ -1,0 +1,132 @@
+import Foundation
+import LMDB
+import Testing
+@testable import EventLog
+
+@Suite("Event log: verification")
+struct VerificationTests {
+    /// A log of 30 events over 4 streams.
+    func makeLog() async throws -> EventLog {
+        let log = try openLog(temporaryDataDir())
+        for i in 0..<30 {
+            _ = try await log.append(to: "case-\(i % 4)", events: [event("case-commented", "{\"i\":\(i),\"text\":\"hello\"}")])
+        }
+        return log
+    }
+
+    /// Replaces the raw value at `key` of database `name` through the log's own writer.
+    func overwrite(_ log: EventLog, database name: String, key: [UInt8], _ change: @escaping @Sendable ([UInt8]) -> [UInt8]?) throws {
+        try log.writer.performAndWait { ctx in
+            let db = try ctx.openDatabase(named: name, create: false)
+            try ctx.transaction { txn in
+                let old = try #require(try txn.get(db, key: key)).map { $0 }
+                if let new = change(Array(old)) {
+                    try txn.put(db, key: key, value: new)
+                } else {
+                    try txn.delete(db, key: key)
+                }
+            }
+        }
+    }
+
+    @Test("an untouched log verifies, with its digest equal to the head")
+    func cleanLog() async throws {
+        let log = try await makeLog()
+        defer { log.close() }
+        let report = try log.verify(chunkSize: 7)
+        #expect(report.ok)
+        #expect(report.eventsChecked == 30 && report.streamsChecked == 4)
+        #expect(report.head == (try log.head()))
+    }
+
+    @Test("altering any single stored byte of an event is detected at that event's position")
+    func everyByteOfARecord() async throws {
+        let log = try await makeLog()
+        defer { log.close() }
+        let position: UInt64 = 17
+        let key = RecordCoding.be64(position)
+        let length = try #require(try log.environment.read { txn in
+            try txn.get(try log.environment.openExistingDatabase(named: "events"), key: key)?.count
+        })
+        for offset in 0..<length {
+            try overwrite(log, database: "events", key: key) { bytes in
+                var b = bytes
+                b[offset] ^= 0x5A
+                return b
+            }
+            let report = try log.verify()
+            #expect(!report.ok, "flipping byte \(offset) went unnoticed")
+            #expect(report.firstBadPosition == position, "byte \(offset): first bad position \(String(describing: report.firstBadPosition))")
+            try overwrite(log, database: "events", key: key) { bytes in
+                var b = bytes
+                b[offset] ^= 0x5A
+                return b
+            }
+        }
+        #expect(try log.verify().ok)
+    }
+
+    @Test("a forged record with its own hash recomputed still breaks the chain at the next event")
+    func recomputedHashBreaksChain() async throws {
+        let log = try await makeLog()
+        defer { log.close() }
+        let previous = try #require(try log.event(at: 9)).hash
+        try overwrite(log, database: "events", key: RecordCoding.be64(10)) { bytes in
+            var canonical = Array(bytes[32...])
+            canonical[canonical.count - 3] = UInt8(ascii: "X")
+            let forged = canonical.withUnsafeBytes { RecordCoding.chainHash(previous: previous, canonical: $0) }
+            return forged.bytes + canonical
+        }
+        let report = try log.verify()
+        #expect(!report.ok)
+        #expect(report.firstBadPosition == 11)
+        #expect(report.problems.first?.kind == "hash-mismatch")
+    }
+
+    @Test("index damage is detected: a missing event id, a wrong stream index entry, a wrong stream head, a deleted event")
+    func indexDamage() async throws {
+        do {
+            let log = try await makeLog()
+            defer { log.close() }
+            let e = try #require(try log.event(at: 5))
+            try overwrite(log, database: "event_ids", key: RecordCoding.uuidBytes(e.id)) { _ in nil }
+            let report = try log.verify()
+            #expect(report.firstBadPosition == 5 && report.problems.contains { $0.kind == "event-id-index" })
+        }
+        do {
+            let log = try await makeLog()
+            defer { log.close() }
+            try overwrite(log, database: "stream_index", key: RecordCoding.streamIndexKey("case-1", version: 2)) { _ in RecordCoding.be64(3) }
+            let report = try log.verify()
+            #expect(!report.ok && report.problems.contains { $0.kind == "stream-index" && $0.position == 10 })
+        }
+        do {
+            let log = try await makeLog()
+            defer { log.close() }
+            try overwrite(log, database: "streams", key: Array("case-2".utf8)) { _ in RecordCoding.be64(1) + RecordCoding.be64(7) }
+            let report = try log.verify()
+            #expect(!report.ok && report.problems.contains { $0.kind == "stream-head" })
+        }
+        do {
+            let log = try await makeLog()
+            defer { log.close() }
+            try overwrite(log, database: "events", key: RecordCoding.be64(12)) { _ in nil }
+            let report = try log.verify()
+            #expect(!report.ok && report.firstBadPosition == 12)
+        }
+    }
+
+    @Test("a kept digest: the log extends it, and a forged digest is refused")
+    func digests() async throws {
+        let log = try await makeLog()
+        defer { log.close() }
+        let early = LogHead(position: 12, hash: try #require(try log.event(at: 12)).hash)
+        _ = try await log.append(to: "later", events: [event()])
+        #expect(try log.verify(expecting: early).ok)
+        let forged = LogHead(position: 12, hash: ChainHash(bytes: [UInt8](repeating: 1, count: 32)))
+        let report = try log.verify(expecting: forged)
+        #expect(!report.ok && report.problems.contains { $0.kind == "digest" })
+        let beyond = try log.verify(expecting: LogHead(position: 99, hash: early.hash))
+        #expect(!beyond.ok)
+    }
+}

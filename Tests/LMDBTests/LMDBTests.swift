@@ -1,0 +1,177 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import LMDB
+
+/// A fresh temporary directory for one test.
+func temporaryDirectory(_ name: String = #function) -> String {
+    let path = NSTemporaryDirectory() + "docket-lmdb-\(name.filter(\.isLetter))-\(UUID().uuidString)"
+    return path
+}
+
+@Suite("LMDB wrapper")
+struct LMDBWrapperTests {
+    @Test("a write transaction commits when its closure returns; readers then see the value")
+    func commitOnReturn() throws {
+        let env = try Environment(path: temporaryDirectory())
+        let writer = Writer(environment: env)
+        defer { writer.shutdown() }
+        let db = try writer.performAndWait { ctx in try ctx.openDatabase(named: "kv") }
+        try writer.performAndWait { ctx in
+            try ctx.transaction { txn in try txn.put(db, key: Array("a".utf8), value: Array("1".utf8)) }
+        }
+        let value = try env.read { txn in try txn.get(db, key: Array("a".utf8)).map { Array($0) } }
+        #expect(value == Array("1".utf8))
+    }
+
+    @Test("a write transaction aborts when its closure throws; nothing of it is stored")
+    func abortOnThrow() throws {
+        struct Boom: Error {}
+        let env = try Environment(path: temporaryDirectory())
+        let writer = Writer(environment: env)
+        defer { writer.shutdown() }
+        let db = try writer.performAndWait { ctx in try ctx.openDatabase(named: "kv") }
+        #expect(throws: Boom.self) {
+            try writer.performAndWait { ctx in
+                try ctx.transaction { txn in
+                    try txn.put(db, key: Array("a".utf8), value: Array("1".utf8))
+                    throw Boom()
+                }
+            }
+        }
+        let value = try env.read { txn in try txn.get(db, key: Array("a".utf8)).map { Array($0) } }
+        #expect(value == nil)
+    }
+
+    @Test("error mapping: noOverwrite on an existing key gives MDB_KEYEXIST with the operation named")
+    func keyExistsMapping() throws {
+        let env = try Environment(path: temporaryDirectory())
+        let writer = Writer(environment: env)
+        defer { writer.shutdown() }
+        let db = try writer.performAndWait { ctx in try ctx.openDatabase(named: "kv") }
+        let error = #expect(throws: LMDBError.self) {
+            try writer.performAndWait { ctx in
+                try ctx.transaction { txn in
+                    try txn.put(db, key: [1], value: [1])
+                    try txn.put(db, key: [1], value: [2], flags: .noOverwrite)
+                }
+            }
+        }
+        #expect(error?.code == .keyExists)
+        #expect(error?.operation == "mdb_put(kv)")
+        #expect(error?.description.contains("MDB_KEYEXIST") == true)
+    }
+
+    @Test("error mapping: a missing database is notFound; a missing directory is named")
+    func missingThings() throws {
+        let env = try Environment(path: temporaryDirectory())
+        let error = #expect(throws: LMDBError.self) { try env.openExistingDatabase(named: "nope") }
+        #expect(error?.code == .notFound)
+        #expect(error?.message.contains("nope") == true)
+
+        var options = EnvironmentOptions()
+        options.createDirectory = false
+        let missing = temporaryDirectory() + "/absent"
+        let openError = #expect(throws: LMDBError.self) { try Environment(path: missing, options: options) }
+        #expect(openError?.code == .noSuchFile)
+        #expect(openError?.message.contains(missing) == true)
+    }
+
+    @Test("a write in a read-only environment is refused with EACCES, not a crash")
+    func readOnlyEnvironment() throws {
+        let path = temporaryDirectory()
+        do {
+            let env = try Environment(path: path)
+            let writer = Writer(environment: env)
+            _ = try writer.performAndWait { ctx in try ctx.openDatabase(named: "kv") }
+            writer.shutdown()
+        }
+        var options = EnvironmentOptions()
+        options.readOnly = true
+        let env = try Environment(path: path, options: options)
+        let writer = Writer(environment: env)
+        defer { writer.shutdown() }
+        let error = #expect(throws: LMDBError.self) {
+            try writer.performAndWait { ctx in try ctx.transaction { _ in } }
+        }
+        #expect(error?.code == .accessDenied)
+    }
+
+    @Test("cursors walk keys in order and position with setRange")
+    func cursors() throws {
+        let env = try Environment(path: temporaryDirectory())
+        let writer = Writer(environment: env)
+        defer { writer.shutdown() }
+        let db = try writer.performAndWait { ctx in try ctx.openDatabase(named: "kv") }
+        try writer.performAndWait { ctx in
+            try ctx.transaction { txn in
+                for k: UInt8 in [5, 1, 3, 9] { try txn.put(db, key: [k], value: [k * 2]) }
+            }
+        }
+        let (all, fromFour, last, count) = try env.read { txn in
+            let all: [UInt8] = try txn.withCursor(db) { cursor in
+                var keys: [UInt8] = []
+                var e = try cursor.get(.first)
+                while let entry = e { keys.append(entry.key[0]); e = try cursor.get(.next) }
+                return keys
+            }
+            let fromFour = try txn.withCursor(db) { cursor in try cursor.get(.setRange, key: [4]).map { ($0.key[0], $0.value[0]) } }
+            let last = try txn.withCursor(db) { cursor in try cursor.get(.last).map { $0.key[0] } }
+            return (all, fromFour, last, try txn.entryCount(db))
+        }
+        #expect(all == [1, 3, 5, 9])
+        #expect(fromFour?.0 == 5 && fromFour?.1 == 10)
+        #expect(last == 9)
+        #expect(count == 4)
+    }
+
+    @Test("every job runs on the one writer thread, in submission order")
+    func oneWriterThread() async throws {
+        let env = try Environment(path: temporaryDirectory())
+        let writer = Writer(environment: env)
+        defer { writer.shutdown() }
+        let seen = Mutex<[UInt]>([])
+        let order = Mutex<[Int]>([])
+        for i in 0..<50 {
+            writer.submit { _ in
+                seen.withLock { $0.append(UInt(pthread_self())) }
+                order.withLock { $0.append(i) }
+            }
+        }
+        _ = try await writer.perform { _ in 0 }
+        #expect(Set(seen.withLock { $0 }).count == 1)
+        #expect(order.withLock { $0 } == Array(0..<50))
+        #expect(!seen.withLock { $0 }.contains(UInt(pthread_self())))
+    }
+
+    @Test("the map grows automatically, then refuses cleanly at its maximum with nothing lost")
+    func mapGrowth() throws {
+        var options = EnvironmentOptions()
+        options.initialMapSize = 1 << 20
+        options.maxMapSize = 4 << 20
+        let env = try Environment(path: temporaryDirectory(), options: options)
+        let writer = Writer(environment: env)
+        defer { writer.shutdown() }
+        let db = try writer.performAndWait { ctx in try ctx.openDatabase(named: "kv") }
+        let value = [UInt8](repeating: 7, count: 1_000)
+        // 2 MB does not fit in the 1 MiB map: the writer must grow it.
+        try writer.performAndWait { ctx in
+            try ctx.transaction { txn in
+                for i in 0..<2_000 { try txn.put(db, key: withUnsafeBytes(of: UInt32(i).bigEndian, Array.init), value: value) }
+            }
+        }
+        #expect(env.mapSize > 1 << 20)
+        // 8 MB more cannot fit under the 4 MiB maximum: a clear error, and the transaction is not applied.
+        let error = #expect(throws: LMDBError.self) {
+            try writer.performAndWait { ctx in
+                try ctx.transaction { txn in
+                    for i in 2_000..<10_000 { try txn.put(db, key: withUnsafeBytes(of: UInt32(i).bigEndian, Array.init), value: value) }
+                }
+            }
+        }
+        #expect(error?.code == .mapFull)
+        #expect(error?.message.contains("maximum map size") == true)
+        #expect(try env.entryCount(db) == 2_000)
+        #expect(env.mapSize == 4 << 20)
+    }
+}
