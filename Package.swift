@@ -65,7 +65,8 @@ let package = Package(
         .testTarget(name: "CaseDomainTests", dependencies: ["CaseDomain"]),
         .testTarget(
             name: "DocketCLITests",
-            dependencies: ["docket", "docket-stress", "EventLog"]
+            dependencies: ["docket", "docket-stress", "EventLog", "LMDB",
+                           .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

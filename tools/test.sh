@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs Docket's whole test suite, installing what is missing first (liblmdb-dev, the lmdb
+# Python package for the independent verifier). Usage: tools/test.sh [swift test options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/ensure-deps.sh --python
+swift build --build-tests
+swift test --skip-build "$@"
