@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Docket", path: ".."),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .executableTarget(
@@ -16,6 +17,7 @@ let package = Package(
             dependencies: [
                 .product(name: "EventLog", package: "Docket"),
                 .product(name: "CaseDomain", package: "Docket"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ],
