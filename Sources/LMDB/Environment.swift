@@ -91,7 +91,7 @@ public final class Environment: @unchecked Sendable {
         do throws(LMDBError) {
             try check(mdb_env_set_maxdbs(handle, options.maxDatabases), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(handle, options.maxReaders), "mdb_env_set_maxreaders")
-            try check(mdb_env_set_mapsize(handle, options.initialMapSize), "mdb_env_set_mapsize")
+            try check(mdb_env_set_mapsize(handle, min(options.initialMapSize, options.maxMapSize)), "mdb_env_set_mapsize")
             var flags = UInt32(MDB_NOTLS)
             switch options.durability {
             case .full: break

@@ -10,6 +10,23 @@ struct DataDirOptions: ParsableArguments {
         discussion: "Default: $DOCKET_DATA_DIR, or ./docket-data.", valueName: "dir"))
     var dataDir: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Largest size the data file may grow to, e.g. 500G or 2T.",
+        discussion: "Default: $DOCKET_MAX_MAP_SIZE, or 1T. The map grows on demand up to this size; an append beyond it fails and writes nothing.",
+        valueName: "size"))
+    var maxMapSize: String?
+
+    /// The maximum map size in bytes.
+    func resolvedMaxMapSize() throws -> Int {
+        guard let text = maxMapSize ?? ProcessInfo.processInfo.environment["DOCKET_MAX_MAP_SIZE"], !text.isEmpty else {
+            return 1 << 40
+        }
+        guard let bytes = parseByteSize(text), bytes >= 1 << 20 else {
+            throw CLIFailure(message: "--max-map-size \(text) is not a size of at least 1M (use a number with K, M, G or T, e.g. 500G)", code: Exit.usage)
+        }
+        return bytes
+    }
+
     /// The directory to use: the option, else $DOCKET_DATA_DIR, else ./docket-data.
     var resolved: String {
         if let dataDir, !dataDir.isEmpty { return dataDir }
@@ -22,6 +39,8 @@ struct DataDirOptions: ParsableArguments {
 enum Exit {
     /// The log refused the request (conflict, duplicate id) or verification found a problem.
     static let refused: Int32 = 1
+    /// A malformed command line (sysexits EX_USAGE, as swift-argument-parser uses).
+    static let usage: Int32 = 64
     /// Bad input data: malformed JSON, a malformed import line (sysexits EX_DATAERR).
     static let dataError: Int32 = 65
     /// A named file or data directory does not exist (EX_NOINPUT).
@@ -73,7 +92,23 @@ let cliLogger: Logger = {
 
 /// Opens the event log of a data directory.
 func openLog(_ options: DataDirOptions, create: Bool) throws -> EventLog {
-    try EventLog.open(directory: options.resolved, create: create, logger: cliLogger)
+    var configuration = EventLog.Configuration()
+    configuration.environment.maxMapSize = try options.resolvedMaxMapSize()
+    return try EventLog.open(directory: options.resolved, configuration: configuration, create: create, logger: cliLogger)
+}
+
+/// Parses `123`, `64K`, `500M`, `2G`, `1T` (binary units) into bytes.
+func parseByteSize(_ text: String) -> Int? {
+    let units: [Character: Int] = ["K": 10, "M": 20, "G": 30, "T": 40]
+    var digits = text.uppercased()
+    if digits.hasSuffix("IB") { digits.removeLast(2) } else if digits.hasSuffix("B") { digits.removeLast() }
+    var shift = 0
+    if let last = digits.last, let s = units[last] {
+        shift = s
+        digits.removeLast()
+    }
+    guard let n = Int(digits), n >= 0, n <= Int.max >> shift else { return nil }
+    return n << shift
 }
 
 /// Whether stderr is a terminal (progress bars are drawn only then).

@@ -135,6 +135,23 @@ struct LogCLITests {
         #expect(noFile.status == 66)
     }
 
+    @Test("--max-map-size bounds the data file: an import past it fails clearly and keeps what was appended")
+    func maxMapSize() throws {
+        let dir = temporaryPath()
+        let pad = String(repeating: "z", count: 20_000)
+        let lines = (0..<200).map { "{\"stream\":\"s\",\"type\":\"t\",\"data\":{\"i\":\($0),\"pad\":\"\(pad)\"}}" }
+        let result = try docket(["log", "import", "--data-dir", dir, "--max-map-size", "2M", "--batch-size", "1", "-"],
+                                stdin: lines.joined(separator: "\n"))
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("maximum map size"))
+        let head = try jsonObject(try #require(try docket(["log", "head", "--data-dir", dir]).lines.first))
+        let kept = try #require(head["position"] as? Int)
+        #expect(kept > 10 && kept < 200)
+        #expect(try docket(["log", "verify", "--data-dir", dir]).status == 0)
+        let bad = try docket(["log", "head", "--data-dir", dir, "--max-map-size", "lots"])
+        #expect(bad.status == 64 && bad.stderr.contains("--max-map-size lots"))
+    }
+
     @Test("--help explains the log commands")
     func help() throws {
         let help = try docket(["log", "import", "--help"])

@@ -46,9 +46,16 @@ func run(_ executable: String, _ arguments: [String], stdin: String? = nil, envi
     process.standardOutput = out
     process.standardError = err
     process.standardInput = input
+    // A child may exit before reading all its input: that must be an EPIPE, not a SIGPIPE
+    // that kills the test runner.
+    signal(SIGPIPE, SIG_IGN)
     try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
+    let writer = input.fileHandleForWriting
+    let feed = Data((stdin ?? "").utf8)
+    Thread.detachNewThread {
+        try? writer.write(contentsOf: feed)
+        try? writer.close()
+    }
     // Read both pipes concurrently so neither fills up and blocks the child.
     let errData = ReadAll(err.fileHandleForReading)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
