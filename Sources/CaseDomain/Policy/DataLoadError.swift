@@ -98,9 +98,13 @@ struct JSONNode {
     func expected(_ what: String) -> DataLoadError { error("expected \(what), found \(value.typeName)") }
 
     func child(_ key: String, _ value: JSONValue) -> JSONNode {
+        JSONNode(value, path: JSONNode.path(path, key), file: file)
+    }
+
+    /// `parent.key`, or `parent["key"]` when the key is not a plain name.
+    static func path(_ parent: String, _ key: String) -> String {
         let simple = key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } && !key.isEmpty
-        let p = simple ? "\(path).\(key)" : "\(path)[\"\(key)\"]"
-        return JSONNode(value, path: p, file: file)
+        return simple ? "\(parent).\(key)" : "\(parent)[\"\(key)\"]"
     }
 
     /// The members of an object, refusing keys not in `allowed` (when given).

@@ -116,14 +116,13 @@ public struct PolicyCatalog: Sendable {
             }
             seen[key] = file.name
         }
-        let cals = try defs.map { try BusinessCalendar($0.1) }
-        let known = Set(cals.map(\.name))
+        let known = Set(defs.map(\.1.name))
         var pols: [SupportPolicy] = []
         var seenPolicies: [String: String] = [:]
         for file in policies {
             let p = try SupportPolicy.decode(from: file.data, file: file.name)
             for (region, cal) in p.calendarByRegion.sorted(by: { $0.key < $1.key }) where !known.contains(cal) {
-                throw DataLoadError(file: file.name, path: "$.calendarByRegion[\"\(region)\"]",
+                throw DataLoadError(file: file.name, path: JSONNode.path("$.calendarByRegion", region),
                                     message: "unknown calendar \"\(cal)\"; expected one of \(known.sorted().joined(separator: ", "))")
             }
             let key = "\(p.name)#\(p.version)"
@@ -133,6 +132,8 @@ public struct PolicyCatalog: Sendable {
             seenPolicies[key] = file.name
             pols.append(p)
         }
+        // Build the engines last: refusing a bad file should not wait for precomputation.
+        let cals = try defs.map { try BusinessCalendar($0.1) }
         return try PolicyCatalog(policies: pols, calendars: cals)
     }
 
