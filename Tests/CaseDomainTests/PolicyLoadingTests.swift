@@ -15,8 +15,7 @@ struct PolicyLoadingTests {
     }
 
     func load(policy: Data, name: String = "bad-policy.json") throws -> PolicyCatalog {
-        let cals = ShippedData.calendars.map { NamedData(name: $0.file, data: Data($0.contents.utf8)) }
-        return try PolicyCatalog.load(calendars: cals, policies: [NamedData(name: name, data: policy)])
+        return try PolicyCatalog.load(calendars: PolicyCatalog.shippedCalendarFiles, policies: [NamedData(name: name, data: policy)])
     }
 
     func loadError(_ body: () throws -> Any) -> DataLoadError? {
@@ -170,8 +169,9 @@ struct PolicyLoadingTests {
         #expect(try catalog.policy(named: "timecare-se", version: 1) == v1)
         #expect(throws: PolicyError.self) { try catalog.policy(named: "timecare-se", version: 3) }
         #expect(throws: PolicyError.self) { try PolicyCatalog(policies: [v1, v1], calendars: cals) }
-        let files = ShippedData.policies.map { NamedData(name: $0.file, data: Data($0.contents.utf8)) }
-        let calFiles = ShippedData.calendars.map { NamedData(name: $0.file, data: Data($0.contents.utf8)) }
-        #expect(throws: PolicyError.self) { try PolicyCatalog.load(calendars: calFiles, policies: files + files.prefix(1)) }
+        let files = PolicyCatalog.shippedPolicyFiles
+        #expect(throws: PolicyError.self) {
+            try PolicyCatalog.load(calendars: PolicyCatalog.shippedCalendarFiles, policies: files + files.prefix(1))
+        }
     }
 }

@@ -143,7 +143,9 @@ public struct PolicyCatalog: Sendable {
         try load(calendars: readDirectory(calendarsDirectory), policies: readDirectory(policiesDirectory))
     }
 
-    static func readDirectory(_ dir: URL) throws -> [NamedData] {
+    /// Reads every `*.json` file (except `*.schema.json`) of a directory, sorted by name.
+    /// - Throws: ``DataLoadError`` naming the directory or file that cannot be read.
+    public static func readDirectory(_ dir: URL) throws -> [NamedData] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
@@ -160,9 +162,18 @@ public struct PolicyCatalog: Sendable {
         }
     }
 
+    /// The embedded calendar files, named `calendars/<file>`.
+    public static var shippedCalendarFiles: [NamedData] {
+        ShippedData.calendars.map { NamedData(name: "calendars/\($0.file)", data: Data($0.contents.utf8)) }
+    }
+
+    /// The embedded policy files, named `policies/<file>`.
+    public static var shippedPolicyFiles: [NamedData] {
+        ShippedData.policies.map { NamedData(name: "policies/\($0.file)", data: Data($0.contents.utf8)) }
+    }
+
     private static let shippedResult: Result<PolicyCatalog, any Error> = Result {
-        try load(calendars: ShippedData.calendars.map { NamedData(name: "calendars/\($0.file)", data: Data($0.contents.utf8)) },
-                 policies: ShippedData.policies.map { NamedData(name: "policies/\($0.file)", data: Data($0.contents.utf8)) })
+        try load(calendars: shippedCalendarFiles, policies: shippedPolicyFiles)
     }
 
     /// The calendars and policies shipped in `schemas/`, embedded in the binary (parsed once).
