@@ -63,6 +63,8 @@ public struct BusinessCalendar: TimeMeasure {
     public var name: String { definition.name }
     /// Calendar version (R4.9).
     public var version: Int { definition.version }
+    /// Length of one full business day in hours (R4.3).
+    public var standardDayHours: Double { definition.standardDayHours }
     /// `standardDayHours` in seconds (R4.3).
     public var standardDaySeconds: Int64 { Int64((definition.standardDayHours * 3600).rounded()) }
 

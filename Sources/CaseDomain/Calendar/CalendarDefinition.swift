@@ -27,6 +27,7 @@ public struct LocalTime: Hashable, Comparable, Sendable, CustomStringConvertible
         return (h < 10 ? "0\(h)" : "\(h)") + ":" + (m < 10 ? "0\(m)" : "\(m)")
     }
 
+    /// Earlier time of day first.
     public static func < (lhs: LocalTime, rhs: LocalTime) -> Bool { lhs.minutes < rhs.minutes }
 }
 

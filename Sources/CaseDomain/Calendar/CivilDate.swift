@@ -62,6 +62,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// The date `days` later (earlier when negative).
     public func adding(days: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + days) }
 
+    /// Earlier date first.
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
 
     /// Days since 1970-01-01 of a (valid) year, month and day (Hinnant's days_from_civil).
