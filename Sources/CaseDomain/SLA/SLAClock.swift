@@ -149,12 +149,29 @@ public struct SLAClock: Codable, Sendable, Hashable {
     public func elapsedSeconds(at now: Date, measure: some TimeMeasure) -> Int64 {
         let end = countingEnd(now)
         var total = measure.seconds(from: startedAt, to: end)
-        for interval in pauses + suspensions {
-            let s = max(interval.start, startedAt)
-            let e = min(interval.end ?? end, end)
+        // Pauses and suspensions may overlap (awaiting the customer while suspended):
+        // subtract their union, so no stopped second is credited twice.
+        for (s, e) in Self.union(of: pauses + suspensions, from: startedAt, to: end) {
             total -= measure.seconds(from: s, to: e)
         }
         return max(0, total)
+    }
+
+    /// The union of `intervals` clipped to `[from, to]` (open intervals end at `to`), sorted.
+    private static func union(of intervals: [ClockInterval], from: Date, to: Date) -> [(Date, Date)] {
+        let clipped = intervals
+            .map { (max($0.start, from), min($0.end ?? to, to)) }
+            .filter { $0.0 < $0.1 }
+            .sorted { $0.0 < $1.0 }
+        var merged: [(Date, Date)] = []
+        for (s, e) in clipped {
+            if let last = merged.last, s <= last.1 {
+                merged[merged.count - 1].1 = max(last.1, e)
+            } else {
+                merged.append((s, e))
+            }
+        }
+        return merged
     }
 
     /// The target in seconds of counted time.

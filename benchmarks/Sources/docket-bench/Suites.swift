@@ -2,5 +2,6 @@
 func allSuites() -> [BenchSuite] {
     [
         eventLogSuite(),
+        calendarSuite(),
     ]
 }
