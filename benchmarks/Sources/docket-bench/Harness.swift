@@ -44,7 +44,7 @@ func percentile(_ samples: [Double], _ p: Double) -> Double {
 func report(_ m: Measurement, baseline: Measurement? = nil, unit: String = "ops") {
     var line = String(format: "  %-52@ %12.0f %@/s  (%d in %.3f s)", m.name as NSString, m.rate, unit as NSString, m.count, m.seconds)
     if let baseline {
-        line += String(format: "  ratio to %@: %.3f", baseline.name as NSString, m.rate / baseline.rate)
+        line += String(format: "  ratio to %@: %.6f", baseline.name as NSString, m.rate / baseline.rate)
     }
     print(line)
 }
