@@ -1,54 +1,15 @@
 import Foundation
 import Testing
 
-/// The repository root (this file is Tests/DocketCLITests/CalendarCLITests.swift).
-private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The built `docket` binary, next to the test bundle.
-private func docketBinary() throws -> URL {
-    let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("docket")
-    guard FileManager.default.isExecutableFile(atPath: url.path) else {
-        throw CLIError(message: "docket binary not found at \(url.path)")
-    }
-    return url
-}
-
-private struct CLIError: Error { var message: String }
-
-private struct Run {
-    var status: Int32
-    var reason: Process.TerminationReason
-    var stdout: String
-    var stderr: String
-    var out: Data { Data(stdout.utf8) }
-}
-
-/// Runs `docket` with `arguments`, capturing output through temporary files.
-private func docket(_ arguments: [String]) throws -> Run {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("docket-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
-    try Data().write(to: outURL)
-    try Data().write(to: errURL)
-    let p = Process()
-    p.executableURL = try docketBinary()
-    p.arguments = arguments
-    p.standardOutput = try FileHandle(forWritingTo: outURL)
-    p.standardError = try FileHandle(forWritingTo: errURL)
-    try p.run()
-    p.waitUntilExit()
-    return Run(status: p.terminationStatus, reason: p.terminationReason,
-               stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-               stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
-}
+/// The repository root.
+private let root = URL(fileURLWithPath: repositoryRoot())
 
 private func schema(_ path: String) throws -> SchemaSubsetValidator {
-    SchemaSubsetValidator(root: try TestJSON.parse(Data(contentsOf: root.appendingPathComponent(path))))
+    SchemaSubsetValidator(root: try TestJSON.parse(Data(contentsOf: URL(fileURLWithPath: repositoryRoot()).appendingPathComponent(path))))
 }
 
 /// Expects a refused input: non-zero exit (not a crash) and one line on stderr containing `fragment`.
-private func expectRefused(_ run: Run, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectRefused(_ run: ProcessOutput, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(run.reason == .exit && run.status != 0, sourceLocation: sourceLocation)
     let lines = run.stderr.split(separator: "\n")
     #expect(lines.count == 1, "stderr: \(run.stderr)", sourceLocation: sourceLocation)

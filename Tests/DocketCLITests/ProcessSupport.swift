@@ -3,8 +3,12 @@ import Foundation
 /// What a finished child process printed and how it exited.
 struct ProcessOutput {
     var status: Int32
+    /// `.exit` for a normal exit, `.uncaughtSignal` for a crash or kill.
+    var reason: Process.TerminationReason
     var stdout: String
     var stderr: String
+    /// Stdout as bytes.
+    var out: Data { Data(stdout.utf8) }
     /// Non-empty stdout lines.
     var lines: [String] { stdout.split(separator: "\n").map(String.init) }
 }
@@ -60,7 +64,7 @@ func run(_ executable: String, _ arguments: [String], stdin: String? = nil, envi
     let errData = ReadAll(err.fileHandleForReading)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return ProcessOutput(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    return ProcessOutput(status: process.terminationStatus, reason: process.terminationReason, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData.wait(), as: UTF8.self))
 }
 
