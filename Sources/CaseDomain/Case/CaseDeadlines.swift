@@ -18,7 +18,7 @@ extension CaseDecider {
     /// The time-driven commands a case is waiting for, each with the instant it becomes due:
     /// at-risk (R3.5) and breach (R3.4) of every running clock, update overdue, auto-close
     /// of a pending solution (R2.6) and expiry of outstanding surveys (R5.3). Sorted by due
-    /// instant, then command type. Pure: the scheduler calls it after every append to the
+    /// instant, then command type, then target or survey id. Pure: the scheduler calls it after every append to the
     /// case and sends each command once `now >= due`; `decide` re-validates and refuses
     /// anything not yet due or already recorded, so a stale schedule is harmless.
     public static func dueTimeDrivenCommands(_ state: CaseState, measures: any TimeMeasureProvider,
@@ -45,6 +45,15 @@ extension CaseDecider {
         for survey in state.surveys where survey.isOutstanding {
             due.append(DueCommand(due: survey.answerBy, command: .expireSurvey(ExpireSurvey(surveyID: survey.id))))
         }
-        return due.sorted { ($0.due, $0.command.type) < ($1.due, $1.command.type) }
+        func key(_ d: DueCommand) -> (Date, String, String) {
+            let target: String = switch d.command {
+            case .recordClockAtRisk(let c): c.target.rawValue
+            case .recordClockBreached(let c): c.target.rawValue
+            case .expireSurvey(let c): c.surveyID
+            default: ""
+            }
+            return (d.due, d.command.type, target)
+        }
+        return due.sorted { key($0) < key($1) }
     }
 }
