@@ -1,5 +1,6 @@
 /// The registered suites, in the order they run. Add one line per suite file.
 func allSuites() -> [BenchSuite] {
     [
+        domainSuite(),
     ]
 }
