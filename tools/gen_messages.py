@@ -582,18 +582,43 @@ def gen(path, families):
         parts.append(family_src(enum, doc, msgs))
     write(path, parts)
 
-gen("Organisation/OrganisationMessages.generated.swift", [
-    ("OrganisationCommand", "Commands of an organisation stream (`org-<id>`).", ORG_COMMANDS),
-    ("OrganisationEvent", "Events of an organisation stream (`org-<id>`).", ORG_EVENTS)])
-gen("Case/CaseMessages.generated.swift", [
-    ("CaseCommand", "Commands of a case stream (`case-<id>`).", CASE_COMMANDS),
-    ("CaseEvent", "Events of a case stream (`case-<id>`), including SLA clocks, flags, surveys and the notification outbox.", CASE_EVENTS)])
-gen("Incident/IncidentMessages.generated.swift", [
-    ("IncidentCommand", "Commands of an incident stream (`OPI-<n>`).", INCIDENT_COMMANDS),
-    ("IncidentEvent", "Events of an incident stream (`OPI-<n>`).", INCIDENT_EVENTS)])
-gen("FeatureRequest/FeatureRequestMessages.generated.swift", [
-    ("FeatureRequestCommand", "Commands of a feature-request stream (`feature-<id>`).", FEATURE_COMMANDS),
-    ("FeatureRequestEvent", "Events of a feature-request stream (`feature-<id>`).", FEATURE_EVENTS)])
-gen("Versions/VersionMessages.generated.swift", [
-    ("VersionCommand", "Commands of a policy or calendar stream (`policy-<name>`, `calendar-<name>`).", VERSION_COMMANDS),
-    ("VersionEvent", "Events of a policy or calendar stream (R4.9).", VERSION_EVENTS)])
+# (file, family prefix, union case, stream description, command spec, event spec)
+AGGREGATES = [
+    ("Organisation/OrganisationMessages.generated.swift", "Organisation", "organisation", "an organisation stream (`org-<id>`)", ORG_COMMANDS, ORG_EVENTS),
+    ("Case/CaseMessages.generated.swift", "Case", "case", "a case stream (`case-<id>`)", CASE_COMMANDS, CASE_EVENTS),
+    ("Incident/IncidentMessages.generated.swift", "Incident", "incident", "an incident stream (`OPI-<n>`)", INCIDENT_COMMANDS, INCIDENT_EVENTS),
+    ("FeatureRequest/FeatureRequestMessages.generated.swift", "FeatureRequest", "featureRequest", "a feature-request stream (`feature-<id>`)", FEATURE_COMMANDS, FEATURE_EVENTS),
+    ("Versions/VersionMessages.generated.swift", "Version", "version", "a policy or calendar stream (`policy-<name>`, `calendar-<name>`, R4.9)", VERSION_COMMANDS, VERSION_EVENTS),
+]
+
+for (path, prefix, _, stream, commands, events) in AGGREGATES:
+    gen(path, [(prefix + "Command", f"Commands of {stream}.", commands), (prefix + "Event", f"Events of {stream}.", events)])
+
+def union_src(kind, doc):
+    name = "Domain" + kind
+    out = [f"/// {doc}", f"public enum {name}: Sendable, Hashable {{"]
+    for (_, prefix, case, stream, _, _) in AGGREGATES:
+        out += [f"    /// {kind}s of {stream}.", f"    case `{case}`({prefix}{kind})" if case == "case" else f"    case {case}({prefix}{kind})"]
+    out += ["", f"    /// Every {kind.lower()} payload type, grouped by aggregate.",
+            "    public static let messageTypes: [any DomainMessage.Type] ="]
+    out += ["        " + " + ".join(f"{prefix}{kind}.messageTypes" for (_, prefix, _, _, _, _) in AGGREGATES)]
+    out += ["", "    /// The payload.", "    public var message: any DomainMessage {", "        switch self {"]
+    out += [f"        case .{case}(let m): m.message" for (_, _, case, _, _, _) in AGGREGATES]
+    out += ["        }", "    }", "", f"    /// Wraps any {kind.lower()} payload.", "    public init?(message: any DomainMessage) {"]
+    for i, (_, prefix, case, _, _, _) in enumerate(AGGREGATES):
+        out.append(f"        {'if' if i == 0 else '} else if'} let m = {prefix}{kind}(message: message) {{ self = .{case}(m)")
+    out += ["        } else { return nil }", "    }", "",
+            "    /// Type name.", "    public var type: String { Swift.type(of: message).type }", "",
+            "    /// Encodes as type, schema version and JSON payload.",
+            "    public func encoded() throws(MessageCodingError) -> EncodedMessage { try MessageCoding.encode(message) }", "",
+            f"    /// Decodes {'an' if kind == 'Event' else 'a'} {kind.lower()} of any aggregate.",
+            f"    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> {name} {{",
+            "        let message = try MessageCoding.decode(type: type, schemaVersion: schemaVersion, payload: payload, among: messageTypes)",
+            f"        guard let value = {name}(message: message) else {{ throw MessageCodingError(\"\\(type) is not {'an' if kind == 'Event' else 'a'} {kind.lower()}\") }}",
+            "        return value", "    }", "}", ""]
+    return "\n".join(out)
+
+write("Core/Registry.generated.swift", [
+    union_src("Event", "Any event of any aggregate: what the event log stores. Encode with `encoded()`, decode with `decode(type:schemaVersion:payload:)`; both round-trip exactly."),
+    union_src("Command", "Any command of any aggregate: what the HTTP layer accepts, decoded with `decode(type:schemaVersion:payload:)`."),
+])

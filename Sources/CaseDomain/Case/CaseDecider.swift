@@ -6,8 +6,11 @@ import Foundation
 /// Context: ``DecisionContext/policy`` must be the policy version the case opened under
 /// (R4.9); `open-case` also needs ``DecisionContext/organisation``.
 public enum CaseDecider: Decider {
+    /// The commands this decider accepts.
     public typealias Command = CaseCommand
+    /// The events it emits.
     public typealias Event = CaseEvent
+    /// The state it folds.
     public typealias State = CaseState
 
     /// No case yet.

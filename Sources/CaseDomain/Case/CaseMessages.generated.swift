@@ -1214,7 +1214,7 @@ public struct SurveyExpired: DomainMessage {
     }
 }
 
-/// Events of a case stream (`case-<id>`), including SLA clocks, flags, surveys and the notification outbox.
+/// Events of a case stream (`case-<id>`).
 public enum CaseEvent: MessageFamily {
     /// `case-opened`: A case was opened (§2), with the policy version in force (R4.9).
     case caseOpened(CaseOpened)

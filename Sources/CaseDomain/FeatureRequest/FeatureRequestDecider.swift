@@ -88,8 +88,11 @@ public struct FeatureRequestState: Codable, Sendable, Hashable {
 
 /// Decides feature-request commands (R7).
 public enum FeatureRequestDecider: Decider {
+    /// The commands this decider accepts.
     public typealias Command = FeatureRequestCommand
+    /// The events it emits.
     public typealias Event = FeatureRequestEvent
+    /// The state it folds.
     public typealias State = FeatureRequestState
 
     /// No request yet.

@@ -110,8 +110,11 @@ public struct IncidentState: Codable, Sendable, Hashable {
 
 /// Decides incident commands (R6); operations staff declare, alert, publish and plan.
 public enum IncidentDecider: Decider {
+    /// The commands this decider accepts.
     public typealias Command = IncidentCommand
+    /// The events it emits.
     public typealias Event = IncidentEvent
+    /// The state it folds.
     public typealias State = IncidentState
 
     /// No incident yet.

@@ -64,8 +64,11 @@ public struct OrganisationState: Codable, Sendable, Hashable {
 
 /// Decides organisation commands (R1.1-R1.5).
 public enum OrganisationDecider: Decider {
+    /// The commands this decider accepts.
     public typealias Command = OrganisationCommand
+    /// The events it emits.
     public typealias Event = OrganisationEvent
+    /// The state it folds.
     public typealias State = OrganisationState
 
     /// An unregistered organisation.

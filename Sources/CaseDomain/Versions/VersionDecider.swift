@@ -21,8 +21,11 @@ public struct VersionState: Codable, Sendable, Hashable {
 /// Decides policy and calendar version commands (R4.9): versions only grow; a stream holds
 /// one kind. Managers, operations staff and the system (the policy loader) record versions.
 public enum PolicyDecider: Decider {
+    /// The commands this decider accepts.
     public typealias Command = VersionCommand
+    /// The events it emits.
     public typealias Event = VersionEvent
+    /// The state it folds.
     public typealias State = VersionState
 
     /// No version yet.

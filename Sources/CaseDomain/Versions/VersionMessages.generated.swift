@@ -41,7 +41,7 @@ public struct RecordCalendarVersion: DomainMessage {
     }
 }
 
-/// Commands of a policy or calendar stream (`policy-<name>`, `calendar-<name>`).
+/// Commands of a policy or calendar stream (`policy-<name>`, `calendar-<name>`, R4.9).
 public enum VersionCommand: MessageFamily {
     /// `record-policy-version`: Records a new version of a support policy (R4.9).
     case recordPolicyVersion(RecordPolicyVersion)
@@ -123,7 +123,7 @@ public struct CalendarVersionRecorded: DomainMessage {
     }
 }
 
-/// Events of a policy or calendar stream (R4.9).
+/// Events of a policy or calendar stream (`policy-<name>`, `calendar-<name>`, R4.9).
 public enum VersionEvent: MessageFamily {
     /// `policy-version-recorded`: A policy version was recorded (R4.9).
     case policyVersionRecorded(PolicyVersionRecorded)
