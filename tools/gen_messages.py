@@ -29,6 +29,10 @@ AddContact add-contact | Adds a contact with an access level (R1.2, R1.3).
   name: String  Name.
   email: String  E-mail address.
   access: ContactAccess  Access level.
+UpdateContact update-contact | Changes a contact's name and e-mail address.
+  contactID: String  Contact id.
+  name: String  Name.
+  email: String  E-mail address.
 RemoveContact remove-contact | Removes a contact (R1.3: not below the minimum of designated contacts).
   contactID: String  Contact id.
 ChangeContactAccess change-contact-access | Changes a contact's access level (R1.2, R1.3).
@@ -56,6 +60,11 @@ ContactAdded contact-added | A contact was added (R1.2).
   name: String  Name.
   email: String  E-mail.
   access: ContactAccess  Access level.
+  at: Date  When.
+ContactUpdated contact-updated | A contact's name or e-mail address changed.
+  contactID: String  Contact id.
+  name: String  Name.
+  email: String  E-mail.
   at: Date  When.
 ContactRemoved contact-removed | A contact was removed.
   contactID: String  Contact id.
@@ -93,6 +102,7 @@ OpenCase open-case | Opens a case (§2); contacts open their own, staff open on 
   callMe: Bool  "Call me" flag.
   cc: [String]  CC e-mail addresses.
   channel: Channel  Channel the case came through.
+  relatedCaseID: String?  An earlier case this one follows up, e.g. a closed case that can no longer be reopened (R2.7).
 RouteCase route-case | Routes the case to a team and assigns an owner and tier (R2.13); staff only.
   team: String  Team serving the organisation and topic.
   owner: String  Staff id of the owner.
@@ -177,6 +187,7 @@ CaseOpened case-opened | A case was opened (§2), with the policy version in for
   callMe: Bool  "Call me" flag.
   cc: [String]  CC addresses.
   channel: Channel  Channel.
+  relatedCaseID: String?  The earlier case this one follows up (R2.7).
   policyName: String  Policy in force.
   policyVersion: Int  Its version (R4.9).
   at: Date  When.
@@ -596,7 +607,7 @@ for (path, prefix, _, stream, commands, events) in AGGREGATES:
 
 def union_src(kind, doc):
     name = "Domain" + kind
-    out = [f"/// {doc}", f"public enum {name}: Sendable, Hashable {{"]
+    out = [f"/// {doc}", f"public enum {name}: MessageFamily {{"]
     for (_, prefix, case, stream, _, _) in AGGREGATES:
         out += [f"    /// {kind}s of {stream}.", f"    case `{case}`({prefix}{kind})" if case == "case" else f"    case {case}({prefix}{kind})"]
     out += ["", f"    /// Every {kind.lower()} payload type, grouped by aggregate.",
@@ -607,15 +618,7 @@ def union_src(kind, doc):
     out += ["        }", "    }", "", f"    /// Wraps any {kind.lower()} payload.", "    public init?(message: any DomainMessage) {"]
     for i, (_, prefix, case, _, _, _) in enumerate(AGGREGATES):
         out.append(f"        {'if' if i == 0 else '} else if'} let m = {prefix}{kind}(message: message) {{ self = .{case}(m)")
-    out += ["        } else { return nil }", "    }", "",
-            "    /// Type name.", "    public var type: String { Swift.type(of: message).type }", "",
-            "    /// Encodes as type, schema version and JSON payload.",
-            "    public func encoded() throws(MessageCodingError) -> EncodedMessage { try MessageCoding.encode(message) }", "",
-            f"    /// Decodes {'an' if kind == 'Event' else 'a'} {kind.lower()} of any aggregate.",
-            f"    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> {name} {{",
-            "        let message = try MessageCoding.decode(type: type, schemaVersion: schemaVersion, payload: payload, among: messageTypes)",
-            f"        guard let value = {name}(message: message) else {{ throw MessageCodingError(\"\\(type) is not {'an' if kind == 'Event' else 'a'} {kind.lower()}\") }}",
-            "        return value", "    }", "}", ""]
+    out += ["        } else { return nil }", "    }", "}", ""]
     return "\n".join(out)
 
 write("Core/Registry.generated.swift", [

@@ -186,6 +186,10 @@ struct CaseLifecycleTests {
         #expect(error.rule == "R2.7")
         #expect(error.message.contains("open a new case that references case c1"))
         #expect(error.allowed == ["open-case"])
+        // The follow-up case references the old one.
+        var followUp = CaseScenario()
+        try followUp.send(Fixture.openCase(id: "c9", related: "c1"), by: Fixture.d1, at: Fixture.days(8, after: at(1)))
+        #expect(followUp.state.relatedCaseID == "c1")
     }
 
     @Test("R2.8 a contact closes their own case as cancelled when no solution was proposed")

@@ -109,11 +109,12 @@ enum Fixture {
     static let implementationOrganisation = OrganisationDecider.fold(organisationEvents(transitioned: false))
 
     static func openCase(id: String = "c1", for contact: String = "d1", severity: String = "high",
-                         type: CaseType = .support, subType: String? = "problem", channel: Channel = .portal) -> CaseCommand {
+                         type: CaseType = .support, subType: String? = "problem", channel: Channel = .portal,
+                         related: String? = nil) -> CaseCommand {
         .openCase(OpenCase(caseID: id, organisationID: orgID, contactID: contact, subject: "Expense export fails",
                            description: "Steps: open report 42, export", topic: "expenses", caseType: type, subType: subType,
                            severity: severity, region: "europe", site: "site-7", product: "Expense", stage: .production,
-                           callMe: false, cc: ["boss@a.example"], channel: channel))
+                           callMe: false, cc: ["boss@a.example"], channel: channel, relatedCaseID: related))
     }
 }
 

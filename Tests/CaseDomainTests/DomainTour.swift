@@ -28,6 +28,7 @@ struct DomainTour {
             (.addContact(AddContact(contactID: "t2", name: "T2", email: "t2@t.example", access: .basic)), Fixture.manager),
             (.addContact(AddContact(contactID: "t3", name: "T3", email: "t3@t.example", access: .designated)), Fixture.manager),
             (.changeContactAccess(ChangeContactAccess(contactID: "t2", access: .designated)), Fixture.manager),
+            (.updateContact(UpdateContact(contactID: "t2", name: "T Two", email: "t.two@t.example")), Fixture.manager),
             (.setIncidentReportAccess(SetIncidentReportAccess(contactID: "t1", granted: true)), Fixture.manager),
             (.setAlertOptOut(SetAlertOptOut(contactID: "t3", optedOut: true)), Principal.contact("t3", organisation: "org-t", access: .designated)),
             (.transitionToSupport(TransitionToSupport()), Fixture.manager),
@@ -83,7 +84,7 @@ struct DomainTour {
         caseHistory = s.history
         events += s.history.map(DomainEvent.case)
         var cancelled = CaseScenario()
-        try cancelled.send(Fixture.openCase(id: "c2"), by: Fixture.d1, at: t0)
+        try cancelled.send(Fixture.openCase(id: "c2", related: "c0"), by: Fixture.d1, at: t0)
         let close = CaseCommand.closeCase(CloseCase(reason: .cancelled, note: "solved myself"))
         try cancelled.send(close, by: Fixture.d1, at: at(1))
         commands.append(.case(close))

@@ -40,6 +40,8 @@ struct OrganisationTests {
         #expect(D.fold(events, into: org).contacts["b1"]?.access == .designated)
         let error = refusal(.addContact(AddContact(contactID: "n1", name: "N", email: "n@a.example", access: .basic)), org, by: Fixture.d1)
         #expect(error?.rule == "R1.2")
+        let renamed = D.fold(try decide(.updateContact(UpdateContact(contactID: "b1", name: "Bo B", email: "bo.b@a.example")), org), into: org)
+        #expect(renamed.contacts["b1"] == Contact(id: "b1", name: "Bo B", email: "bo.b@a.example", access: .basic))
     }
 
     @Test("R1.3 adding a 6th designated contact is refused")

@@ -102,6 +102,21 @@ struct SchemaTests {
         #expect(StreamName.calendar("sweden") == "calendar-sweden")
     }
 
+    @Test("Registry: families are Codable as a type/schemaVersion/payload envelope")
+    func envelope() throws {
+        let tour = try DomainTour.run()
+        let data = try MessageCoding.encoder().encode(tour.events)
+        #expect(try MessageCoding.decoder().decode([DomainEvent].self, from: data) == tour.events)
+        let one = try MessageCoding.encoder().encode(tour.caseHistory[0])
+        let text = String(decoding: one, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"payload":{"at":"2026-03-02T09:00:00.000Z","callMe":false"#))
+        #expect(text.hasSuffix(#""schemaVersion":1,"type":"case-opened"}"#))
+        #expect(try MessageCoding.decoder().decode(CaseEvent.self, from: one) == tour.caseHistory[0])
+        #expect(throws: DecodingError.self) {
+            try MessageCoding.decoder().decode(CaseEvent.self, from: Data(#"{"type":"contact-added","schemaVersion":1,"payload":{}}"#.utf8))
+        }
+    }
+
     @Test("Registry: DomainTime formats and parses exactly, before and after 1970")
     func domainTime() {
         for text in ["1969-12-31T23:59:59.999Z", "2000-02-29T12:00:00.000Z", "2026-11-22T16:45:40.123Z", "2400-12-31T00:00:00.001Z"] {

@@ -101,7 +101,7 @@ public enum CaseDecider: Decider {
             subject: c.subject, description: c.description, topic: c.topic, caseType: c.caseType, subType: c.subType,
             severity: c.severity, priority: priority, requestedPriority: requested, region: c.region, site: c.site,
             product: c.product, stage: c.stage, callMe: c.callMe, cc: c.cc, channel: c.channel,
-            policyName: policy.name, policyVersion: policy.version, at: now)))
+            relatedCaseID: c.relatedCaseID, policyName: policy.name, policyVersion: policy.version, at: now)))
         if org.phase == .implementation {
             d.close(.redirected, note: implementationRedirectNote, sendSurvey: false)
             return d.events

@@ -38,8 +38,10 @@ public struct OpenCase: DomainMessage {
     public var cc: [String]
     /// Channel the case came through.
     public var channel: Channel
+    /// An earlier case this one follows up, e.g. a closed case that can no longer be reopened (R2.7).
+    public var relatedCaseID: String?
     /// Creates the payload.
-    public init(caseID: String, organisationID: String, contactID: String, subject: String, description: String, topic: String, caseType: CaseType, subType: String? = nil, severity: String, region: String, site: String, product: String, stage: ImplementationStage, callMe: Bool, cc: [String], channel: Channel) {
+    public init(caseID: String, organisationID: String, contactID: String, subject: String, description: String, topic: String, caseType: CaseType, subType: String? = nil, severity: String, region: String, site: String, product: String, stage: ImplementationStage, callMe: Bool, cc: [String], channel: Channel, relatedCaseID: String? = nil) {
         self.caseID = caseID
         self.organisationID = organisationID
         self.contactID = contactID
@@ -56,6 +58,7 @@ public struct OpenCase: DomainMessage {
         self.callMe = callMe
         self.cc = cc
         self.channel = channel
+        self.relatedCaseID = relatedCaseID
     }
 }
 
@@ -563,6 +566,8 @@ public struct CaseOpened: DomainMessage {
     public var cc: [String]
     /// Channel.
     public var channel: Channel
+    /// The earlier case this one follows up (R2.7).
+    public var relatedCaseID: String?
     /// Policy in force.
     public var policyName: String
     /// Its version (R4.9).
@@ -570,7 +575,7 @@ public struct CaseOpened: DomainMessage {
     /// When.
     public var at: Date
     /// Creates the payload.
-    public init(caseID: String, organisationID: String, contactID: String, openedBy: String, subject: String, description: String, topic: String, caseType: CaseType, subType: String? = nil, severity: String, priority: String, requestedPriority: String? = nil, region: String, site: String, product: String, stage: ImplementationStage, callMe: Bool, cc: [String], channel: Channel, policyName: String, policyVersion: Int, at: Date) {
+    public init(caseID: String, organisationID: String, contactID: String, openedBy: String, subject: String, description: String, topic: String, caseType: CaseType, subType: String? = nil, severity: String, priority: String, requestedPriority: String? = nil, region: String, site: String, product: String, stage: ImplementationStage, callMe: Bool, cc: [String], channel: Channel, relatedCaseID: String? = nil, policyName: String, policyVersion: Int, at: Date) {
         self.caseID = caseID
         self.organisationID = organisationID
         self.contactID = contactID
@@ -590,6 +595,7 @@ public struct CaseOpened: DomainMessage {
         self.callMe = callMe
         self.cc = cc
         self.channel = channel
+        self.relatedCaseID = relatedCaseID
         self.policyName = policyName
         self.policyVersion = policyVersion
         self.at = at

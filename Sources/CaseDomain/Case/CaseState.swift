@@ -36,6 +36,8 @@ public struct CaseState: Codable, Sendable, Hashable {
     public var cc: [String] = []
     /// Channel it was opened through.
     public var channel: Channel = .portal
+    /// The earlier case this one follows up (R2.7).
+    public var relatedCaseID: String?
     /// Status (R2.4).
     public var status: CaseStatus = .new
     /// Close reason while closed.
@@ -116,7 +118,7 @@ extension CaseDecider {
             s.id = e.caseID; s.organisationID = e.organisationID; s.contactID = e.contactID; s.openedBy = e.openedBy
             s.subject = e.subject; s.topic = e.topic; s.caseType = e.caseType; s.subType = e.subType
             s.severity = e.severity; s.priority = e.priority; s.region = e.region; s.site = e.site
-            s.product = e.product; s.cc = e.cc; s.channel = e.channel; s.policyName = e.policyName
+            s.product = e.product; s.cc = e.cc; s.channel = e.channel; s.relatedCaseID = e.relatedCaseID; s.policyName = e.policyName
             s.policyVersion = e.policyVersion; s.status = .new; s.openedAt = e.at; s.lastModifiedAt = e.at
         case .caseRouted(let e):
             s.team = e.team; s.owner = e.owner; s.tier = e.tier

@@ -16,8 +16,11 @@ extension DomainMessage {
 }
 
 /// A closed set of payloads: the commands or events of one aggregate, as an enum with
-/// one case per payload type.
-public protocol MessageFamily: Sendable, Hashable {
+/// one case per payload type (or ``DomainEvent``/``DomainCommand`` for all of them).
+///
+/// `Codable` through an envelope `{"type": …, "schemaVersion": …, "payload": {…}}`; the
+/// payload's dates follow the outer coder's strategy (use ``MessageCoding`` for the wire format).
+public protocol MessageFamily: Sendable, Hashable, Codable {
     /// Every payload type of the family, in documentation order.
     static var messageTypes: [any DomainMessage.Type] { get }
     /// The payload of this value.
@@ -112,7 +115,36 @@ public enum MessageCoding {
     }
 }
 
+/// Keys of the `Codable` envelope of a ``MessageFamily`` value.
+private enum EnvelopeKey: String, CodingKey {
+    case type, schemaVersion, payload
+}
+
 extension MessageFamily {
+    /// Decodes the envelope `{"type", "schemaVersion", "payload"}`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: EnvelopeKey.self)
+        let type = try container.decode(String.self, forKey: .type)
+        let version = try container.decode(Int.self, forKey: .schemaVersion)
+        guard let metatype = Self.messageTypes.first(where: { $0.type == type }), metatype.schemaVersion == version else {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription:
+                "unknown \(Self.self) type \(type) at schema version \(version)")
+        }
+        func open<T: DomainMessage>(_ t: T.Type) throws -> any DomainMessage { try container.decode(T.self, forKey: .payload) }
+        guard let value = Self(message: try open(metatype)) else {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "\(type) is not a member of \(Self.self)")
+        }
+        self = value
+    }
+
+    /// Encodes the envelope `{"type", "schemaVersion", "payload"}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: EnvelopeKey.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(schemaVersion, forKey: .schemaVersion)
+        try container.encode(message, forKey: .payload)
+    }
+
     /// The payload's type name.
     public var type: String { Swift.type(of: message).type }
     /// The payload's schema version.

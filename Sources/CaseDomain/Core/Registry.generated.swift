@@ -3,7 +3,7 @@
 import Foundation
 
 /// Any event of any aggregate: what the event log stores. Encode with `encoded()`, decode with `decode(type:schemaVersion:payload:)`; both round-trip exactly.
-public enum DomainEvent: Sendable, Hashable {
+public enum DomainEvent: MessageFamily {
     /// Events of an organisation stream (`org-<id>`).
     case organisation(OrganisationEvent)
     /// Events of a case stream (`case-<id>`).
@@ -39,23 +39,10 @@ public enum DomainEvent: Sendable, Hashable {
         } else if let m = VersionEvent(message: message) { self = .version(m)
         } else { return nil }
     }
-
-    /// Type name.
-    public var type: String { Swift.type(of: message).type }
-
-    /// Encodes as type, schema version and JSON payload.
-    public func encoded() throws(MessageCodingError) -> EncodedMessage { try MessageCoding.encode(message) }
-
-    /// Decodes an event of any aggregate.
-    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> DomainEvent {
-        let message = try MessageCoding.decode(type: type, schemaVersion: schemaVersion, payload: payload, among: messageTypes)
-        guard let value = DomainEvent(message: message) else { throw MessageCodingError("\(type) is not an event") }
-        return value
-    }
 }
 
 /// Any command of any aggregate: what the HTTP layer accepts, decoded with `decode(type:schemaVersion:payload:)`.
-public enum DomainCommand: Sendable, Hashable {
+public enum DomainCommand: MessageFamily {
     /// Commands of an organisation stream (`org-<id>`).
     case organisation(OrganisationCommand)
     /// Commands of a case stream (`case-<id>`).
@@ -90,18 +77,5 @@ public enum DomainCommand: Sendable, Hashable {
         } else if let m = FeatureRequestCommand(message: message) { self = .featureRequest(m)
         } else if let m = VersionCommand(message: message) { self = .version(m)
         } else { return nil }
-    }
-
-    /// Type name.
-    public var type: String { Swift.type(of: message).type }
-
-    /// Encodes as type, schema version and JSON payload.
-    public func encoded() throws(MessageCodingError) -> EncodedMessage { try MessageCoding.encode(message) }
-
-    /// Decodes a command of any aggregate.
-    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> DomainCommand {
-        let message = try MessageCoding.decode(type: type, schemaVersion: schemaVersion, payload: payload, among: messageTypes)
-        guard let value = DomainCommand(message: message) else { throw MessageCodingError("\(type) is not a command") }
-        return value
     }
 }

@@ -156,7 +156,8 @@ public enum IncidentDecider: Decider {
             return []
         case .sendAlert(let c):
             try checkAlert(c, state: state, status: status)
-            return [.alertSent(AlertSent(kind: c.kind, message: c.message, occurredFrom: c.occurredFrom, occurredTo: c.occurredTo,
+            return [.alertSent(AlertSent(kind: c.kind, message: c.message, occurredFrom: c.occurredFrom.map(DomainTime.normalised),
+                                         occurredTo: c.occurredTo.map(DomainTime.normalised),
                                          recipients: state.recipients(in: context.organisations), by: actor.id, at: now))]
         case .publishRCA(let c):
             guard state.isResolved else {
@@ -177,7 +178,8 @@ public enum IncidentDecider: Decider {
             }
             let notify = c.expectedOutageMinutes >= maintenanceNotificationMinutes
             return [.maintenanceScheduled(MaintenanceScheduled(
-                windowID: c.windowID, start: c.start, end: c.end, expectedOutageMinutes: c.expectedOutageMinutes,
+                windowID: c.windowID, start: DomainTime.normalised(c.start), end: DomainTime.normalised(c.end),
+                expectedOutageMinutes: c.expectedOutageMinutes,
                 description: c.description, recipients: notify ? state.recipients(in: context.organisations) : [],
                 by: actor.id, at: now))]
         }

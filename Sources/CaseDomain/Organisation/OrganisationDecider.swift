@@ -139,6 +139,10 @@ public enum OrganisationDecider: Decider {
             }
             if c.access == .designated { try keepMaximum() }
             return [.contactAdded(ContactAdded(contactID: c.contactID, name: c.name, email: c.email, access: c.access, at: now))]
+        case .updateContact(let c):
+            let existing = try contact(c.contactID)
+            guard existing.name != c.name || existing.email != c.email else { return [] }
+            return [.contactUpdated(ContactUpdated(contactID: c.contactID, name: c.name, email: c.email, at: now))]
         case .removeContact(let c):
             try keepMinimum(losing: try contact(c.contactID))
             return [.contactRemoved(ContactRemoved(contactID: c.contactID, at: now))]
@@ -176,6 +180,9 @@ public enum OrganisationDecider: Decider {
             state.phase = .support
         case .contactAdded(let e):
             state.contacts[e.contactID] = Contact(id: e.contactID, name: e.name, email: e.email, access: e.access)
+        case .contactUpdated(let e):
+            state.contacts[e.contactID]?.name = e.name
+            state.contacts[e.contactID]?.email = e.email
         case .contactRemoved(let e):
             state.contacts[e.contactID] = nil
         case .contactAccessChanged(let e):

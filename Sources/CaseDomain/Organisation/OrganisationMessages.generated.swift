@@ -50,6 +50,24 @@ public struct AddContact: DomainMessage {
     }
 }
 
+/// Changes a contact's name and e-mail address.
+public struct UpdateContact: DomainMessage {
+    /// `update-contact`.
+    public static let type = "update-contact"
+    /// Contact id.
+    public var contactID: String
+    /// Name.
+    public var name: String
+    /// E-mail address.
+    public var email: String
+    /// Creates the payload.
+    public init(contactID: String, name: String, email: String) {
+        self.contactID = contactID
+        self.name = name
+        self.email = email
+    }
+}
+
 /// Removes a contact (R1.3: not below the minimum of designated contacts).
 public struct RemoveContact: DomainMessage {
     /// `remove-contact`.
@@ -115,6 +133,8 @@ public enum OrganisationCommand: MessageFamily {
     case transitionToSupport(TransitionToSupport)
     /// `add-contact`: Adds a contact with an access level (R1.2, R1.3).
     case addContact(AddContact)
+    /// `update-contact`: Changes a contact's name and e-mail address.
+    case updateContact(UpdateContact)
     /// `remove-contact`: Removes a contact (R1.3: not below the minimum of designated contacts).
     case removeContact(RemoveContact)
     /// `change-contact-access`: Changes a contact's access level (R1.2, R1.3).
@@ -129,6 +149,7 @@ public enum OrganisationCommand: MessageFamily {
         RegisterOrganisation.self,
         TransitionToSupport.self,
         AddContact.self,
+        UpdateContact.self,
         RemoveContact.self,
         ChangeContactAccess.self,
         SetIncidentReportAccess.self,
@@ -141,6 +162,7 @@ public enum OrganisationCommand: MessageFamily {
         case .registerOrganisation(let m): m
         case .transitionToSupport(let m): m
         case .addContact(let m): m
+        case .updateContact(let m): m
         case .removeContact(let m): m
         case .changeContactAccess(let m): m
         case .setIncidentReportAccess(let m): m
@@ -154,6 +176,7 @@ public enum OrganisationCommand: MessageFamily {
         case let m as RegisterOrganisation: self = .registerOrganisation(m)
         case let m as TransitionToSupport: self = .transitionToSupport(m)
         case let m as AddContact: self = .addContact(m)
+        case let m as UpdateContact: self = .updateContact(m)
         case let m as RemoveContact: self = .removeContact(m)
         case let m as ChangeContactAccess: self = .changeContactAccess(m)
         case let m as SetIncidentReportAccess: self = .setIncidentReportAccess(m)
@@ -219,6 +242,27 @@ public struct ContactAdded: DomainMessage {
         self.name = name
         self.email = email
         self.access = access
+        self.at = at
+    }
+}
+
+/// A contact's name or e-mail address changed.
+public struct ContactUpdated: DomainMessage {
+    /// `contact-updated`.
+    public static let type = "contact-updated"
+    /// Contact id.
+    public var contactID: String
+    /// Name.
+    public var name: String
+    /// E-mail.
+    public var email: String
+    /// When.
+    public var at: Date
+    /// Creates the payload.
+    public init(contactID: String, name: String, email: String, at: Date) {
+        self.contactID = contactID
+        self.name = name
+        self.email = email
         self.at = at
     }
 }
@@ -303,6 +347,8 @@ public enum OrganisationEvent: MessageFamily {
     case organisationTransitioned(OrganisationTransitioned)
     /// `contact-added`: A contact was added (R1.2).
     case contactAdded(ContactAdded)
+    /// `contact-updated`: A contact's name or e-mail address changed.
+    case contactUpdated(ContactUpdated)
     /// `contact-removed`: A contact was removed.
     case contactRemoved(ContactRemoved)
     /// `contact-access-changed`: A contact's access level changed (R1.2).
@@ -317,6 +363,7 @@ public enum OrganisationEvent: MessageFamily {
         OrganisationRegistered.self,
         OrganisationTransitioned.self,
         ContactAdded.self,
+        ContactUpdated.self,
         ContactRemoved.self,
         ContactAccessChanged.self,
         IncidentReportAccessChanged.self,
@@ -329,6 +376,7 @@ public enum OrganisationEvent: MessageFamily {
         case .organisationRegistered(let m): m
         case .organisationTransitioned(let m): m
         case .contactAdded(let m): m
+        case .contactUpdated(let m): m
         case .contactRemoved(let m): m
         case .contactAccessChanged(let m): m
         case .incidentReportAccessChanged(let m): m
@@ -342,6 +390,7 @@ public enum OrganisationEvent: MessageFamily {
         case let m as OrganisationRegistered: self = .organisationRegistered(m)
         case let m as OrganisationTransitioned: self = .organisationTransitioned(m)
         case let m as ContactAdded: self = .contactAdded(m)
+        case let m as ContactUpdated: self = .contactUpdated(m)
         case let m as ContactRemoved: self = .contactRemoved(m)
         case let m as ContactAccessChanged: self = .contactAccessChanged(m)
         case let m as IncidentReportAccessChanged: self = .incidentReportAccessChanged(m)
