@@ -6,7 +6,7 @@ import Testing
 struct CaseDeterminismTests {
     @Test("Determinism: folding the same events twice, or after an encode/decode round trip, gives equal states")
     func foldTwice() throws {
-        let history = try DomainTour.run().caseHistory
+        let history = try CaseDomainTour.run().caseHistory
         #expect(history.count >= 50)
         let first = CaseDecider.fold(history), second = CaseDecider.fold(history)
         #expect(first == second)
@@ -22,9 +22,9 @@ struct CaseDeterminismTests {
     @Test("Determinism: deciding the same command on the same state and context gives the same events")
     func decideTwice() throws {
         let s = try CaseScenario.opened()
-        let ctx = s.context(Fixture.staff, Fixture.hours(1, after: Fixture.monday))
-        let a = try CaseDecider.decide(comment("x"), state: s.state, context: ctx)
-        let b = try CaseDecider.decide(comment("x"), state: s.state, context: ctx)
+        let ctx = s.context(CaseFixture.staff, CaseFixture.hours(1, after: CaseFixture.monday))
+        let a = try CaseDecider.decide(caseComment("x"), state: s.state, context: ctx)
+        let b = try CaseDecider.decide(caseComment("x"), state: s.state, context: ctx)
         #expect(a == b)
     }
 
@@ -34,7 +34,7 @@ struct CaseDeterminismTests {
         let before = s.state, history = s.history
         var emitted: [CaseEvent]? = nil
         do {
-            emitted = try CaseDecider.decide(.confirmSolution(ConfirmSolution()), state: s.state, context: s.context(Fixture.d1, Fixture.monday))
+            emitted = try CaseDecider.decide(.confirmSolution(ConfirmSolution()), state: s.state, context: s.context(CaseFixture.d1, CaseFixture.monday))
         } catch {
             #expect(error.rule == "R2.10")
             #expect(error.status == "new")
@@ -42,7 +42,7 @@ struct CaseDeterminismTests {
         #expect(emitted == nil)
         #expect(s.state == before)
         #expect(s.history == history)
-        try s.send(comment("ok"), by: Fixture.staff, at: Fixture.monday)
+        try s.send(caseComment("ok"), by: CaseFixture.staff, at: CaseFixture.monday)
         #expect(s.history.count > history.count)
     }
 }

@@ -4,9 +4,9 @@ import Testing
 
 @Suite("SLA clocks in the case stream (R4)")
 struct CaseSLATests {
-    let t0 = Fixture.monday  // Monday 09:00 UTC
-    func at(_ h: Double) -> Date { Fixture.hours(h, after: t0) }
-    func d(_ s: String) -> Date { Fixture.date(s) }
+    let t0 = CaseFixture.monday  // Monday 09:00 UTC
+    func at(_ h: Double) -> Date { CaseFixture.hours(h, after: t0) }
+    func d(_ s: String) -> Date { CaseFixture.date(s) }
 
     @Test("R4.1 a business-hours target counts open time only and starts at the next opening")
     func businessHours() throws {
@@ -23,7 +23,7 @@ struct CaseSLATests {
 
     @Test("R4.2 a wall-clock target counts every hour, day or night")
     func wallClock() throws {
-        let s = try CaseScenario.opened(severity: "critical", at: d("2026-03-07T22:00:00.000Z"), by: Fixture.staff, channel: .phone)
+        let s = try CaseScenario.opened(severity: "critical", at: d("2026-03-07T22:00:00.000Z"), by: CaseFixture.staff, channel: .phone)
         #expect(s.clock(.response, at: d("2026-03-07T22:00:00.000Z"))?.deadline == d("2026-03-07T23:00:00.000Z"))
         #expect(s.clock(.resolution, at: d("2026-03-07T22:00:00.000Z"))?.deadline == d("2026-03-08T06:00:00.000Z"))
         #expect(s.clock(.response, at: d("2026-03-07T22:00:00.000Z"))?.businessTime == false)
@@ -40,10 +40,10 @@ struct CaseSLATests {
     @Test("R4.4 response is met by the first public staff comment, not internal or contact comments")
     func responseMet() throws {
         var s = try CaseScenario.opened()
-        try s.send(comment("i", .internal), by: Fixture.staff, at: at(1))
-        try s.send(comment("c", .public), by: Fixture.d1, at: at(1.5))
+        try s.send(caseComment("i", .internal), by: CaseFixture.staff, at: at(1))
+        try s.send(caseComment("c", .public), by: CaseFixture.d1, at: at(1.5))
         #expect(s.state.clocks[.response]?.metAt == nil)
-        let events = try s.send(comment("p", .public), by: Fixture.staff, at: at(2))
+        let events = try s.send(caseComment("p", .public), by: CaseFixture.staff, at: at(2))
         #expect(events.contains(.clockMet(ClockMet(target: .response, at: at(2)))))
         #expect(s.clock(.response, at: at(3))?.metAt == at(2))
         #expect(s.clock(.response, at: at(3))?.deadline == nil)
@@ -51,16 +51,16 @@ struct CaseSLATests {
 
     @Test("R4.4 restoration is met at service-restored, resolution at solution-proposed, update cadence restarts and stops at close")
     func otherTargetsMet() throws {
-        var s = try CaseScenario.opened(severity: "critical", by: Fixture.staff, channel: .phone)
+        var s = try CaseScenario.opened(severity: "critical", by: CaseFixture.staff, channel: .phone)
         #expect(s.clock(.update, at: t0)?.deadline == at(2))
-        try s.send(comment("p1"), by: Fixture.staff, at: at(1))
+        try s.send(caseComment("p1"), by: CaseFixture.staff, at: at(1))
         #expect(s.clock(.update, at: at(1))?.deadline == at(3))
-        try s.send(.restoreService(RestoreService(summary: "failover")), by: Fixture.staff, at: at(1.5))
+        try s.send(.restoreService(RestoreService(summary: "failover")), by: CaseFixture.staff, at: at(1.5))
         #expect(s.state.clocks[.restoration]?.metAt == at(1.5))
         #expect(s.clock(.update, at: at(1.5))?.deadline == at(3.5))
-        try s.send(.proposeSolution(ProposeSolution(solution: "fix")), by: Fixture.staff, at: at(2))
+        try s.send(.proposeSolution(ProposeSolution(solution: "fix")), by: CaseFixture.staff, at: at(2))
         #expect(s.state.clocks[.resolution]?.metAt == at(2))
-        try s.send(.confirmSolution(ConfirmSolution()), by: Fixture.d1, at: at(2.5))
+        try s.send(.confirmSolution(ConfirmSolution()), by: CaseFixture.d1, at: at(2.5))
         #expect(s.state.clocks[.update]?.stoppedAt == at(2.5))
         #expect(s.state.clocks[.update]?.metAt == nil)
     }
@@ -68,21 +68,21 @@ struct CaseSLATests {
     @Test("R4.5 clocks pause while awaiting the customer and the pause intervals can be queried")
     func pauseWhileAwaiting() throws {
         var s = try CaseScenario.opened()
-        let asked = try s.send(.requestInformation(RequestInformation(question: "Logs?")), by: Fixture.staff, at: at(1))
+        let asked = try s.send(.requestInformation(RequestInformation(question: "Logs?")), by: CaseFixture.staff, at: at(1))
         #expect(asked.contains(.clockPaused(ClockPaused(target: .resolution, reason: "awaiting-customer", at: at(1)))))
         #expect(s.clock(.resolution, at: at(5))?.deadline == nil)
         #expect(s.clock(.resolution, at: at(5))?.paused == true)
         // Answer on Tuesday 10:00: 1 h used, 15 h left from Tuesday 10:00 → Wednesday 17:00.
         let tuesday = d("2026-03-03T10:00:00.000Z")
-        try s.send(comment("logs"), by: Fixture.d1, at: tuesday)
+        try s.send(caseComment("logs"), by: CaseFixture.d1, at: tuesday)
         #expect(s.clock(.resolution, at: tuesday)?.deadline == d("2026-03-04T17:00:00.000Z"))
         #expect(s.state.pauseIntervals(.resolution) == [ClockInterval(start: at(1), end: tuesday, reason: "awaiting-customer")])
         #expect(s.state.pauseIntervals() == [ClockInterval(start: at(1), end: tuesday, reason: "awaiting-customer")])
 
-        var policy = Fixture.policy
+        var policy = CaseFixture.policy
         policy.pauseWhileAwaitingCustomer = false
         var noPause = try CaseScenario.opened(policy: policy)
-        let events = try noPause.send(.requestInformation(RequestInformation(question: "?")), by: Fixture.staff, at: at(1))
+        let events = try noPause.send(.requestInformation(RequestInformation(question: "?")), by: CaseFixture.staff, at: at(1))
         #expect(!events.types.contains("clock-paused"))
         #expect(noPause.clock(.resolution, at: at(2))?.deadline == d("2026-03-03T17:00:00.000Z"))
     }
@@ -90,24 +90,24 @@ struct CaseSLATests {
     @Test("R4.6 staff suspend the resolution target with a reason; it has no deadline until resumed")
     func suspension() throws {
         var s = try CaseScenario.opened()
-        #expect(s.refusal(.suspendResolutionTarget(SuspendResolutionTarget(reason: "eng")), by: Fixture.d1, at: at(1))?.rule == "R1.2")
-        #expect(s.refusal(.suspendResolutionTarget(SuspendResolutionTarget(reason: "")), by: Fixture.staff, at: at(1))?.rule == "R4.6")
-        try s.send(.suspendResolutionTarget(SuspendResolutionTarget(reason: "engineering fix")), by: Fixture.engineer, at: at(1))
+        #expect(s.refusal(.suspendResolutionTarget(SuspendResolutionTarget(reason: "eng")), by: CaseFixture.d1, at: at(1))?.rule == "R1.2")
+        #expect(s.refusal(.suspendResolutionTarget(SuspendResolutionTarget(reason: "")), by: CaseFixture.staff, at: at(1))?.rule == "R4.6")
+        try s.send(.suspendResolutionTarget(SuspendResolutionTarget(reason: "engineering fix")), by: CaseFixture.engineer, at: at(1))
         let suspended = try #require(s.clock(.resolution, at: at(2)))
         #expect(suspended.suspended)
         #expect(suspended.deadline == nil)
         #expect(s.state.clocks[.resolution]?.suspensions.first?.reason == "engineering fix")
-        #expect(s.refusal(.suspendResolutionTarget(SuspendResolutionTarget(reason: "again")), by: Fixture.staff, at: at(2))?.rule == "R4.6")
-        try s.send(.resumeResolutionTarget(ResumeResolutionTarget()), by: Fixture.engineer, at: d("2026-03-03T10:00:00.000Z"))
+        #expect(s.refusal(.suspendResolutionTarget(SuspendResolutionTarget(reason: "again")), by: CaseFixture.staff, at: at(2))?.rule == "R4.6")
+        try s.send(.resumeResolutionTarget(ResumeResolutionTarget()), by: CaseFixture.engineer, at: d("2026-03-03T10:00:00.000Z"))
         #expect(s.clock(.resolution, at: d("2026-03-03T10:00:00.000Z"))?.deadline == d("2026-03-04T17:00:00.000Z"))
-        #expect(s.refusal(.resumeResolutionTarget(ResumeResolutionTarget()), by: Fixture.staff, at: at(30))?.rule == "R4.6")
+        #expect(s.refusal(.resumeResolutionTarget(ResumeResolutionTarget()), by: CaseFixture.staff, at: at(30))?.rule == "R4.6")
     }
 
     @Test("R4.7 a priority change recomputes every deadline under the new targets and elapsed time still counts")
     func retarget() throws {
         var s = try CaseScenario.opened(severity: "medium")
         #expect(s.clock(.response, at: t0)?.deadline == at(8))
-        let events = try s.send(.setPriority(SetPriority(priority: "high", reason: "payroll")), by: Fixture.staff, at: at(2))
+        let events = try s.send(.setPriority(SetPriority(priority: "high", reason: "payroll")), by: CaseFixture.staff, at: at(2))
         #expect(events.types == ["priority-changed", "clock-retargeted", "clock-retargeted", "clock-started"])
         #expect(events[1] == .clockRetargeted(ClockRetargeted(target: .response, duration: .businessTime(seconds: 4 * 3600), priority: "high", at: at(2))))
         let response = try #require(s.clock(.response, at: at(2)))
@@ -116,7 +116,7 @@ struct CaseSLATests {
         #expect(s.clock(.resolution, at: at(2))?.deadline == d("2026-03-03T17:00:00.000Z"))
         #expect(s.clock(.update, at: at(2))?.deadline == at(6))
         // Down to low: no resolution or update target any more.
-        let lowered = try s.send(.setPriority(SetPriority(priority: "low", reason: "workaround")), by: Fixture.staff, at: at(3))
+        let lowered = try s.send(.setPriority(SetPriority(priority: "low", reason: "workaround")), by: CaseFixture.staff, at: at(3))
         #expect(lowered.types == ["priority-changed", "clock-retargeted", "clock-stopped", "clock-stopped"])
         #expect(s.clock(.response, at: at(3))?.deadline == at(8))
     }
@@ -128,9 +128,9 @@ struct CaseSLATests {
         #expect(response == SLAClockState(target: .response, targetSeconds: 14400, businessTime: true, elapsedSeconds: 7200,
                                           remainingSeconds: 7200, deadline: at(4), paused: false, suspended: false,
                                           metAt: nil, breachedAt: nil, atRiskAt: nil))
-        try s.send(.recordClockAtRisk(RecordClockAtRisk(target: .response)), by: Fixture.scheduler, at: at(3))
-        try s.send(.recordClockBreached(RecordClockBreached(target: .response)), by: Fixture.scheduler, at: at(4.5))
-        try s.send(comment("sorry"), by: Fixture.staff, at: at(5))
+        try s.send(.recordClockAtRisk(RecordClockAtRisk(target: .response)), by: CaseFixture.scheduler, at: at(3))
+        try s.send(.recordClockBreached(RecordClockBreached(target: .response)), by: CaseFixture.scheduler, at: at(4.5))
+        try s.send(caseComment("sorry"), by: CaseFixture.staff, at: at(5))
         let after = try #require(s.clock(.response, at: at(6)))
         #expect(after.atRiskAt == at(3))
         #expect(after.breachedAt == at(4))
@@ -145,17 +145,17 @@ struct CaseSLATests {
         var s = try CaseScenario.opened()
         #expect(s.state.policyName == "test-sla")
         #expect(s.state.policyVersion == 3)
-        var newer = Fixture.policy
+        var newer = CaseFixture.policy
         newer.version = 4
         s.policy = newer
-        let error = try #require(s.refusal(comment("x"), by: Fixture.staff, at: at(1)))
+        let error = try #require(s.refusal(caseComment("x"), by: CaseFixture.staff, at: at(1)))
         #expect(error.rule == "R4.9")
         #expect(error.message == "case opened under policy test-sla v3; supply that version, not test-sla v4")
     }
 
     @Test("R4.9 policy and calendar versions are events; a calendar closure moves the deadlines of running clocks")
     func versions() throws {
-        let ctx = DecisionContext(now: t0, actor: Fixture.manager)
+        let ctx = DecisionContext(now: t0, actor: CaseFixture.manager)
         let v1 = try PolicyDecider.decide(.recordPolicyVersion(RecordPolicyVersion(name: "test-sla", version: 1, content: "{\"v\":1}")), state: PolicyDecider.initialState, context: ctx)
         let state = PolicyDecider.fold(v1)
         #expect(state.version == 1)
@@ -171,7 +171,7 @@ struct CaseSLATests {
         #expect(closure == [.calendarVersionRecorded(CalendarVersionRecorded(name: "office", version: 2, content: "{\"closures\":[\"2026-03-03\"]}", reason: "office move", by: "m1", at: t0))])
         do {
             _ = try PolicyDecider.decide(.recordPolicyVersion(RecordPolicyVersion(name: "x", version: 9, content: "{}")), state: PolicyDecider.initialState,
-                                         context: DecisionContext(now: t0, actor: Fixture.d1))
+                                         context: DecisionContext(now: t0, actor: CaseFixture.d1))
             Issue.record("contact recorded a policy")
         } catch {
             #expect(error.rule == "R4.9")
@@ -180,7 +180,7 @@ struct CaseSLATests {
         var s = try CaseScenario.opened()
         #expect(s.clock(.resolution, at: t0)?.deadline == d("2026-03-03T17:00:00.000Z"))
         let tuesday = Int64(d("2026-03-03T00:00:00.000Z").timeIntervalSince1970) / 86_400
-        s.measures = CalendarMeasureProvider { _ in OfficeHours(closedDays: [tuesday]) }
+        s.measures = CalendarMeasureProvider { _ in CaseTestOfficeHours(closedDays: [tuesday]) }
         #expect(s.clock(.resolution, at: t0)?.deadline == d("2026-03-04T17:00:00.000Z"))
     }
 
@@ -195,15 +195,15 @@ struct CaseSLATests {
             .recordClockAtRisk(RecordClockAtRisk(target: .resolution)), .recordClockBreached(RecordClockBreached(target: .resolution)),
         ])
         for item in due {
-            #expect(s.refusal(item.command, by: Fixture.scheduler, at: item.due.addingTimeInterval(-1)) != nil)
-            #expect(s.refusal(item.command, by: Fixture.scheduler, at: item.due) == nil)
+            #expect(s.refusal(item.command, by: CaseFixture.scheduler, at: item.due.addingTimeInterval(-1)) != nil)
+            #expect(s.refusal(item.command, by: CaseFixture.scheduler, at: item.due) == nil)
         }
-        try s.send(.proposeSolution(ProposeSolution(solution: "x")), by: Fixture.staff, at: at(1))
+        try s.send(.proposeSolution(ProposeSolution(solution: "x")), by: CaseFixture.staff, at: at(1))
         let later = CaseDecider.dueTimeDrivenCommands(s.state, measures: s.measures, policy: s.policy)
         #expect(later.map(\.command.type) == ["record-clock-at-risk", "record-update-overdue", "auto-close-case"])
-        #expect(later.last?.due == Fixture.days(10, after: at(1)))
-        try s.send(.confirmSolution(ConfirmSolution()), by: Fixture.d1, at: at(2))
+        #expect(later.last?.due == CaseFixture.days(10, after: at(1)))
+        try s.send(.confirmSolution(ConfirmSolution()), by: CaseFixture.d1, at: at(2))
         let closed = CaseDecider.dueTimeDrivenCommands(s.state, measures: s.measures, policy: s.policy)
-        #expect(closed == [DueCommand(due: Fixture.days(30, after: at(2)), command: .expireSurvey(ExpireSurvey(surveyID: "c1-survey-1")))])
+        #expect(closed == [DueCommand(due: CaseFixture.days(30, after: at(2)), command: .expireSurvey(ExpireSurvey(surveyID: "c1-survey-1")))])
     }
 }

@@ -4,7 +4,7 @@ import Testing
 
 /// Mon-Fri 09:00-17:00 UTC, no holidays: a small business calendar for tests.
 /// `closedDays` (days since 1970-01-01) are ad-hoc closures (R4.9 calendar changes).
-struct OfficeHours: TimeMeasure {
+struct CaseTestOfficeHours: TimeMeasure {
     let open: Int64 = 9 * 3600
     let close: Int64 = 17 * 3600
     var closedDays: Set<Int64> = []
@@ -46,7 +46,7 @@ struct OfficeHours: TimeMeasure {
     }
 }
 
-enum Fixture {
+enum CaseFixture {
     static let orgID = "org-a"
     static let otherOrgID = "org-b"
 
@@ -73,7 +73,7 @@ enum Fixture {
             "low": [.response: .businessDays(1)],
         ])
 
-    static let measures = CalendarMeasureProvider { name in name == "office" ? OfficeHours() : nil }
+    static let measures = CalendarMeasureProvider { name in name == "office" ? CaseTestOfficeHours() : nil }
 
     static let d1 = Principal.contact("d1", organisation: orgID, access: .designated)
     static let d2 = Principal.contact("d2", organisation: orgID, access: .designated)
@@ -122,10 +122,10 @@ enum Fixture {
 struct CaseScenario {
     var history: [CaseEvent] = []
     var state = CaseState()
-    var policy = Fixture.policy
-    var organisation = Fixture.organisation
+    var policy = CaseFixture.policy
+    var organisation = CaseFixture.organisation
 
-    var measures: any TimeMeasureProvider = Fixture.measures
+    var measures: any TimeMeasureProvider = CaseFixture.measures
 
     func context(_ actor: Principal, _ now: Date) -> DecisionContext {
         DecisionContext(now: now, actor: actor, policy: policy, measures: measures, organisation: organisation)
@@ -157,11 +157,11 @@ struct CaseScenario {
     }
 
     /// A case opened by d1 at Monday 09:00 with `severity`.
-    static func opened(severity: String = "high", policy: SupportPolicy = Fixture.policy, at: Date = Fixture.monday,
-                       by actor: Principal = Fixture.d1, channel: Channel = .portal) throws -> CaseScenario {
+    static func opened(severity: String = "high", policy: SupportPolicy = CaseFixture.policy, at: Date = CaseFixture.monday,
+                       by actor: Principal = CaseFixture.d1, channel: Channel = .portal) throws -> CaseScenario {
         var s = CaseScenario()
         s.policy = policy
-        try s.send(Fixture.openCase(severity: severity, channel: channel), by: actor, at: at)
+        try s.send(CaseFixture.openCase(severity: severity, channel: channel), by: actor, at: at)
         return s
     }
 }
@@ -171,7 +171,7 @@ extension Array where Element == CaseEvent {
     var types: [String] { map(\.type) }
 }
 
-func comment(_ id: String, _ visibility: Visibility = .public) -> CaseCommand {
+func caseComment(_ id: String, _ visibility: Visibility = .public) -> CaseCommand {
     .addComment(AddComment(commentID: id, body: "text \(id)", visibility: visibility))
 }
 

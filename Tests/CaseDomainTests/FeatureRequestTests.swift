@@ -4,13 +4,13 @@ import Testing
 
 @Suite("Feature requests (R7)")
 struct FeatureRequestTests {
-    let t0 = Fixture.monday
+    let t0 = CaseFixture.monday
 
     func move(_ status: FeatureRequestStatus, _ sub: FeatureRequestSubStatus) -> FeatureRequestCommand {
         .changeFeatureRequestStatus(ChangeFeatureRequestStatus(status: status, subStatus: sub))
     }
 
-    func run(_ commands: [FeatureRequestCommand], by actor: Principal = Fixture.staff,
+    func run(_ commands: [FeatureRequestCommand], by actor: Principal = CaseFixture.staff,
              from state: FeatureRequestState = FeatureRequestState()) throws(DomainError) -> FeatureRequestState {
         var state = state
         for command in commands {
@@ -19,11 +19,11 @@ struct FeatureRequestTests {
         return state
     }
 
-    func refusal(_ command: FeatureRequestCommand, from state: FeatureRequestState, by actor: Principal = Fixture.staff) -> DomainError? {
+    func refusal(_ command: FeatureRequestCommand, from state: FeatureRequestState, by actor: Principal = CaseFixture.staff) -> DomainError? {
         do { _ = try run([command], by: actor, from: state); return nil } catch { return error }
     }
 
-    let submit = FeatureRequestCommand.submitFeatureRequest(SubmitFeatureRequest(featureID: "f1", organisationID: Fixture.orgID,
+    let submit = FeatureRequestCommand.submitFeatureRequest(SubmitFeatureRequest(featureID: "f1", organisationID: CaseFixture.orgID,
                                                                                   subject: "Bulk approve", description: "…", product: "Expense"))
 
     @Test("R7 feature requests move forward through customer care and product management to closed")
@@ -34,7 +34,7 @@ struct FeatureRequestTests {
             "open-product-management/under-review", "open-product-management/future-candidate",
             "open-product-management/planned", "open-product-management/committed",
         ])
-        var state = try run([submit], by: Fixture.d1)
+        var state = try run([submit], by: CaseFixture.d1)
         #expect(state.stage == FeatureRequestStage(.openCustomerCare, .new))
         state = try run([move(.openCustomerCare, .investigation), move(.openCustomerCare, .infoRequired),
                          move(.openCustomerCare, .investigation), move(.openProductManagement, .new),
@@ -49,19 +49,19 @@ struct FeatureRequestTests {
 
     @Test("R7 moving backwards outside the listed transitions is refused with the allowed stages")
     func backwardsRefused() throws {
-        let state = try run([submit, move(.openProductManagement, .planned)], by: Fixture.staff)
+        let state = try run([submit, move(.openProductManagement, .planned)], by: CaseFixture.staff)
         let error = try #require(refusal(move(.openCustomerCare, .investigation), from: state))
         #expect(error.rule == "R7")
         #expect(error.allowed == ["open-product-management/info-required", "open-product-management/committed"])
         #expect(refusal(move(.openCustomerCare, .underReview), from: state)?.message.hasPrefix("open-customer-care/under-review is not a feature-request stage") == true)
-        #expect(refusal(move(.openProductManagement, .committed), from: state, by: Fixture.d1)?.rule == "R7")
+        #expect(refusal(move(.openProductManagement, .committed), from: state, by: CaseFixture.d1)?.rule == "R7")
     }
 
     @Test("R7 only designated contacts of the organisation and staff submit feature requests")
     func submitters() throws {
-        #expect(refusal(submit, from: FeatureRequestState(), by: Fixture.basic)?.rule == "R1.2")
-        #expect(refusal(submit, from: FeatureRequestState(), by: Fixture.stranger)?.rule == "R1.9")
-        #expect(refusal(submit, from: FeatureRequestState(), by: Fixture.auditor)?.rule == "R1.7")
-        #expect(try run([submit], by: Fixture.staff).id == "f1")
+        #expect(refusal(submit, from: FeatureRequestState(), by: CaseFixture.basic)?.rule == "R1.2")
+        #expect(refusal(submit, from: FeatureRequestState(), by: CaseFixture.stranger)?.rule == "R1.9")
+        #expect(refusal(submit, from: FeatureRequestState(), by: CaseFixture.auditor)?.rule == "R1.7")
+        #expect(try run([submit], by: CaseFixture.staff).id == "f1")
     }
 }

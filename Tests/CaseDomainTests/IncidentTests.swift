@@ -4,14 +4,14 @@ import Testing
 
 @Suite("Operations incidents (R6)")
 struct IncidentTests {
-    let t0 = Fixture.monday
-    func at(_ h: Double) -> Date { Fixture.hours(h, after: t0) }
+    let t0 = CaseFixture.monday
+    func at(_ h: Double) -> Date { CaseFixture.hours(h, after: t0) }
 
     /// org-a (d1, d2 designated; d2 opted out) and org-b (e1, e2 designated).
     var organisations: [String: OrganisationState] {
-        var a = Fixture.organisation
+        var a = CaseFixture.organisation
         a.contacts["d2"]?.alertOptOut = true
-        var b = OrganisationDecider.fold(Fixture.organisationEvents(id: "org-b"))
+        var b = OrganisationDecider.fold(CaseFixture.organisationEvents(id: "org-b"))
         b.contacts = ["e1": Contact(id: "e1", name: "E", email: "e1@b.example", access: .designated),
                       "e2": Contact(id: "e2", name: "F", email: "e2@b.example", access: .designated),
                       "e3": Contact(id: "e3", name: "G", email: "e3@b.example", access: .basic)]
@@ -23,7 +23,7 @@ struct IncidentTests {
                                          origin: origin, affectedOrganisations: orgs, subsetOfClients: subset))
     }
 
-    func run(_ commands: [IncidentCommand], by actor: Principal = Fixture.operations, from state: IncidentState = IncidentState())
+    func run(_ commands: [IncidentCommand], by actor: Principal = CaseFixture.operations, from state: IncidentState = IncidentState())
         throws(DomainError) -> (IncidentState, [IncidentEvent]) {
         var state = state, all: [IncidentEvent] = []
         for (i, command) in commands.enumerated() {
@@ -35,7 +35,7 @@ struct IncidentTests {
         return (state, all)
     }
 
-    func refusal(_ commands: [IncidentCommand], by actor: Principal = Fixture.operations) -> DomainError? {
+    func refusal(_ commands: [IncidentCommand], by actor: Principal = CaseFixture.operations) -> DomainError? {
         do { _ = try run(commands, by: actor); return nil } catch { return error }
     }
 
@@ -53,8 +53,8 @@ struct IncidentTests {
         #expect(try run([declare([], subset: true)]).0.subsetOfClients)
         #expect(refusal([declare(["org-a"], subset: true)])?.rule == "R6.1")
         #expect(refusal([declare([])])?.rule == "R6.1")
-        #expect(refusal([declare()], by: Fixture.staff)?.message == "only staff with role operations may declare-incident; staff s1 may not")
-        #expect(refusal([declare()], by: Fixture.d1)?.rule == "R6.1")
+        #expect(refusal([declare()], by: CaseFixture.staff)?.message == "only staff with role operations may declare-incident; staff s1 may not")
+        #expect(refusal([declare()], by: CaseFixture.d1)?.rule == "R6.1")
     }
 
     @Test("R6.2 alerts of four kinds notify the designated contacts of affected organisations who have not opted out")
@@ -74,9 +74,9 @@ struct IncidentTests {
     @Test("R6.2 an after-the-fact resolution carries when the problem occurred")
     func afterTheFact() throws {
         #expect(refusal([declare(), alert(.afterTheFactResolved)])?.rule == "R6.2")
-        let (state, events) = try run([declare(), alert(.afterTheFactResolved, from: Fixture.date("2026-03-01T02:00:00.000Z"), to: Fixture.date("2026-03-01T02:40:00.000Z"))])
-        #expect(state.occurredFrom == Fixture.date("2026-03-01T02:00:00.000Z"))
-        #expect(state.occurredTo == Fixture.date("2026-03-01T02:40:00.000Z"))
+        let (state, events) = try run([declare(), alert(.afterTheFactResolved, from: CaseFixture.date("2026-03-01T02:00:00.000Z"), to: CaseFixture.date("2026-03-01T02:40:00.000Z"))])
+        #expect(state.occurredFrom == CaseFixture.date("2026-03-01T02:00:00.000Z"))
+        #expect(state.occurredTo == CaseFixture.date("2026-03-01T02:40:00.000Z"))
         #expect(state.isResolved)
         #expect(events.last.map(\.type) == "alert-sent")
     }
@@ -96,20 +96,20 @@ struct IncidentTests {
         let (state, _) = try run([declare(), .linkCase(LinkCase(caseID: "c1")), .linkCase(LinkCase(caseID: "c1"))])
         #expect(state.linkedCases == ["c1"])
         var s = try CaseScenario.opened()
-        #expect(s.refusal(.linkIncident(LinkIncident(incidentNumber: 7)), by: Fixture.d1, at: at(1))?.rule == "R1.2")
-        try s.send(.linkIncident(LinkIncident(incidentNumber: 7)), by: Fixture.staff, at: at(1))
-        try s.send(.convertToIncident(ConvertToIncident(incidentNumber: 8)), by: Fixture.staff, at: at(2))
+        #expect(s.refusal(.linkIncident(LinkIncident(incidentNumber: 7)), by: CaseFixture.d1, at: at(1))?.rule == "R1.2")
+        try s.send(.linkIncident(LinkIncident(incidentNumber: 7)), by: CaseFixture.staff, at: at(1))
+        try s.send(.convertToIncident(ConvertToIncident(incidentNumber: 8)), by: CaseFixture.staff, at: at(2))
         #expect(s.state.linkedIncidents == [7, 8])
         #expect(s.state.caseType == .incident)
         #expect(s.state.convertedToIncident == 8)
-        #expect(s.refusal(.convertToIncident(ConvertToIncident(incidentNumber: 9)), by: Fixture.staff, at: at(3))?.rule == "R6.4")
+        #expect(s.refusal(.convertToIncident(ConvertToIncident(incidentNumber: 9)), by: CaseFixture.staff, at: at(3))?.rule == "R6.4")
     }
 
     @Test("R6.5 planned maintenance with 60 minutes or more of outage notifies the affected contacts")
     func maintenance() throws {
         func window(_ minutes: Int) -> IncidentCommand {
-            .scheduleMaintenance(ScheduleMaintenance(windowID: "w\(minutes)", start: Fixture.date("2026-03-06T21:00:00.000Z"),
-                                                     end: Fixture.date("2026-03-07T01:00:00.000Z"), expectedOutageMinutes: minutes, description: "upgrade"))
+            .scheduleMaintenance(ScheduleMaintenance(windowID: "w\(minutes)", start: CaseFixture.date("2026-03-06T21:00:00.000Z"),
+                                                     end: CaseFixture.date("2026-03-07T01:00:00.000Z"), expectedOutageMinutes: minutes, description: "upgrade"))
         }
         let (state, _) = try run([declare(["org-a", "org-b"]), window(60), window(59)])
         #expect(state.maintenance.map(\.recipients) == [["contact:d1", "contact:e1", "contact:e2"], []])
@@ -125,7 +125,7 @@ struct IncidentTests {
         #expect(resolved.colour == .green)
         #expect(resolved.rca == RootCauseAnalysis(cause: "carrier", detection: "customers", prevention: "second carrier", publishedAt: at(3)))
         #expect(resolved.resolvedAt == at(2))
-        var org = Fixture.organisation
+        var org = CaseFixture.organisation
         org.contacts["d1"]?.incidentReport = true
         #expect(org.mayReadIncidentReport("d1"))
         #expect(!org.mayReadIncidentReport("b1"))

@@ -12,8 +12,8 @@ struct SchemaTests {
         return Set(names.filter { $0.hasSuffix(".schema.json") }.map { String($0.dropLast(".schema.json".count)) })
     }
 
-    func schema(_ kind: String, _ type: String) throws -> JSONValue {
-        try JSONValue.parse(Data(contentsOf: Self.schemasURL.appendingPathComponent(kind).appendingPathComponent("\(type).schema.json")))
+    func schema(_ kind: String, _ type: String) throws -> SchemaJSON {
+        try SchemaJSON.parse(Data(contentsOf: Self.schemasURL.appendingPathComponent(kind).appendingPathComponent("\(type).schema.json")))
     }
 
     @Test("Schema: every command and event type has exactly one schema file and no schema file is orphaned")
@@ -38,14 +38,14 @@ struct SchemaTests {
 
     @Test("Schema: a real sample of every command and event validates against its committed schema")
     func samplesValidate() throws {
-        let tour = try DomainTour.run()
+        let tour = try CaseDomainTour.run()
         let commandSamples = try tour.commands.map { try $0.encoded() }
         let eventSamples = try tour.events.map { try $0.encoded() }
         #expect(Set(commandSamples.map(\.type)) == Set(DomainCommand.messageTypes.map { $0.type }))
         #expect(Set(eventSamples.map(\.type)) == Set(DomainEvent.messageTypes.map { $0.type }))
         for (kind, samples) in [("commands", commandSamples), ("events", eventSamples)] {
             for sample in samples {
-                let problems = SchemaValidator.validate(try JSONValue.parse(sample.payload), against: try schema(kind, sample.type))
+                let problems = SchemaValidator.validate(try SchemaJSON.parse(sample.payload), against: try schema(kind, sample.type))
                 #expect(problems.isEmpty, "\(sample.type): \(problems) in \(String(decoding: sample.payload, as: UTF8.self))")
             }
         }
@@ -54,7 +54,7 @@ struct SchemaTests {
     @Test("Schema: the validator rejects wrong types, missing and extra properties, bad enums and dates")
     func validatorRejects() throws {
         let s = try schema("events", "case-closed")
-        func problems(_ json: String) throws -> [String] { SchemaValidator.validate(try JSONValue.parse(Data(json.utf8)), against: s) }
+        func problems(_ json: String) throws -> [String] { SchemaValidator.validate(try SchemaJSON.parse(Data(json.utf8)), against: s) }
         #expect(try problems(#"{"reason":"resolved","by":"d1","at":"2026-03-02T09:00:00.000Z"}"#).isEmpty)
         #expect(try !problems(#"{"reason":"fixed","by":"d1","at":"2026-03-02T09:00:00.000Z"}"#).isEmpty)
         #expect(try !problems(#"{"reason":"resolved","at":"2026-03-02T09:00:00.000Z"}"#).isEmpty)
@@ -62,12 +62,12 @@ struct SchemaTests {
         #expect(try !problems(#"{"reason":"resolved","by":"d1","at":"2026-03-02T09:00:00.000Z","extra":1}"#).isEmpty)
         #expect(try !problems(#"{"reason":"resolved","by":7,"at":"2026-03-02T09:00:00.000Z"}"#).isEmpty)
         let survey = try schema("commands", "answer-survey")
-        #expect(!SchemaValidator.validate(try JSONValue.parse(Data(#"{"surveyID":"s","knowledge":6,"communication":1,"timeliness":1}"#.utf8)), against: survey).isEmpty)
+        #expect(!SchemaValidator.validate(try SchemaJSON.parse(Data(#"{"surveyID":"s","knowledge":6,"communication":1,"timeliness":1}"#.utf8)), against: survey).isEmpty)
     }
 
     @Test("Registry: every sample round-trips exactly through encode and decode")
     func roundTrip() throws {
-        let tour = try DomainTour.run()
+        let tour = try CaseDomainTour.run()
         for event in tour.events {
             let encoded = try event.encoded()
             let decoded = try DomainEvent.decode(type: encoded.type, schemaVersion: encoded.schemaVersion, payload: encoded.payload)
@@ -86,7 +86,7 @@ struct SchemaTests {
 
     @Test("Registry: dates are ISO 8601 UTC with milliseconds, keys sorted, unknown types and versions refused")
     func wireFormat() throws {
-        let event = CaseEvent.caseClosed(CaseClosed(reason: .autoClosed, by: "system: deadline scheduler", at: Fixture.date("2026-03-02T09:00:00.5Z")))
+        let event = CaseEvent.caseClosed(CaseClosed(reason: .autoClosed, by: "system: deadline scheduler", at: CaseFixture.date("2026-03-02T09:00:00.5Z")))
         let encoded = try event.encoded()
         #expect(encoded.type == "case-closed")
         #expect(encoded.schemaVersion == 1)
@@ -104,7 +104,7 @@ struct SchemaTests {
 
     @Test("Registry: families are Codable as a type/schemaVersion/payload envelope")
     func envelope() throws {
-        let tour = try DomainTour.run()
+        let tour = try CaseDomainTour.run()
         let data = try MessageCoding.encoder().encode(tour.events)
         #expect(try MessageCoding.decoder().decode([DomainEvent].self, from: data) == tour.events)
         let one = try MessageCoding.encoder().encode(tour.caseHistory[0])
@@ -125,7 +125,7 @@ struct SchemaTests {
         #expect(DomainTime.parse("2026-03-02T09:00:00Z") == DomainTime.parse("2026-03-02T09:00:00.000Z"))
         #expect(DomainTime.parse("2026-13-02T09:00:00Z") == nil)
         #expect(DomainTime.parse("2026-03-02T09:00:00+01:00") == nil)
-        let context = DecisionContext(now: Date(timeIntervalSince1970: 1_772_442_000.123456), actor: Fixture.staff)
+        let context = DecisionContext(now: Date(timeIntervalSince1970: 1_772_442_000.123456), actor: CaseFixture.staff)
         #expect(DomainTime.format(context.now) == "2026-03-02T09:00:00.123Z")
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 @testable import CaseDomain
 
 /// Any JSON value, decoded strictly (a number is never a boolean).
-enum JSONValue: Decodable, Equatable {
-    case null, bool(Bool), integer(Int64), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+enum SchemaJSON: Decodable, Equatable {
+    case null, bool(Bool), integer(Int64), number(Double), string(String), array([SchemaJSON]), object([String: SchemaJSON])
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -12,15 +12,15 @@ enum JSONValue: Decodable, Equatable {
         else if let i = try? c.decode(Int64.self) { self = .integer(i) }
         else if let d = try? c.decode(Double.self) { self = .number(d) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        else if let a = try? c.decode([SchemaJSON].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: SchemaJSON].self)) }
     }
 
-    static func parse(_ data: Data) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: data) }
+    static func parse(_ data: Data) throws -> SchemaJSON { try JSONDecoder().decode(SchemaJSON.self, from: data) }
 
-    var object: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
+    var object: [String: SchemaJSON]? { if case .object(let o) = self { o } else { nil } }
     var string: String? { if case .string(let s) = self { s } else { nil } }
-    var array: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    var array: [SchemaJSON]? { if case .array(let a) = self { a } else { nil } }
     var double: Double? {
         switch self {
         case .integer(let i): Double(i)
@@ -35,7 +35,7 @@ enum JSONValue: Decodable, Equatable {
 /// minProperties, maxProperties, format date-time, pattern.
 enum SchemaValidator {
     /// Problems found, each with its JSON path; empty when `value` conforms.
-    static func validate(_ value: JSONValue, against schema: JSONValue, path: String = "$") -> [String] {
+    static func validate(_ value: SchemaJSON, against schema: SchemaJSON, path: String = "$") -> [String] {
         guard let s = schema.object else { return ["\(path): schema is not an object"] }
         var problems: [String] = []
         if let type = s["type"]?.string, !matches(value, type: type) {
@@ -76,7 +76,7 @@ enum SchemaValidator {
         return problems
     }
 
-    private static func matches(_ value: JSONValue, type: String) -> Bool {
+    private static func matches(_ value: SchemaJSON, type: String) -> Bool {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("integer", .integer), ("number", .integer), ("number", .number),
              ("string", .string), ("array", .array), ("object", .object): true

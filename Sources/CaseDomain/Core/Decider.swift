@@ -89,7 +89,7 @@ public struct CalendarMeasureProvider: TimeMeasureProvider {
 /// the actor, the policy in force, how to measure time, and snapshots of other streams.
 public struct DecisionContext: Sendable {
     /// The instant of the decision, normalised to whole milliseconds (see ``DomainTime``).
-    public var now: Date
+    public private(set) var now: Date
     /// Who sends the command.
     public var actor: Principal
     /// The support policy in force: for a case, the version recorded when it opened (R4.9).
