@@ -26,7 +26,7 @@ public enum CaseDecider: Decider {
             throw DomainError(rule: "R2.4", status: "none", allowed: [OpenCase.type], message: "no such case; send open-case first")
         }
         try CaseRules.checkActor(command.type, context.actor, state)
-        try CaseRules.checkStatus(command.type, state.status)
+        try CaseRules.checkStatus(command.type, state.status, role: context.actor.role)
         let policy = try context.requirePolicy(rule: "R4.9")
         guard policy.name == state.policyName, policy.version == state.policyVersion else {
             throw DomainError(rule: "R4.9", status: state.status.rawValue, message:

@@ -58,10 +58,25 @@ public enum CaseRules {
         return table
     }()
 
-    /// Throws R2.10 when `status` does not accept `type`, naming the status and what is allowed.
-    static func checkStatus(_ type: String, _ status: CaseStatus) throws(DomainError) {
-        let allowed = allowedCommands[status] ?? []
-        guard allowed.contains(type) else {
+    /// The commands `status` accepts that a party of `role` may send (contacts are
+    /// further limited by access level and organisation, R1.2, R1.9): what a client can
+    /// offer, and the `allowed` list of an R2.10 refusal.
+    public static func allowed(in status: CaseStatus, for role: Role) -> [String] {
+        (allowedCommands[status] ?? []).filter { type in
+            let p = permissions[type] ?? .staffOnly
+            switch role {
+            case .contact: return p.contacts
+            case .staff: return p.staff
+            case .system: return p.system
+            case .auditor, .reportingJob: return false
+            }
+        }
+    }
+
+    /// Throws R2.10 when `status` does not accept `type`, naming the status and what the actor could send instead.
+    static func checkStatus(_ type: String, _ status: CaseStatus, role: Role) throws(DomainError) {
+        guard allowedCommands[status]?.contains(type) == true else {
+            let allowed = allowed(in: status, for: role)
             throw DomainError(rule: "R2.10", status: status.rawValue, allowed: allowed,
                               message: "case is \(status.rawValue); \(type) is not allowed; allowed: \(allowed.joined(separator: ", "))")
         }
