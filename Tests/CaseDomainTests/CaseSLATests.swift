@@ -103,6 +103,22 @@ struct CaseSLATests {
         #expect(s.refusal(.resumeResolutionTarget(ResumeResolutionTarget()), by: CaseFixture.staff, at: at(30))?.rule == "R4.6")
     }
 
+    @Test("R4.6 suspension and the awaiting-customer pause never overlap, so no time is credited twice")
+    func suspensionDuringWait() throws {
+        var s = try CaseScenario.opened()
+        try s.send(.requestInformation(RequestInformation(question: "?")), by: CaseFixture.staff, at: at(1))
+        let suspended = try s.send(.suspendResolutionTarget(SuspendResolutionTarget(reason: "eng")), by: CaseFixture.engineer, at: at(2))
+        #expect(suspended.types == ["clock-resumed", "clock-suspended"])
+        let resumed = try s.send(.resumeResolutionTarget(ResumeResolutionTarget()), by: CaseFixture.engineer, at: at(3))
+        #expect(resumed.types == ["clock-suspension-ended", "clock-paused"])
+        try s.send(caseComment("answer"), by: CaseFixture.d1, at: at(4))
+        let clock = try #require(s.state.clocks[.resolution])
+        #expect(clock.pauses.map(\.start) == [at(1), at(3)])
+        #expect(clock.suspensions.map(\.start) == [at(2)])
+        // Only 09:00-10:00 and 13:00-14:00 count.
+        #expect(s.clock(.resolution, at: at(5))?.elapsedSeconds == 7200)
+    }
+
     @Test("R4.7 a priority change recomputes every deadline under the new targets and elapsed time still counts")
     func retarget() throws {
         var s = try CaseScenario.opened(severity: "medium")

@@ -170,7 +170,8 @@ struct CaseDecision {
             emit(.informationRequested(InformationRequested(question: c.question, by: by, at: now)))
             publicStaffUpdate(reference: CaseStatus.awaitingCustomer.rawValue)
             if policy.pauseWhileAwaitingCustomer {
-                for clock in working.orderedClocks where !clock.isFinished && !clock.isPaused {
+                // A suspended clock already stands still; pausing it too would overlap intervals.
+                for clock in working.orderedClocks where !clock.isFinished && !clock.isPaused && !clock.isSuspended {
                     emit(.clockPaused(ClockPaused(target: clock.target, reason: CaseStatus.awaitingCustomer.rawValue, at: now)))
                 }
             }
@@ -199,12 +200,17 @@ struct CaseDecision {
                 throw refuse("R4.6", "the resolution target is not running (absent, met, or already suspended); nothing to suspend")
             }
             guard !c.reason.isEmpty else { throw refuse("R4.6", "suspending the resolution target needs a reason") }
+            // Pause and suspension intervals never overlap: a suspension takes over from a pause.
+            if clock.isPaused { emit(.clockResumed(ClockResumed(target: .resolution, at: now))) }
             emit(.clockSuspended(ClockSuspended(target: .resolution, reason: c.reason, by: by, at: now)))
         case .resumeResolutionTarget:
             guard working.clocks[.resolution]?.isSuspended == true else {
                 throw refuse("R4.6", "the resolution target is not suspended", allowed: [SuspendResolutionTarget.type])
             }
             emit(.clockSuspensionEnded(ClockSuspensionEnded(target: .resolution, by: by, at: now)))
+            if working.status == .awaitingCustomer, policy.pauseWhileAwaitingCustomer {
+                emit(.clockPaused(ClockPaused(target: .resolution, reason: CaseStatus.awaitingCustomer.rawValue, at: now)))
+            }
         case .linkIncident(let c):
             guard !working.linkedIncidents.contains(c.incidentNumber) else { return }
             emit(.incidentLinked(IncidentLinked(incidentNumber: c.incidentNumber, by: by, at: now)))
