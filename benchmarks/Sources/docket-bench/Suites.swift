@@ -3,5 +3,6 @@ func allSuites() -> [BenchSuite] {
     [
         eventLogSuite(),
         calendarSuite(),
+        domainSuite(),
     ]
 }
