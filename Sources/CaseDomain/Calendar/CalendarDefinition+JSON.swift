@@ -60,12 +60,12 @@ extension CalendarDefinition {
                 intervals: try intervals(r.required("intervals", in: node, "an array of [\"HH:MM\",\"HH:MM\"] pairs")))
         }
         let closures = try (o["closures"]?.array() ?? []).map(closure)
-        let windows = try (o["maintenanceWindows"]?.array() ?? []).map { node -> MaintenanceWindow in
+        let windows = try (o["maintenanceWindows"]?.array() ?? []).map { node -> RecurringMaintenanceWindow in
             let r = try node.object(allowed: ["name", "timeZone", "weekday", "start", "end"])
             let zoneNode = try r.required("timeZone", in: node, "an IANA time zone")
             let zone = try zoneNode.string()
             guard TimeZone(identifier: zone) != nil else { throw zoneNode.error("unknown IANA time zone \"\(zone)\"") }
-            return MaintenanceWindow(
+            return RecurringMaintenanceWindow(
                 name: try r.required("name", in: node, "a string").nonEmptyString(), timeZone: zone,
                 weekday: try weekday(r.required("weekday", in: node, "a weekday mon...sun")),
                 start: try time(r.required("start", in: node, "a time \"HH:MM\"")),

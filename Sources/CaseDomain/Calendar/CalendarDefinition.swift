@@ -200,7 +200,7 @@ public struct Closure: Hashable, Sendable {
 }
 
 /// A recurring maintenance window: an expected outage, not business hours (§4.1).
-public struct MaintenanceWindow: Hashable, Sendable {
+public struct RecurringMaintenanceWindow: Hashable, Sendable {
     /// Display name, e.g. `North America`.
     public var name: String
     /// IANA zone of the window's times.
@@ -248,14 +248,14 @@ public struct CalendarDefinition: Hashable, Sendable {
     /// Ad-hoc closures.
     public var closures: [Closure]
     /// Maintenance windows (informational).
-    public var maintenanceWindows: [MaintenanceWindow]
+    public var maintenanceWindows: [RecurringMaintenanceWindow]
 
     /// Creates a definition.
     public init(name: String, version: Int = 1, description: String = "", timeZone: String,
                 standardDayHours: Double, week: [Weekday: [OpeningInterval]],
                 holidays: [HolidayRule] = [], halfDayRules: [HalfDayRule] = [],
                 bridgeDayRule: BridgeDayRule? = nil, halfDays: [DatedHalfDay] = [],
-                closures: [Closure] = [], maintenanceWindows: [MaintenanceWindow] = []) {
+                closures: [Closure] = [], maintenanceWindows: [RecurringMaintenanceWindow] = []) {
         self.name = name
         self.version = version
         self.description = description
