@@ -538,10 +538,11 @@ DATE = {"type": "string", "format": "date-time",
         "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$"}
 SECONDS = {"type": "object", "properties": {"seconds": {"type": "integer", "minimum": 0}},
            "required": ["seconds"], "additionalProperties": False}
-DURATION = {"type": "object", "description": "TargetDuration: exactly one of wallClock, businessTime, businessDays.",
-            "properties": {"wallClock": SECONDS, "businessTime": SECONDS,
-                           "businessDays": {"type": "object", "properties": {"_0": {"type": "integer", "minimum": 0}},
-                                            "required": ["_0"], "additionalProperties": False}},
+DURATION = {"type": "object",
+            "description": "TargetDuration: exactly one of wallClockSeconds, businessSeconds, businessDays.",
+            "properties": {"wallClockSeconds": {"type": "integer", "minimum": 0},
+                           "businessSeconds": {"type": "integer", "minimum": 0},
+                           "businessDays": {"type": "integer", "minimum": 0}},
             "additionalProperties": False, "minProperties": 1, "maxProperties": 1}
 FIELD_LIMITS = {"knowledge": {"minimum": 1, "maximum": 5}, "communication": {"minimum": 1, "maximum": 5},
                 "timeliness": {"minimum": 1, "maximum": 5}, "size": {"minimum": 1}, "incidentNumber": {"minimum": 1},

@@ -17,6 +17,9 @@ public enum SLATarget: String, Codable, Sendable, CaseIterable, Hashable, Compar
 }
 
 /// How long a target is, and in which kind of time it is counted (R4.1-R4.3).
+///
+/// JSON (schemas/messages.md): exactly one of `{"wallClockSeconds": N}`,
+/// `{"businessSeconds": N}` or `{"businessDays": N}`.
 public enum TargetDuration: Codable, Sendable, Hashable {
     /// Every second counts, day or night (R4.2).
     case wallClock(seconds: Int64)
@@ -24,6 +27,35 @@ public enum TargetDuration: Codable, Sendable, Hashable {
     case businessTime(seconds: Int64)
     /// `days x standardDayHours` of business time (R4.3).
     case businessDays(Int)
+
+    private enum CodingKeys: String, CodingKey {
+        case wallClockSeconds, businessSeconds, businessDays
+    }
+
+    /// Decodes exactly one of `wallClockSeconds`, `businessSeconds`, `businessDays`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.allKeys.count == 1, let key = c.allKeys.first else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: c.codingPath,
+                debugDescription: "expected exactly one of wallClockSeconds, businessSeconds, businessDays"))
+        }
+        switch key {
+        case .wallClockSeconds: self = .wallClock(seconds: try c.decode(Int64.self, forKey: key))
+        case .businessSeconds: self = .businessTime(seconds: try c.decode(Int64.self, forKey: key))
+        case .businessDays: self = .businessDays(try c.decode(Int.self, forKey: key))
+        }
+    }
+
+    /// Encodes as one of `wallClockSeconds`, `businessSeconds`, `businessDays`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .wallClock(let s): try c.encode(s, forKey: .wallClockSeconds)
+        case .businessTime(let s): try c.encode(s, forKey: .businessSeconds)
+        case .businessDays(let d): try c.encode(d, forKey: .businessDays)
+        }
+    }
 
     /// Whether this target is counted in business time (true) or wall-clock time (false).
     public var isBusinessTime: Bool {
