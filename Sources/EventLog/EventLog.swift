@@ -312,3 +312,7 @@ public func systemMicros() -> Int64 {
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1_000
 }
+
+/// Sync policy of the log's commits (re-exported from the LMDB wrapper so that users of
+/// the log need not import it).
+public typealias Durability = LMDB.Durability
