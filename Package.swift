@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Target graph (see ../shared/DESIGN.md "Layout"):
 ///   CLMDB → LMDB → EventLog ─┐
-///   CaseDomain (Foundation) ─┴→ docket (executable)
+///   CaseDomain (Foundation) ─┴→ CommandHandling → Projections → Audit → docket (executable)
 let package = Package(
     name: "Docket",
     platforms: [.macOS(.v15)],
@@ -39,11 +39,26 @@ let package = Package(
             ]
         ),
         .target(name: "CaseDomain"),
+        .target(
+            name: "CommandHandling",
+            dependencies: ["EventLog", "CaseDomain", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Projections",
+            dependencies: ["EventLog", "LMDB", "CaseDomain", "CommandHandling", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Audit",
+            dependencies: ["EventLog", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "docket",
             dependencies: [
                 "EventLog",
                 "CaseDomain",
+                "CommandHandling",
+                "Projections",
+                "Audit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,6 +78,20 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "CaseDomainTests", dependencies: ["CaseDomain"]),
+        .testTarget(
+            name: "CommandHandlingTests",
+            dependencies: ["CommandHandling", "EventLog", "CaseDomain", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "ProjectionsTests",
+            dependencies: ["Projections", "CommandHandling", "EventLog", "LMDB", "CaseDomain",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["Audit", "Projections", "CommandHandling", "EventLog", "CaseDomain",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "DocketCLITests",
             dependencies: ["docket", "docket-stress", "EventLog", "LMDB",

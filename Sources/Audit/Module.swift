@@ -1,0 +1,2 @@
+/// Audit: replay, export, backup (issue 6).
+public enum AuditModule {}

@@ -1,0 +1,2 @@
+/// Command handling: load a stream's state, decide, append (see CommandHandler.swift).
+public enum CommandHandlingModule {}

@@ -1,0 +1,2 @@
+/// Projections: the read side (issue 4).
+public enum ProjectionsModule {}
