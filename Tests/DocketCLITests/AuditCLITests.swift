@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// A data directory holding a real case history (decided by CaseDecider under the shipped
+/// concur-standard policy; regenerate Tests/Fixtures/case-history.ndjson from AuditFixture).
+func auditDataDirWithHistory(_ name: String = #function) throws -> String {
+    let dir = temporaryPath(name)
+    let imported = try docket(["log", "import", "--data-dir", dir, repositoryRoot() + "/Tests/Fixtures/case-history.ndjson"])
+    guard imported.status == 0 else { throw CLITestError("fixture import failed: \(imported.stderr)") }
+    return dir
+}
+
+/// The validator of a schema under schemas/cli.
+func cliSchema(_ name: String) throws -> SchemaSubsetValidator {
+    SchemaSubsetValidator(root: try TestJSON.parse(Data(contentsOf: URL(fileURLWithPath: repositoryRoot() + "/schemas/cli/" + name))))
+}
+
+@Suite("docket replay")
+struct ReplayCLITests {
+    @Test("text shows every event with actor, role, channel and the state after it")
+    func text() throws {
+        let dir = try auditDataDirWithHistory()
+        let r = try docket(["replay", "case", "c1", "--data-dir", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("case c1 (stream case-c1): 24 event(s)"))
+        #expect(r.stdout.contains("case-opened  by d1 (contact, portal)"))
+        #expect(r.stdout.contains("clock response: due 2026-03-02T13:00:00.000Z; elapsed 0s of 4h 00m (business, europe)"))
+        #expect(r.stdout.contains("flag response-breached (response) [R3.4]"))
+    }
+
+    @Test("json and ndjson validate against schemas/cli/replay.schema.json; --as-of shows the state at that instant")
+    func jsonFormats() throws {
+        let dir = try auditDataDirWithHistory()
+        let schema = try cliSchema("replay.schema.json")
+        let json = try docket(["replay", "case", "c1", "--data-dir", dir, "--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let document = try TestJSON.parse(json.out)
+        #expect(schema.errors(document) == [])
+        #expect(document["steps"]?.array?.count == 24)
+
+        let nd = try docket(["replay", "case", "c1", "--data-dir", dir, "--format", "ndjson", "--as-of", "2026-03-02T13:30:00+01:00"])
+        #expect(nd.status == 0, "\(nd.stderr)")
+        for line in nd.lines {
+            let value = try TestJSON.parse(Data(line.utf8))
+            #expect(schema.errors(value) == [], "\(line)")
+        }
+        let summary = try jsonObject(try #require(nd.lines.last))
+        #expect(summary["kind"] as? String == "summary" && summary["stoppedBy"] as? String == "as-of")
+        let final = try #require(summary["final"] as? [String: Any])
+        let clocks = try #require(final["clocks"] as? [[String: Any]])
+        let response = try #require(clocks.first { $0["target"] as? String == "response" })
+        #expect(response["elapsedSeconds"] as? Int == 3 * 3600 + 30 * 60)
+        #expect(nd.lines.dropLast().allSatisfy { $0.contains("\"kind\":\"event\"") })
+
+        let org = try docket(["replay", "organisation", "org1", "--data-dir", dir, "--format", "json", "--at-position", "2"])
+        #expect(org.status == 0, "\(org.stderr)")
+        let orgDocument = try TestJSON.parse(org.out)
+        #expect(schema.errors(orgDocument) == [])
+        #expect(try jsonObject(org.stdout)["steps"].map { ($0 as? [Any])?.count } == 2)
+    }
+
+    @Test("an unknown id exits 66 with one line naming it; conflicting options exit 64")
+    func refusals() throws {
+        let dir = try auditDataDirWithHistory()
+        let missing = try docket(["replay", "case", "nope", "--data-dir", dir])
+        #expect(missing.status == 66 && missing.stdout.isEmpty)
+        #expect(missing.stderr.split(separator: "\n").count == 1 && missing.stderr.contains("case-nope"))
+        let both = try docket(["replay", "case", "c1", "--data-dir", dir, "--as-of", "2026-03-02T12:00:00Z", "--at-position", "3"])
+        #expect(both.status == 64)
+        let bad = try docket(["replay", "case", "c1", "--data-dir", dir, "--as-of", "yesterday"])
+        #expect(bad.status == 64 && bad.stderr.contains("ISO 8601"))
+        let noLog = try docket(["replay", "case", "c1", "--data-dir", temporaryPath()])
+        #expect(noLog.status == 66)
+    }
+}
