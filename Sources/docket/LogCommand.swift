@@ -130,10 +130,7 @@ extension LogCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the hash chain and check every index against the log.",
-            discussion: """
-                Exit 0: the chain and every index agree with the log. Exit 1: a problem was found; \
-                the first bad position is named. Works on a live log (short read transactions).
-                """)
+            discussion: "Same as `docket verify`. Works on a live log (short read transactions). \(verifyExitCodes)")
 
         @OptionGroup var data: DataDirOptions
         @Option(help: ArgumentHelp("Also prove the log extends this earlier digest.", valueName: "position:hash"))
@@ -141,45 +138,7 @@ extension LogCommand {
         @Option(help: "Output: text or json.") var format: OutputFormat = .text
 
         func run() async throws {
-            try await runReportingErrors {
-                let digest = try since.map(parseDigest)
-                let log = try openLog(data, create: false)
-                defer { log.close() }
-                var bar = ProgressBar(label: "verifying", total: try log.head().position)
-                let started = Date()
-                let report = try log.verify(expecting: digest) { done, _ in bar.update(done) }
-                bar.update(report.eventsChecked, force: true)
-                bar.finish()
-                let seconds = Date().timeIntervalSince(started)
-                switch format {
-                case .json:
-                    print(try jsonLine([
-                        "ok": report.ok, "position": report.head.position, "hash": report.head.hash.hex,
-                        "eventsChecked": report.eventsChecked, "streamsChecked": report.streamsChecked,
-                        "problemCount": report.problemCount, "firstBadPosition": report.firstBadPosition.map { $0 as Any } ?? NSNull(),
-                        "problems": report.problems.map { p in
-                            ["position": p.position.map { $0 as Any } ?? NSNull(), "kind": p.kind, "message": p.message] as [String: Any]
-                        },
-                    ] as [String: Any]))
-                case .text:
-                    if report.ok {
-                        print("ok: \(report.eventsChecked) events in \(report.streamsChecked) streams verified in \(String(format: "%.2f", seconds)) s")
-                    } else {
-                        for p in report.problems { print("problem: \(p)") }
-                        if report.problemCount > report.problems.count {
-                            print("... and \(report.problemCount - report.problems.count) more problems")
-                        }
-                        print("FAILED: \(report.problemCount) problem(s)" + (report.firstBadPosition.map { "; first bad position \($0)" } ?? ""))
-                    }
-                    print("digest: \(report.head.position):\(report.head.hash.hex)")
-                }
-                if !report.ok {
-                    if format == .text, let first = report.firstBadPosition {
-                        printError("docket: verification failed at position \(first)")
-                    }
-                    throw ExitCode(Exit.refused)
-                }
-            }
+            try await runReportingErrors { try runVerify(data: data, since: since, format: format) }
         }
     }
 

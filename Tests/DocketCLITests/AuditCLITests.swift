@@ -73,3 +73,43 @@ struct ReplayCLITests {
         #expect(noLog.status == 66)
     }
 }
+
+@Suite("docket verify")
+struct VerifyCLITests {
+    @Test("verify prints the digest; --since proves the log extends an earlier digest and refuses one it does not")
+    func digestAndSince() throws {
+        let dir = try auditDataDirWithHistory()
+        let early = try jsonObject(try docket(["log", "head", "--data-dir", dir]).stdout)
+        let earlyDigest = "\(early["position"] as? Int ?? 0):\(early["hash"] as? String ?? "")"
+        let more = try docket(["log", "append", "--data-dir", dir, "--stream", "other", "--type", "note", "--data", "{}"])
+        #expect(more.status == 0)
+
+        let ok = try docket(["verify", "--data-dir", dir, "--since", earlyDigest])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.lines.first?.hasPrefix("ok: 29 events in 3 streams") == true)
+        #expect(ok.stdout.contains("extends: \(earlyDigest)"))
+        let head = try jsonObject(try docket(["log", "head", "--data-dir", dir]).stdout)
+        #expect(ok.lines.last == "digest: 29:\(head["hash"] as? String ?? "")")
+
+        let json = try jsonObject(try docket(["verify", "--data-dir", dir, "--since", earlyDigest, "--format", "json"]).stdout)
+        #expect(json["ok"] as? Bool == true && json["position"] as? Int == 29 && json["eventsChecked"] as? Int == 29)
+        #expect((json["since"] as? [String: Any])?["extends"] as? Bool == true)
+
+        let forged = "28:" + String(repeating: "ab", count: 32)
+        let bad = try docket(["verify", "--data-dir", dir, "--since", forged])
+        #expect(bad.status == 1 && bad.stdout.contains("does NOT extend"))
+        #expect(bad.stderr.contains("verification failed"))
+        let beyond = try docket(["verify", "--data-dir", dir, "--since", "500:" + String(repeating: "0", count: 64), "--format", "json"])
+        #expect(beyond.status == 1)
+        #expect(beyond.stdout.contains("beyond the log's head"))
+    }
+
+    @Test("exit codes: malformed digest 65, no log 66; --help documents them")
+    func exitCodes() throws {
+        let dir = try auditDataDirWithHistory()
+        #expect(try docket(["verify", "--data-dir", dir, "--since", "12:nothex"]).status == 65)
+        #expect(try docket(["verify", "--data-dir", temporaryPath()]).status == 66)
+        let help = try docket(["verify", "--help"])
+        #expect(help.stdout.contains("Exit codes: 0") && help.stdout.contains("66 no log"))
+    }
+}
