@@ -354,18 +354,24 @@ extension FileHandle {
     }
 }
 
+/// A JSON string literal for `s`.
+func jsonString(_ s: String) -> String {
+    (try? jsonLine(s)) ?? "\"\""
+}
+
+/// Stored JSON bytes as NDJSON-safe text. Stored JSON is valid; whitespace newlines are the
+/// only bytes that could break NDJSON (JSON strings cannot hold raw newlines), so dropping
+/// them keeps the value intact.
+func rawJSON(_ d: Data) -> String {
+    String(decoding: d.filter { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
+}
+
 /// One envelope as a JSON object with a fixed key order (schemas/cli/log-event.schema.json).
 func envelopeJSON(_ e: RecordedEvent) -> String {
-    func str(_ s: String) -> String {
-        (try? jsonLine(s)) ?? "\"\""
-    }
-    func optional(_ s: String?) -> String { s.map(str) ?? "null" }
-    // Stored JSON is valid; whitespace newlines are the only bytes that could break NDJSON
-    // (JSON strings cannot hold raw newlines), so dropping them keeps the value intact.
-    func raw(_ d: Data) -> String { String(decoding: d.filter { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self) }
-    return "{\"position\":\(e.position),\"stream\":\(str(e.stream)),\"version\":\(e.version),"
-        + "\"id\":\"\(e.id.uuidString.lowercased())\",\"type\":\(str(e.type)),\"schemaVersion\":\(e.schemaVersion),"
-        + "\"recordedAt\":\"\(e.recordedAtISO8601)\",\"actor\":\(str(e.actor)),"
+    func optional(_ s: String?) -> String { s.map(jsonString) ?? "null" }
+    return "{\"position\":\(e.position),\"stream\":\(jsonString(e.stream)),\"version\":\(e.version),"
+        + "\"id\":\"\(e.id.uuidString.lowercased())\",\"type\":\(jsonString(e.type)),\"schemaVersion\":\(e.schemaVersion),"
+        + "\"recordedAt\":\"\(e.recordedAtISO8601)\",\"actor\":\(jsonString(e.actor)),"
         + "\"correlationId\":\(optional(e.correlationId)),\"causationId\":\(optional(e.causationId)),"
-        + "\"metadata\":\(raw(e.metadata)),\"payload\":\(raw(e.payload)),\"hash\":\"\(e.hash.hex)\"}"
+        + "\"metadata\":\(rawJSON(e.metadata)),\"payload\":\(rawJSON(e.payload)),\"hash\":\"\(e.hash.hex)\"}"
 }

@@ -113,3 +113,48 @@ struct VerifyCLITests {
         #expect(help.stdout.contains("Exit codes: 0") && help.stdout.contains("66 no log"))
     }
 }
+
+@Suite("docket export")
+struct ExportCLITests {
+    @Test("ndjson is exactly what log read --all prints; --from/--to are inclusive")
+    func ndjson() throws {
+        let dir = try auditDataDirWithHistory()
+        let all = try docket(["export", "--data-dir", dir])
+        #expect(all.status == 0, "\(all.stderr)")
+        let read = try docket(["log", "read", "--all", "--data-dir", dir])
+        #expect(all.stdout == read.stdout && all.lines.count == 28)
+        let range = try docket(["export", "--data-dir", dir, "--from", "5", "--to", "7"])
+        #expect(range.lines == Array(read.lines[4...6]))
+        let bad = try docket(["export", "--data-dir", dir, "--from", "7", "--to", "5"])
+        #expect(bad.status == 64 && bad.stderr.contains("--to 5 is before --from 7"))
+        #expect(try docket(["export", "--data-dir", temporaryPath()]).status == 66)
+    }
+
+    @Test("cloudevents lines validate against schemas/cli/cloudevent.schema.json and carry the envelope's facts")
+    func cloudEvents() throws {
+        let dir = try auditDataDirWithHistory()
+        let appended = try docket(["log", "append", "--data-dir", dir, "--stream", "odd stream/ä", "--type", "note", "--data", "[1,2]"])
+        #expect(appended.status == 0)
+        let ce = try docket(["export", "--data-dir", dir, "--format", "cloudevents"])
+        #expect(ce.status == 0, "\(ce.stderr)")
+        let schema = try cliSchema("cloudevent.schema.json")
+        let envelopes = try docket(["log", "read", "--all", "--data-dir", dir]).lines.map(jsonObject)
+        #expect(ce.lines.count == 29 && envelopes.count == 29)
+        for (line, envelope) in zip(ce.lines, envelopes) {
+            let value = try TestJSON.parse(Data(line.utf8))
+            #expect(schema.errors(value) == [], "\(line)")
+            let event = try jsonObject(line)
+            #expect(event["id"] as? String == envelope["id"] as? String)
+            #expect(event["type"] as? String == "docket." + (envelope["type"] as? String ?? ""))
+            #expect(event["subject"] as? String == envelope["stream"] as? String)
+            #expect(event["time"] as? String == envelope["recordedAt"] as? String)
+            #expect(event["docketposition"] as? String == "\(envelope["position"] as? Int ?? 0)")
+            #expect(event["dockethash"] as? String == envelope["hash"] as? String)
+            let data = try JSONSerialization.data(withJSONObject: event["data"] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+            let payload = try JSONSerialization.data(withJSONObject: envelope["payload"] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+            #expect(data == payload)
+        }
+        #expect(try jsonObject(try #require(ce.lines.first))["source"] as? String == "docket:org-org1")
+        #expect(try jsonObject(try #require(ce.lines.last))["source"] as? String == "docket:odd%20stream%2F%C3%A4")
+    }
+}
