@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "docket-stress", targets: ["docket-stress"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
+        .library(name: "Audit", targets: ["Audit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,7 +50,7 @@ let package = Package(
         ),
         .target(
             name: "Audit",
-            dependencies: ["EventLog", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "LMDB", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "docket",

@@ -158,3 +158,67 @@ struct ExportCLITests {
         #expect(try jsonObject(try #require(ce.lines.last))["source"] as? String == "docket:odd%20stream%2F%C3%A4")
     }
 }
+
+@Suite("docket backup")
+struct BackupCLITests {
+    @Test("backup writes a copy that verifies and replays; a non-empty DIR exits 73 and is left alone")
+    func backup() throws {
+        let dir = try auditDataDirWithHistory()
+        let target = temporaryPath("backupTarget")
+        let r = try docket(["backup", target, "--data-dir", dir, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try jsonObject(r.stdout)
+        #expect(report["position"] as? Int == 28 && (report["bytes"] as? Int ?? 0) > 0)
+        let digest = "28:\(report["hash"] as? String ?? "")"
+        let verify = try docket(["verify", "--data-dir", target])
+        #expect(verify.status == 0 && verify.lines.last == "digest: \(digest)")
+        #expect(try docket(["verify", "--data-dir", dir, "--since", digest]).status == 0)
+        let replayCopy = try docket(["replay", "case", "c1", "--data-dir", target, "--format", "json"])
+        let replayLive = try docket(["replay", "case", "c1", "--data-dir", dir, "--format", "json"])
+        #expect(replayCopy.status == 0 && replayCopy.stdout == replayLive.stdout)
+
+        let again = try docket(["backup", target, "--data-dir", dir])
+        #expect(again.status == 73 && again.stderr.contains("not empty"))
+        #expect(try docket(["backup", temporaryPath(), "--data-dir", temporaryPath()]).status == 66)
+    }
+}
+
+@Suite("audit tools on a live data directory")
+struct LiveAuditCLITests {
+    @Test("replay, verify, export and backup run while another process appends")
+    func whileAppending() throws {
+        let dir = try auditDataDirWithHistory()
+        let stress = Process()
+        stress.executableURL = URL(fileURLWithPath: productPath("docket-stress"))
+        stress.arguments = ["--data-dir", dir, "--writers", "8", "--streams", "20", "--seconds", "4", "--payload-bytes", "64"]
+        stress.standardOutput = FileHandle.nullDevice
+        stress.standardError = FileHandle.nullDevice
+        try stress.run()
+        defer { if stress.isRunning { stress.terminate() } }
+        Thread.sleep(forTimeInterval: 0.5)
+
+        let target = temporaryPath("liveBackup")
+        let backup = try docket(["backup", target, "--data-dir", dir, "--format", "json"])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let verify = try docket(["verify", "--data-dir", dir, "--format", "json"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let export = try docket(["export", "--data-dir", dir])
+        #expect(export.status == 0 && export.lines.count >= 28)
+        let positions = try export.lines.map { try jsonObject($0)["position"] as? Int ?? 0 }
+        #expect(positions == Array(1...positions.count))
+        let replay = try docket(["replay", "case", "c1", "--data-dir", dir, "--format", "json"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let steps = try jsonObject(replay.stdout)["steps"] as? [Any]
+        #expect(steps?.count == 24)
+        #expect(stress.isRunning, "the appender should still be running during the checks")
+
+        stress.waitUntilExit()
+        let copy = try jsonObject(backup.stdout)
+        let digest = "\(copy["position"] as? Int ?? 0):\(copy["hash"] as? String ?? "")"
+        let extends = try docket(["verify", "--data-dir", dir, "--since", digest, "--format", "json"])
+        #expect(extends.status == 0, "\(extends.stdout)")
+        let head = try jsonObject(extends.stdout)["position"] as? Int ?? 0
+        #expect(head > copy["position"] as? Int ?? 0)
+        #expect(try docket(["verify", "--data-dir", target]).status == 0)
+    }
+}
