@@ -190,7 +190,7 @@ struct LiveAuditCLITests {
         let dir = try auditDataDirWithHistory()
         let stress = Process()
         stress.executableURL = URL(fileURLWithPath: productPath("docket-stress"))
-        stress.arguments = ["--data-dir", dir, "--writers", "8", "--streams", "20", "--seconds", "4", "--payload-bytes", "64"]
+        stress.arguments = ["--data-dir", dir, "--writers", "8", "--streams", "20", "--seconds", "120", "--payload-bytes", "64"]
         stress.standardOutput = FileHandle.nullDevice
         stress.standardError = FileHandle.nullDevice
         try stress.run()
@@ -212,6 +212,7 @@ struct LiveAuditCLITests {
         #expect(steps?.count == 24)
         #expect(stress.isRunning, "the appender should still be running during the checks")
 
+        stress.terminate()
         stress.waitUntilExit()
         let copy = try jsonObject(backup.stdout)
         let digest = "\(copy["position"] as? Int ?? 0):\(copy["hash"] as? String ?? "")"
