@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "CaseDomain"),
         .target(
             name: "CommandHandling",
-            dependencies: ["EventLog", "CaseDomain", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "CaseDomain", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Projections",
