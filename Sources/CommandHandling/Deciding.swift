@@ -100,13 +100,19 @@ extension CommandHandler {
     }
 
     /// Folds a stream's events with `decider`; returns the state and the stream's version
-    /// (`nil` when it has no events).
+    /// (`nil` when it has no events). Starts from the cached state when there is one and
+    /// folds only the events appended since.
     func load<D: Decider>(_ decider: D.Type, stream: String, extract: (DomainEvent) -> D.Event?) throws(CommandError)
         -> (D.State, UInt64?)
     {
         var state = D.initialState
         var version: UInt64?
-        var next: UInt64 = 0
+        if let cached = stateCache.get(stream, as: D.State.self) {
+            state = cached.state
+            version = cached.version
+        }
+        var next: UInt64 = version.map { $0 + 1 } ?? 0
+        let cachedVersion = version
         do {
             while true {
                 let page = try log.readStream(stream, from: next, limit: 1_000)
@@ -125,6 +131,9 @@ extension CommandHandler {
             throw error
         } catch {
             throw CommandError(.storage, "cannot load stream \(stream): \(error)")
+        }
+        if let version, version != cachedVersion {
+            stateCache.put(stream, state: state, version: version)
         }
         return (state, version)
     }
