@@ -201,13 +201,11 @@ extension CommandHandler {
     /// Envelopes for the decided events: ids derived from the commandId, the actor, and
     /// metadata naming the command, role and channel.
     private func encode(_ events: [DomainEvent], envelope: CommandEnvelope, actor: Principal) throws(CommandError) -> [NewEvent] {
-        var metadata: [String: Any] = ["commandId": envelope.commandId.uuidString.lowercased(), "commandType": envelope.type,
-                                       "role": actor.role.rawValue]
-        if let channel = actor.channel { metadata["channel"] = channel.rawValue }
-        if let org = actor.organisationID { metadata["organisationId"] = org }
-        if let staffRole = actor.staffRole { metadata["staffRole"] = staffRole.rawValue }
-        if let access = actor.access { metadata["access"] = access.rawValue }
-        guard let metadataData = try? JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]) else {
+        let metadata = EventMetadata(
+            access: actor.access?.rawValue, channel: actor.channel?.rawValue,
+            commandId: envelope.commandId.uuidString.lowercased(), commandType: envelope.type,
+            organisationId: actor.organisationID, role: actor.role.rawValue, staffRole: actor.staffRole?.rawValue)
+        guard let metadataData = try? metadataEncoder.encode(metadata) else {
             throw CommandError(.storage, "cannot encode event metadata")
         }
         var result: [NewEvent] = []
@@ -227,3 +225,22 @@ extension CommandHandler {
         return result
     }
 }
+
+/// The metadata every event of a command carries (schemas/messages.md): who sent which
+/// command through which channel. Keys sorted, absent values omitted.
+struct EventMetadata: Encodable {
+    var access: String?
+    var channel: String?
+    var commandId: String
+    var commandType: String
+    var organisationId: String?
+    var role: String
+    var staffRole: String?
+}
+
+/// Encoder for ``EventMetadata`` (sorted keys, deterministic).
+private let metadataEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+}()
