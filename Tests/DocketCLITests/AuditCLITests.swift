@@ -223,3 +223,91 @@ struct LiveAuditCLITests {
         #expect(try docket(["verify", "--data-dir", target]).status == 0)
     }
 }
+
+/// Lines of a command import: an organisation in support and a case with a reply.
+func importLines(refuseAt refused: Int? = nil) throws -> [String] {
+    let manager: [String: Any] = ["id": "m1", "role": "staff", "staffRole": "manager"]
+    let staff: [String: Any] = ["id": "s1", "role": "staff", "staffRole": "tier1", "channel": "phone"]
+    let contact: [String: Any] = ["id": "ada", "role": "contact", "organisationID": "acme", "access": "designated", "channel": "portal"]
+    let open: [String: Any] = [
+        "caseID": "1", "organisationID": "acme", "contactID": "ada", "subject": "Export fails", "description": "Steps",
+        "topic": "expenses", "caseType": "support", "subType": "problem", "severity": "P2", "region": "europe",
+        "site": "s7", "product": "Expense", "stage": "production", "callMe": false, "cc": [], "channel": "portal"]
+    let commands: [(String, String, [String: Any], [String: Any], String)] = [
+        ("register-organisation", "org-acme", ["organisationID": "acme", "name": "Acme", "policyName": "concur-standard"], manager, "2026-03-02T08:00:00Z"),
+        ("add-contact", "org-acme", ["contactID": "ada", "name": "Ada", "email": "ada@acme.example", "access": "designated"], manager, "2026-03-02T08:01:00Z"),
+        ("add-contact", "org-acme", ["contactID": "bo", "name": "Bo", "email": "bo@acme.example", "access": "designated"], manager, "2026-03-02T08:02:00Z"),
+        ("transition-to-support", "org-acme", [:], manager, "2026-03-02T08:03:00Z"),
+        ("open-case", "case-1", open, contact, "2026-03-02T09:00:00Z"),
+        ("route-case", "case-1", ["team": "expenses", "owner": "s1", "tier": "tier1"], refused == 6 ? contact : staff, "2026-03-02T09:30:00Z"),
+        ("add-comment", "case-1", ["commentID": "p1", "body": "Looking", "visibility": "public"], staff, "2026-03-02T10:00:00.250Z"),
+    ]
+    return try commands.enumerated().map { index, c in
+        let object: [String: Any] = [
+            "commandId": String(format: "00000000-0000-4000-8000-%012d", index + 1), "type": c.0, "streamId": c.1,
+            "payload": c.2, "actor": c.3, "at": c.4]
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
+
+@Suite("docket import")
+struct ImportCLITests {
+    @Test("commands run through the decide path at their times; re-running the file appends nothing")
+    func importsCommands() throws {
+        let dir = temporaryPath()
+        let file = temporaryPath("commands") + ".ndjson"
+        try (try importLines().joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try docket(["import", file, "--data-dir", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try jsonObject(r.stdout)
+        #expect(summary["commands"] as? Int == 7 && summary["applied"] as? Int == 7 && summary["duplicates"] as? Int == 0)
+        let replay = try jsonObject(try docket(["replay", "case", "1", "--data-dir", dir, "--format", "json"]).stdout)
+        let steps = try #require(replay["steps"] as? [[String: Any]])
+        #expect(steps.first?["type"] as? String == "case-opened" && steps.first?["at"] as? String == "2026-03-02T09:00:00.000Z")
+        let routed = try #require(steps.first { $0["type"] as? String == "case-routed" })
+        #expect(routed["actor"] as? String == "s1" && routed["role"] as? String == "staff" && routed["channel"] as? String == "phone")
+        #expect(steps.last?["at"] as? String == "2026-03-02T10:00:00.250Z")
+
+        let again = try docket(["import", file, "--data-dir", dir])
+        #expect(again.status == 0)
+        let second = try jsonObject(again.stdout)
+        #expect(second["applied"] as? Int == 0 && second["duplicates"] as? Int == 7 && second["position"] as? Int == summary["position"] as? Int)
+    }
+
+    @Test("a malformed line or a time going backwards names the line and appends nothing")
+    func checkedFirst() throws {
+        var lines = try importLines()
+        let dir = temporaryPath()
+        let file = temporaryPath("commands") + ".ndjson"
+        lines[3] = lines[3].replacingOccurrences(of: "2026-03-02T08:03:00Z", with: "2026-03-02T07:00:00Z")
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let backwards = try docket(["import", file, "--data-dir", dir])
+        #expect(backwards.status == 65 && backwards.stderr.contains("\(file):4:") && backwards.stderr.contains("must not go backwards"))
+        #expect(try docket(["log", "head", "--data-dir", dir]).status == 66)
+
+        lines = try importLines()
+        lines[2] = "{\"commandId\": \"nope\"}"
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let malformed = try docket(["import", file, "--data-dir", dir])
+        #expect(malformed.status == 65 && malformed.stderr.contains("\(file):3: $.commandId"))
+        lines = try importLines()
+        lines[1] = lines[1].replacingOccurrences(of: "\"role\":\"staff\"", with: "\"role\":\"wizard\"")
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let badActor = try docket(["import", file, "--data-dir", dir])
+        #expect(badActor.status == 65 && badActor.stderr.contains("\(file):2: $.actor"))
+        #expect(try docket(["import", temporaryPath(), "--data-dir", dir]).status == 66)
+    }
+
+    @Test("a refused command is reported with its line; earlier lines stay applied and nothing of it is appended")
+    func refusedLine() throws {
+        let dir = temporaryPath()
+        let file = temporaryPath("commands") + ".ndjson"
+        try importLines(refuseAt: 6).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try docket(["import", file, "--data-dir", dir])
+        #expect(r.status == 1 && r.stdout.isEmpty)
+        #expect(r.stderr.contains("\(file):6: route-case on case-1 refused") && r.stderr.contains("5 commands"))
+        let replay = try jsonObject(try docket(["replay", "case", "1", "--data-dir", dir, "--format", "json"]).stdout)
+        let types = (replay["steps"] as? [[String: Any]])?.compactMap { $0["type"] as? String } ?? []
+        #expect(types.first == "case-opened" && !types.contains("case-routed"))
+    }
+}
