@@ -29,15 +29,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let reader: LineReader
-            if file == "-" {
-                reader = LineReader(handle: .standardInput, totalBytes: 0)
-            } else {
-                guard let handle = FileHandle(forReadingAtPath: file) else {
-                    throw CLIFailure(message: "cannot read \(file): no such file or not readable", code: Exit.noInput)
-                }
-                reader = LineReader(handle: handle, totalBytes: 0)
-            }
+            let reader = try LineReader.open(file)
             // Check every line before applying any.
             var commands: [ImportedCommand] = []
             var lineNumber = 0

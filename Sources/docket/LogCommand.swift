@@ -132,13 +132,10 @@ extension LogCommand {
             abstract: "Recompute the hash chain and check every index against the log.",
             discussion: "Same as `docket verify`. Works on a live log (short read transactions). \(verifyExitCodes)")
 
-        @OptionGroup var data: DataDirOptions
-        @Option(help: ArgumentHelp("Also prove the log extends this earlier digest.", valueName: "position:hash"))
-        var since: String?
-        @Option(help: "Output: text or json.") var format: OutputFormat = .text
+        @OptionGroup var options: VerifyOptions
 
         func run() async throws {
-            try await runReportingErrors { try runVerify(data: data, since: since, format: format) }
+            try await runReportingErrors { try runVerify(options) }
         }
     }
 
@@ -163,16 +160,7 @@ extension LogCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let reader: LineReader
-                if file == "-" {
-                    reader = LineReader(handle: .standardInput, totalBytes: 0)
-                } else {
-                    guard let handle = FileHandle(forReadingAtPath: file) else {
-                        throw CLIFailure(message: "cannot read \(file): no such file or not readable", code: Exit.noInput)
-                    }
-                    let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.uint64Value ?? 0
-                    reader = LineReader(handle: handle, totalBytes: size)
-                }
+                let reader = try LineReader.open(file)
                 let log = try openLog(data, create: true)
                 defer { log.close() }
                 var bar = ProgressBar(label: "importing", total: reader.totalBytes, enabled: stderrIsTTY && reader.totalBytes > 0)
@@ -323,6 +311,16 @@ final class LineReader {
     init(handle: FileHandle, totalBytes: UInt64) {
         self.handle = handle
         self.totalBytes = totalBytes
+    }
+
+    /// Opens `file` ('-' for standard input), failing with exit 66 when it cannot be read.
+    static func open(_ file: String) throws -> LineReader {
+        if file == "-" { return LineReader(handle: .standardInput, totalBytes: 0) }
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw CLIFailure(message: "cannot read \(file): no such file or not readable", code: Exit.noInput)
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.uint64Value ?? 0
+        return LineReader(handle: handle, totalBytes: size)
     }
 
     /// The next line without its newline, or `nil` at the end.

@@ -23,18 +23,24 @@ struct VerifyCommand: AsyncParsableCommand {
             \(verifyExitCodes)
             """)
 
+    @OptionGroup var options: VerifyOptions
+
+    func run() async throws {
+        try await runReportingErrors { try runVerify(options) }
+    }
+}
+
+/// The options of `docket verify` and `docket log verify`.
+struct VerifyOptions: ParsableArguments {
     @OptionGroup var data: DataDirOptions
     @Option(help: ArgumentHelp("Also prove the log extends this earlier digest.", valueName: "position:hash"))
     var since: String?
     @Option(help: "Output: text or json.") var format: OutputFormat = .text
-
-    func run() async throws {
-        try await runReportingErrors { try runVerify(data: data, since: since, format: format) }
-    }
 }
 
-/// Verifies the log of `data` and prints the report; throws exit code 1 when a problem was found.
-func runVerify(data: DataDirOptions, since: String?, format: OutputFormat) throws {
+/// Verifies the log and prints the report; throws exit code 1 when a problem was found.
+func runVerify(_ options: VerifyOptions) throws {
+    let (data, since, format) = (options.data, options.since, options.format)
     let digest = try since.map(parseDigest)
     let log = try openLog(data, create: false)
     defer { log.close() }
