@@ -47,6 +47,7 @@ public struct Replayer: Sendable {
         }
         var version: UInt64 = 0
         var done = false
+        var metadataCache = MetadataCache()
         while !done {
             let page: [RecordedEvent]
             do {
@@ -56,18 +57,18 @@ public struct Replayer: Sendable {
             }
             for event in page {
                 if case .atPosition(let p) = stop, event.position > p { done = true; break }
-                let facts = EventFacts(event)
-                if case .asOf(let instant) = stop, facts.at > instant { done = true; break }
                 var note: String?
+                var decoded: DomainEvent?
                 do {
-                    let decoded = try DomainEvent.decode(type: event.type, schemaVersion: Int(event.schemaVersion),
-                                                         payload: event.payload)
-                    if !fold.apply(decoded) {
-                        note = "\(event.type) is not a \(aggregate.rawValue) event; the state is unchanged"
-                    }
+                    decoded = try DomainEvent.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload)
                 } catch {
                     note = "cannot decode \(event.type) v\(event.schemaVersion): \(error.message); the state is unchanged"
                     logger.warning("replay: undecodable event", metadata: ["position": "\(event.position)", "type": "\(event.type)"])
+                }
+                let facts = EventFacts(event, decoded: decoded, metadata: &metadataCache)
+                if case .asOf(let instant) = stop, facts.at > instant { done = true; break }
+                if let decoded, !fold.apply(decoded) {
+                    note = "\(event.type) is not a \(aggregate.rawValue) event; the state is unchanged"
                 }
                 if let note { replay.warnings.append("position \(event.position): \(note)") }
                 replay.steps.append(ReplayStep(
@@ -109,35 +110,52 @@ struct EventFacts {
     var role: String?
     var channel: String?
 
-    init(_ event: RecordedEvent) {
+    /// Envelope metadata first (what the command handler recorded about the request), then
+    /// the payload's own fields (`at`, `by`/`openedBy`/`raisedBy`/`authorID`, `authorRole`,
+    /// `channel`): read from the decoded payload, or parsed from the JSON when it did not decode.
+    init(_ event: RecordedEvent, decoded: DomainEvent?, metadata cache: inout MetadataCache) {
+        let (metaRole, metaChannel) = cache.roleAndChannel(event.metadata)
         var at: Date?
-        var actor = event.actor
-        var role: String?
-        var channel: String?
-        // Envelope metadata first: what the command handler recorded about the request.
-        if event.metadata.count > 2,
-           let meta = try? JSONSerialization.jsonObject(with: event.metadata) as? [String: Any] {
-            role = meta["role"] as? String
-            channel = meta["channel"] as? String
-        }
-        // Then the payload's own actor fields (case events carry `by`, `openedBy`, ...).
-        if let payload = try? JSONSerialization.jsonObject(with: event.payload) as? [String: Any] {
-            if let text = payload["at"] as? String { at = DomainTime.parse(text) }
-            if actor.isEmpty {
-                for key in ["by", "openedBy", "raisedBy", "authorID"] {
-                    if let value = payload[key] as? String, !value.isEmpty { actor = value; break }
-                }
+        var payloadActor: String?
+        var payloadRole: String?
+        var payloadChannel: String?
+        if let decoded {
+            if let facts = decoded.message as? any EventFactsCarrying {
+                at = facts.factAt; payloadActor = facts.factActor; payloadRole = facts.factRole; payloadChannel = facts.factChannel
             }
-            if role == nil { role = payload["authorRole"] as? String }
-            if channel == nil { channel = payload["channel"] as? String }
+        } else if let payload = try? JSONSerialization.jsonObject(with: event.payload) as? [String: Any] {
+            at = (payload["at"] as? String).flatMap(DomainTime.parse)
+            payloadActor = ["by", "openedBy", "raisedBy", "authorID"].lazy.compactMap { payload[$0] as? String }.first
+            payloadRole = payload["authorRole"] as? String
+            payloadChannel = payload["channel"] as? String
         }
+        var actor = event.actor
+        if actor.isEmpty, let payloadActor { actor = payloadActor }
+        var role = metaRole ?? payloadRole
         if role == nil, actor == Principal.deadlineScheduler.recordedName || actor == Principal.deadlineScheduler.id {
             role = Role.system.rawValue
         }
         self.at = at ?? event.recordedAt
         self.actor = actor
         self.role = role
-        self.channel = channel
+        self.channel = metaChannel ?? payloadChannel
+    }
+}
+
+/// Role and channel of the last envelope metadata parsed: the events of one command share
+/// their metadata bytes, so most events need no parse.
+struct MetadataCache {
+    private var last = Data()
+    private var parsed: (role: String?, channel: String?) = (nil, nil)
+
+    mutating func roleAndChannel(_ metadata: Data) -> (role: String?, channel: String?) {
+        guard metadata.count > 2 else { return (nil, nil) }
+        if metadata != last {
+            let meta = (try? JSONSerialization.jsonObject(with: metadata)) as? [String: Any]
+            parsed = (meta?["role"] as? String, meta?["channel"] as? String)
+            last = metadata
+        }
+        return parsed
     }
 }
 
