@@ -142,20 +142,18 @@ struct EventFacts {
     }
 }
 
-/// Role and channel of the last envelope metadata parsed: the events of one command share
-/// their metadata bytes, so most events need no parse.
+/// Role and channel of envelope metadata already parsed: the events of one command share
+/// their metadata bytes, and a stream has few distinct ones, so most events need no parse.
 struct MetadataCache {
-    private var last = Data()
-    private var parsed: (role: String?, channel: String?) = (nil, nil)
+    private var parsed: [Data: (role: String?, channel: String?)] = [:]
 
     mutating func roleAndChannel(_ metadata: Data) -> (role: String?, channel: String?) {
         guard metadata.count > 2 else { return (nil, nil) }
-        if metadata != last {
-            let meta = (try? JSONSerialization.jsonObject(with: metadata)) as? [String: Any]
-            parsed = (meta?["role"] as? String, meta?["channel"] as? String)
-            last = metadata
-        }
-        return parsed
+        if let known = parsed[metadata] { return known }
+        let meta = (try? JSONSerialization.jsonObject(with: metadata)) as? [String: Any]
+        let facts = (role: meta?["role"] as? String, channel: meta?["channel"] as? String)
+        if parsed.count < 1_024 { parsed[metadata] = facts }
+        return facts
     }
 }
 

@@ -147,9 +147,30 @@ public func formatMicros(_ micros: Int64) -> String {
     var t = time_t(seconds)
     var parts = tm()
     gmtime_r(&t, &parts)
-    return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                  Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                  Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction))
+    let year = Int(parts.tm_year) + 1900
+    guard (0...9999).contains(year) else {
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                      year, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction))
+    }
+    // Digits by hand: `String(format:)` costs microseconds on Linux, and replay, export and
+    // `log read` format one instant per event.
+    var text = Array("0000-00-00T00:00:00.000000Z".utf8)
+    func put(_ value: Int, width: Int, at offset: Int) {
+        var v = value
+        for i in stride(from: offset + width - 1, through: offset, by: -1) {
+            text[i] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+        }
+    }
+    put(year, width: 4, at: 0)
+    put(Int(parts.tm_mon) + 1, width: 2, at: 5)
+    put(Int(parts.tm_mday), width: 2, at: 8)
+    put(Int(parts.tm_hour), width: 2, at: 11)
+    put(Int(parts.tm_min), width: 2, at: 14)
+    put(Int(parts.tm_sec), width: 2, at: 17)
+    put(Int(fraction), width: 6, at: 20)
+    return String(decoding: text, as: UTF8.self)
 }
 
 /// What an append did.
