@@ -138,6 +138,11 @@ public enum MessageCoding {
         }
     }
 
+    /// One configured decoder for ``decode(type:schemaVersion:payload:among:)``: making one
+    /// per payload costs more than decoding a small payload (replay decodes thousands).
+    /// `JSONDecoder` is `Sendable`; its configuration never changes after this.
+    private static let sharedDecoder = decoder()
+
     /// Decodes a payload of one of `types` named `type` at `schemaVersion`.
     public static func decode(type: String, schemaVersion: Int, payload: Data,
                               among types: [any DomainMessage.Type]) throws(MessageCodingError) -> any DomainMessage {
@@ -148,7 +153,7 @@ public enum MessageCoding {
             throw MessageCodingError("\(type) has schema version \(metatype.schemaVersion), not \(schemaVersion)")
         }
         func open<T: DomainMessage>(_ t: T.Type) throws -> any DomainMessage {
-            try decoder().decode(T.self, from: payload)
+            try sharedDecoder.decode(T.self, from: payload)
         }
         do {
             return try open(metatype)
