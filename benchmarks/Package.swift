@@ -18,6 +18,7 @@ let package = Package(
                 .product(name: "EventLog", package: "Docket"),
                 .product(name: "CaseDomain", package: "Docket"),
                 .product(name: "CommandHandling", package: "Docket"),
+                .product(name: "Audit", package: "Docket"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -5,5 +5,6 @@ func allSuites() -> [BenchSuite] {
         calendarSuite(),
         domainSuite(),
         commandsSuite(),
+        auditSuite(),
     ]
 }
