@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import LMDB
 import Logging
+import CaseDomain
 @testable import Projections
 
 /// A fresh log in a temporary directory, removed when `body` returns.
@@ -53,3 +54,21 @@ struct CountingProjection: Projection {
         for (k, v) in batch { try txn.put(table, key: Array(k.utf8), value: Keys.be64(v)) }
     }
 }
+
+/// Appends a synthetic history in chunks; returns the number of events.
+@discardableResult
+func appendAll(_ log: EventLog, _ appends: [StreamAppend], chunk: Int = 500) async throws -> Int {
+    var i = 0
+    var events = 0
+    while i < appends.count {
+        let part = Array(appends[i..<min(i + chunk, appends.count)])
+        _ = try await log.append(part)
+        events += part.reduce(0) { $0 + $1.events.count }
+        i += chunk
+    }
+    return events
+}
+
+let shippedCatalog: PolicyCatalog = {
+    do { return try PolicyCatalog.shipped() } catch { fatalError("shipped catalog: \(error)") }
+}()
