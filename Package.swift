@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "docket-stress", targets: ["docket-stress"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
+        .library(name: "Projections", targets: ["Projections"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -94,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocketCLITests",
-            dependencies: ["docket", "docket-stress", "EventLog", "LMDB",
+            dependencies: ["docket", "docket-stress", "EventLog", "LMDB", "Projections", "CaseDomain",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ],
