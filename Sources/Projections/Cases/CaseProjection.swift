@@ -48,7 +48,7 @@ public struct CaseProjection: Projection {
             let decoded = try CaseEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
             if batch.cases[id] == nil {
                 let before = try txn.get(table, key: CaseKeys.state(id)).map { bytes in
-                    try batch.decoder.decode(CaseState.self, from: Data(bytes))
+                    try batch.decoder.decode(StoredCaseState.self, from: Data(bytes)).state
                 }
                 batch.cases[id] = Work(before: before, state: before ?? CaseDecider.initialState)
             }
@@ -68,7 +68,7 @@ public struct CaseProjection: Projection {
             let new = try derived(work.state, id: id, encoder: batch.encoder)
             for key in old.keys where new[key] == nil { try txn.delete(table, key: key) }
             for (key, value) in new where old[key] != value { try txn.put(table, key: key, value: value) }
-            try txn.put(table, key: CaseKeys.state(id), value: Array(try batch.encoder.encode(work.state)))
+            try txn.put(table, key: CaseKeys.state(id), value: Array(try batch.encoder.encode(StoredCaseState(work.state))))
         }
     }
 
@@ -188,5 +188,30 @@ enum CaseIndex {
         case owner = 0x77  // w
         case team = 0x74  // t
         case organisationStatus = 0x53  // S
+    }
+}
+
+/// A case state as stored: ``CaseState`` with its clocks moved into an array in target
+/// order. `CaseState` encodes its `[SLATarget: SLAClock]` dictionary as a flat array in
+/// hash order, which differs between processes and insertion histories; a rebuilt table
+/// must be byte-identical (R9.4), so the projection stores the clocks in a fixed order.
+struct StoredCaseState: Codable {
+    var state: CaseState
+    var clocks: [SLAClock]
+
+    init(_ state: CaseState) {
+        var s = state
+        s.clocks = [:]
+        self.state = s
+        self.clocks = state.orderedClocks
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var s = try c.decode(CaseState.self, forKey: .state)
+        let clocks = try c.decode([SLAClock].self, forKey: .clocks)
+        s.clocks = Dictionary(clocks.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
+        self.state = s
+        self.clocks = clocks
     }
 }

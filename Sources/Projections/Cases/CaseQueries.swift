@@ -102,7 +102,7 @@ public struct CaseQueries: Sendable {
     public func state(_ id: String) throws -> CaseState? {
         let decoder = MessageCoding.decoder()
         return try runner.read(projection) { txn, db in
-            try txn.get(db, key: CaseKeys.state(id)).map { try decoder.decode(CaseState.self, from: Data($0)) }
+            try txn.get(db, key: CaseKeys.state(id)).map { try decoder.decode(StoredCaseState.self, from: Data($0)).state }
         }
     }
 
