@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "docket-stress", targets: ["docket-stress"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
+        .library(name: "CommandHandling", targets: ["CommandHandling"]),
         .library(name: "Projections", targets: ["Projections"]),
     ],
     dependencies: [
@@ -42,7 +43,8 @@ let package = Package(
         .target(name: "CaseDomain"),
         .target(
             name: "CommandHandling",
-            dependencies: ["EventLog", "CaseDomain", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "CaseDomain", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Projections",

@@ -124,6 +124,8 @@ struct SchemaTests {
         }
         #expect(DomainTime.parse("2026-03-02T09:00:00Z") == DomainTime.parse("2026-03-02T09:00:00.000Z"))
         #expect(DomainTime.parse("2026-13-02T09:00:00Z") == nil)
+        #expect(DomainTime.parse("2026-02-31T09:00:00Z") == nil)
+        #expect(DomainTime.parse("2028-02-29T09:00:00Z") != nil)
         #expect(DomainTime.parse("2026-03-02T09:00:00+01:00") == nil)
         let context = DecisionContext(now: Date(timeIntervalSince1970: 1_772_442_000.123456), actor: CaseFixture.staff)
         #expect(DomainTime.format(context.now) == "2026-03-02T09:00:00.123Z")

@@ -29,7 +29,8 @@ public enum DomainTime {
         let ms = milliseconds(date)
         let days = floorDiv(ms, 86_400_000)
         let msOfDay = ms - days * 86_400_000
-        let (y, m, d) = civil(fromDays: days)
+        let civil = CivilDate(dayNumber: Int(days))
+        let (y, m, d) = (Int64(civil.year), Int64(civil.month), Int64(civil.day))
         let h = msOfDay / 3_600_000, mi = (msOfDay / 60_000) % 60, s = (msOfDay / 1000) % 60, f = msOfDay % 1000
         return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(h, 2) + ":" + pad(mi, 2) + ":"
             + pad(s, 2) + "." + pad(f, 3) + "Z"
@@ -61,7 +62,10 @@ public enum DomainTime {
         } else if u[19] != UInt8(ascii: "Z") {
             return nil
         }
-        let days = daysFromCivil(y, mo, d)
+        let dayNumber = CivilDate.dayNumber(year: Int(y), month: Int(mo), day: Int(d))
+        // Refuse dates that do not exist (2026-02-31 would otherwise roll into March).
+        guard CivilDate(dayNumber: dayNumber) == CivilDate(year: Int(y), month: Int(mo), day: Int(d)) else { return nil }
+        let days = Int64(dayNumber)
         return date(milliseconds: ((days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + frac)
     }
 
@@ -73,29 +77,6 @@ public enum DomainTime {
     private static func pad(_ v: Int64, _ width: Int) -> String {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-
-    /// Howard Hinnant's `civil_from_days`.
-    private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
-
-    /// Howard Hinnant's `days_from_civil`.
-    private static func daysFromCivil(_ y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = floorDiv(y, 400)
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 
     /// Seconds in one calendar day as the domain counts calendar days (R2.6, R2.7, R5.3):

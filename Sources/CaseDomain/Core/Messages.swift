@@ -50,10 +50,53 @@ public struct EncodedMessage: Sendable, Hashable {
 public struct MessageCodingError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What was wrong and what would be right.
     public var message: String
+    /// JSON path of the offending value inside the payload (e.g. `$.channel`), when known.
+    public var path: String?
     /// Creates an error.
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, path: String? = nil) {
+        self.message = message
+        self.path = path
+    }
     /// The message.
     public var description: String { message }
+
+    /// Describes a `DecodingError` by JSON path and what was expected.
+    static func describing(_ error: any Error, type: String) -> MessageCodingError {
+        guard let decoding = error as? DecodingError else {
+            return MessageCodingError("invalid \(type) payload: \(error)")
+        }
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.reduce("$") { p, k in k.intValue.map { "\(p)[\($0)]" } ?? "\(p).\(k.stringValue)" }
+        }
+        switch decoding {
+        case .keyNotFound(let key, let context):
+            let at = path(context.codingPath + [key])
+            return MessageCodingError("invalid \(type) payload: \(at) is required", path: at)
+        case .typeMismatch(let expected, let context):
+            let at = path(context.codingPath)
+            return MessageCodingError("invalid \(type) payload: \(at) must be \(describe(expected))", path: at)
+        case .valueNotFound(let expected, let context):
+            let at = path(context.codingPath)
+            return MessageCodingError("invalid \(type) payload: \(at) must be \(describe(expected)), not null", path: at)
+        case .dataCorrupted(let context):
+            let at = path(context.codingPath)
+            let reason = context.underlyingError.map { _ in "is not valid JSON" } ?? context.debugDescription
+            return MessageCodingError("invalid \(type) payload: \(at): \(reason)", path: at)
+        @unknown default:
+            return MessageCodingError("invalid \(type) payload: \(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Date.Type: "a date-time like 2026-11-22T09:30:00.000Z"
+        case is [String].Type: "an array of strings"
+        default: "a valid \(type)"
+        }
+    }
 }
 
 /// The JSON coding of every payload: sorted keys, unescaped slashes, dates as
@@ -110,7 +153,7 @@ public enum MessageCoding {
         do {
             return try open(metatype)
         } catch {
-            throw MessageCodingError("invalid \(type) payload: \(error)")
+            throw MessageCodingError.describing(error, type: type)
         }
     }
 }

@@ -1,0 +1,166 @@
+import CaseDomain
+import Crypto
+import EventLog
+import Foundation
+
+/// A command as clients send it (HTTP `POST /v1/commands`, `docket import`):
+/// `{"commandId": UUID, "type": "...", "streamId": "...", "expectedVersion": n, "payload": {...}}`.
+public struct CommandEnvelope: Sendable, Hashable {
+    /// Client-chosen id; retrying the same id returns the first result and appends nothing.
+    public var commandId: UUID
+    /// Command type, e.g. `open-case` (schemas/commands).
+    public var type: String
+    /// Target stream, e.g. `case-1042`.
+    public var streamId: String
+    /// When given, the stream must be at exactly this version (optimistic concurrency, 409 otherwise).
+    public var expectedVersion: UInt64?
+    /// The command's payload: a UTF-8 JSON object.
+    public var payload: Data
+
+    /// Creates an envelope.
+    public init(commandId: UUID, type: String, streamId: String, expectedVersion: UInt64? = nil, payload: Data) {
+        self.commandId = commandId
+        self.type = type
+        self.streamId = streamId
+        self.expectedVersion = expectedVersion
+        self.payload = payload
+    }
+
+    /// Parses the JSON form. Errors name the JSON path and what was expected.
+    public static func parse(json: Data) throws(CommandError) -> CommandEnvelope {
+        guard let object = try? JSONSerialization.jsonObject(with: json) else {
+            throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
+        }
+        return try parse(object: object)
+    }
+
+    /// Parses an already-decoded JSON object; `extraKeys` may appear besides the envelope's own.
+    public static func parse(object: Any, extraKeys: Set<String> = []) throws(CommandError) -> CommandEnvelope {
+        guard let dict = object as? [String: Any] else {
+            throw CommandError(.malformed, "expected a JSON object with commandId, type, streamId and payload", path: "$")
+        }
+        let known: Set<String> = ["commandId", "type", "streamId", "expectedVersion", "payload"]
+        if let unknown = dict.keys.sorted().first(where: { !known.contains($0) && !extraKeys.contains($0) }) {
+            throw CommandError(.malformed, "unknown field \(unknown); expected commandId, type, streamId, expectedVersion, payload", path: "$.\(unknown)")
+        }
+        guard let idText = dict["commandId"] as? String, let commandId = UUID(uuidString: idText) else {
+            throw CommandError(.malformed, "commandId must be a UUID string", path: "$.commandId")
+        }
+        guard let type = dict["type"] as? String, !type.isEmpty else {
+            throw CommandError(.malformed, "type must be a command type such as open-case", path: "$.type")
+        }
+        guard let streamId = dict["streamId"] as? String, !streamId.isEmpty else {
+            throw CommandError(.malformed, "streamId must be a non-empty string such as case-1042", path: "$.streamId")
+        }
+        var expected: UInt64?
+        if let raw = dict["expectedVersion"], !(raw is NSNull) {
+            guard !(raw is Bool), let number = raw as? NSNumber, number.doubleValue >= 0,
+                  number.doubleValue.rounded() == number.doubleValue, number.doubleValue < 9.0e18 else {
+                throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more", path: "$.expectedVersion")
+            }
+            expected = number.uint64Value
+        }
+        guard let payload = dict["payload"] as? [String: Any],
+              let payloadData = try? JSONSerialization.data(withJSONObject: payload) else {
+            throw CommandError(.malformed, "payload must be a JSON object (see schemas/commands/\(type).schema.json)", path: "$.payload")
+        }
+        return CommandEnvelope(commandId: commandId, type: type, streamId: streamId, expectedVersion: expected, payload: payloadData)
+    }
+}
+
+/// One event a command appended.
+public struct AppendedEvent: Sendable, Hashable, Codable {
+    /// Event type, e.g. `case-opened`.
+    public var type: String
+    /// Global log position.
+    public var position: UInt64
+    /// Version within the stream.
+    public var version: UInt64
+    /// Event id (derived from the command id, see ``DerivedID``).
+    public var id: UUID
+}
+
+/// What a command did.
+public struct CommandOutcome: Sendable, Hashable {
+    /// The command's id.
+    public var commandId: UUID
+    /// The stream it went to.
+    public var streamId: String
+    /// The events appended, in order (empty when the command changed nothing).
+    public var events: [AppendedEvent]
+    /// The stream's version after the command (`nil` when the stream still has no events).
+    public var streamVersion: UInt64?
+    /// The log position a client passes back (`Docket-Position`) to read its own writes:
+    /// the last appended event, or the log head when nothing was appended.
+    public var position: UInt64
+    /// True when this commandId had been handled before: nothing was appended now.
+    public var duplicate: Bool
+}
+
+/// Why a command was not applied. Nothing is appended for any of them.
+public struct CommandError: Error, Sendable, CustomStringConvertible {
+    /// The kind, which the HTTP layer maps to a status code.
+    public enum Code: String, Sendable, Hashable {
+        /// Malformed envelope or payload, or a schema violation (HTTP 400).
+        case malformed
+        /// The principal may not do this (HTTP 403).
+        case forbidden
+        /// No such stream, or one of another organisation (HTTP 404, R1.9).
+        case notFound = "not-found"
+        /// Expected version conflict, or a commandId reused for another command (HTTP 409).
+        case conflict
+        /// Refused by a domain rule (HTTP 422), see ``CommandError/domain``.
+        case refused
+        /// Storage failed (HTTP 500/503).
+        case storage
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// What was wrong and what would be right.
+    public var message: String
+    /// JSON path of the offending value, for ``Code/malformed``.
+    public var path: String?
+    /// The stream's current version, for ``Code/conflict``.
+    public var currentVersion: UInt64?
+    /// The domain's refusal (rule, status, allowed commands), for ``Code/refused``, ``Code/forbidden``, ``Code/notFound``.
+    public var domain: DomainError?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, path: String? = nil, currentVersion: UInt64? = nil, domain: DomainError? = nil) {
+        self.code = code
+        self.message = message
+        self.path = path
+        self.currentVersion = currentVersion
+        self.domain = domain
+    }
+
+    public var description: String { message }
+}
+
+/// Deterministic UUIDs (RFC 9562 version 8, "custom"): the first 16 bytes of
+/// SHA-256(namespace ‖ 0x00 ‖ parts joined by 0x00), with version and variant bits set.
+///
+/// A command's events get ids derived from its commandId and their index, so a retried
+/// command is recognised by the log's idempotency index, even across restarts; the deadline
+/// scheduler derives its commandIds from the stream, command type and due instant.
+public enum DerivedID {
+    /// The id of event `index` of command `commandId`.
+    public static func event(commandId: UUID, index: Int) -> UUID {
+        make(namespace: "docket/command-event", [commandId.uuidString.lowercased(), String(index)])
+    }
+
+    /// A UUID derived from a namespace and parts.
+    public static func make(namespace: String, _ parts: [String]) -> UUID {
+        var hasher = SHA256()
+        hasher.update(data: Data(namespace.utf8))
+        for part in parts {
+            hasher.update(data: Data([0]))
+            hasher.update(data: Data(part.utf8))
+        }
+        var b = Array(hasher.finalize().prefix(16))
+        b[6] = (b[6] & 0x0F) | 0x80
+        b[8] = (b[8] & 0x3F) | 0x80
+        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+    }
+}

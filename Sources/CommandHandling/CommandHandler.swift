@@ -1,0 +1,129 @@
+import CaseDomain
+import EventLog
+import Foundation
+import Logging
+import Synchronization
+
+/// Handles commands the Decider way (DESIGN.md): load the stream's state, decide with the
+/// context (time, actor, policy in force, calendars, organisation snapshots), append the
+/// events with the expected version, and return a result value.
+///
+/// - Idempotency: event `i` of a command gets the id ``DerivedID/event(commandId:index:)``,
+///   so a retried commandId is found in the log (even after a restart) and returns the
+///   first outcome without deciding again.
+/// - Concurrency: without a client `expectedVersion`, a version conflict (another command
+///   landed in between) re-loads and re-decides, a few times; with one, it is the client's
+///   conflict (409).
+/// - Time: `at` is the decision's `now` (the HTTP layer passes the clock; imports and the
+///   deadline scheduler pass the instant being replayed).
+public final class CommandHandler: Sendable {
+    /// The event log commands append to.
+    public let log: EventLog
+    private let catalogBox: Mutex<PolicyCatalog>
+    private let logger: Logger
+    private let locks = StreamLocks()
+    let stateCache: StateCache
+    /// How many times a conflicting command without expected version is re-decided.
+    public let maxAttempts: Int
+
+    /// Creates a handler over `log`, with `catalog` as the policies and calendars in force.
+    /// `cachedStreams` bounds how many streams' folded states are kept in memory.
+    public init(log: EventLog, catalog: PolicyCatalog, logger: Logger, maxAttempts: Int = 8, cachedStreams: Int = 50_000) {
+        self.log = log
+        self.stateCache = StateCache(capacity: cachedStreams)
+        self.catalogBox = Mutex(catalog)
+        self.logger = logger
+        self.maxAttempts = maxAttempts
+    }
+
+    /// The policies and calendars in force.
+    public var catalog: PolicyCatalog { catalogBox.withLock { $0 } }
+
+    /// Replaces the policies and calendars in force (after a new version was recorded, R4.9).
+    public func updateCatalog(_ catalog: PolicyCatalog) {
+        catalogBox.withLock { $0 = catalog }
+    }
+
+    /// Handles one command from `actor` at instant `at`.
+    public func handle(_ envelope: CommandEnvelope, actor: Principal, at: Date) async throws(CommandError) -> CommandOutcome {
+        let command: DomainCommand
+        do {
+            command = try DomainCommand.decode(type: envelope.type, schemaVersion: 1, payload: envelope.payload)
+        } catch {
+            throw CommandError(.malformed, error.message, path: error.path.map { "$.payload" + $0.dropFirst() } ?? "$.payload")
+        }
+        await locks.acquire(envelope.streamId)
+        defer { locks.release(envelope.streamId) }
+        if let previous = try previousOutcome(of: envelope) { return previous }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let decision = try decide(command, envelope: envelope, actor: actor, at: at)
+            guard !decision.events.isEmpty else {
+                return CommandOutcome(commandId: envelope.commandId, streamId: envelope.streamId, events: [],
+                                      streamVersion: decision.loadedVersion, position: try head(), duplicate: false)
+            }
+            let expected: ExpectedVersion
+            if let v = envelope.expectedVersion {
+                expected = .exact(v)
+            } else {
+                expected = decision.loadedVersion.map { .exact($0) } ?? .noStream
+            }
+            do {
+                let result = try await log.append(to: envelope.streamId, expectedVersion: expected, events: decision.events)
+                let appended = zip(decision.events, zip(result.positions, result.positions.indices)).map { event, p in
+                    AppendedEvent(type: event.type, position: p.0,
+                                  version: result.version - UInt64(result.positions.count - 1 - p.1), id: event.id)
+                }
+                return CommandOutcome(commandId: envelope.commandId, streamId: envelope.streamId, events: appended,
+                                      streamVersion: result.version, position: result.positions.last ?? 0,
+                                      duplicate: result.duplicate)
+            } catch let error as EventLogError {
+                switch error.code {
+                case .wrongExpectedVersion where envelope.expectedVersion == nil && attempt < maxAttempts:
+                    continue
+                case .wrongExpectedVersion:
+                    throw CommandError(.conflict, "stream \(envelope.streamId) is at version \(error.currentVersion.map(String.init) ?? "none (no events)"), not \(envelope.expectedVersion.map(String.init) ?? "the version read"); read it again and retry",
+                                       currentVersion: error.currentVersion)
+                case .duplicateEventId, .partialDuplicate:
+                    // The same commandId raced with itself: return the winner's outcome.
+                    if let previous = try previousOutcome(of: envelope) { return previous }
+                    throw CommandError(.conflict, error.message)
+                default:
+                    logger.error("append failed", metadata: ["stream": "\(envelope.streamId)", "error": "\(error.message)"])
+                    throw CommandError(.storage, error.message)
+                }
+            } catch {
+                throw CommandError(.storage, "\(error)")
+            }
+        }
+    }
+
+    // MARK: - Idempotency
+
+    /// The outcome of an earlier handling of this commandId, if there was one.
+    private func previousOutcome(of envelope: CommandEnvelope) throws(CommandError) -> CommandOutcome? {
+        var events: [RecordedEvent] = []
+        do {
+            while let e = try log.event(id: DerivedID.event(commandId: envelope.commandId, index: events.count)) {
+                events.append(e)
+            }
+        } catch {
+            throw CommandError(.storage, "cannot read the log: \(error)")
+        }
+        guard let first = events.first, let last = events.last else { return nil }
+        let meta = (try? JSONSerialization.jsonObject(with: first.metadata)) as? [String: Any]
+        let firstType = meta?["commandType"] as? String
+        guard first.stream == envelope.streamId, firstType == nil || firstType == envelope.type else {
+            throw CommandError(.conflict, "commandId \(envelope.commandId.uuidString.lowercased()) was already used for \(firstType ?? "another command") on \(first.stream); use a new commandId for a new command")
+        }
+        return CommandOutcome(
+            commandId: envelope.commandId, streamId: envelope.streamId,
+            events: events.map { AppendedEvent(type: $0.type, position: $0.position, version: $0.version, id: $0.id) },
+            streamVersion: last.version, position: last.position, duplicate: true)
+    }
+
+    private func head() throws(CommandError) -> UInt64 {
+        do { return try log.head().position } catch { throw CommandError(.storage, "cannot read the log head: \(error)") }
+    }
+}

@@ -1,0 +1,246 @@
+import CaseDomain
+import EventLog
+import Foundation
+
+/// The events a command decided, ready to append, and the stream version they were decided on.
+struct Decision {
+    var events: [NewEvent]
+    var loadedVersion: UInt64?
+}
+
+/// Command types that create their stream; every other command needs an existing stream (404).
+let creatingCommands: Set<String> = [
+    OpenCase.type, RegisterOrganisation.type, DeclareIncident.type, SubmitFeatureRequest.type,
+    RecordPolicyVersion.type, RecordCalendarVersion.type,
+]
+
+extension CommandHandler {
+    /// Loads the target stream, builds the context and decides. Throws ``CommandError``
+    /// for every refusal; appends nothing.
+    func decide(_ command: DomainCommand, envelope: CommandEnvelope, actor: Principal, at: Date) throws(CommandError) -> Decision {
+        let catalog = self.catalog
+        let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
+        let stream = envelope.streamId
+        func context(policy: SupportPolicy?, organisation: OrganisationState? = nil,
+                     organisations: [String: OrganisationState] = [:]) -> DecisionContext {
+            DecisionContext(now: at, actor: actor, policy: policy, measures: measures,
+                            organisation: organisation, organisations: organisations)
+        }
+        switch command {
+        case .case(let c):
+            try expectPrefix("case-", stream, for: envelope.type)
+            if case .openCase(let open) = c, stream != StreamName.case(open.caseID) {
+                throw CommandError(.malformed, "open-case for case \(open.caseID) must go to stream \(StreamName.case(open.caseID)), not \(stream)", path: "$.streamId")
+            }
+            let (state, version) = try load(CaseDecider.self, stream: stream) { if case .case(let e) = $0 { e } else { nil } }
+            try requireExisting(version, envelope)
+            let organisationID: String
+            if case .openCase(let open) = c { organisationID = open.organisationID } else { organisationID = state.organisationID }
+            let (organisation, orgVersion) = try load(OrganisationDecider.self, stream: StreamName.organisation(organisationID)) {
+                if case .organisation(let e) = $0 { e } else { nil }
+            }
+            guard orgVersion != nil else {
+                throw CommandError(.notFound, "no organisation \(organisationID); register it first")
+            }
+            let policy: SupportPolicy
+            if case .openCase = c {
+                policy = try policyNamed(organisation.policyName, version: nil, catalog)
+            } else {
+                policy = try policyNamed(state.policyName, version: state.policyVersion, catalog)
+            }
+            let events = try run { () throws(DomainError) in
+                try CaseDecider.decide(c, state: state, context: context(policy: policy, organisation: organisation))
+            }
+            return Decision(events: try encode(events.map(DomainEvent.case), envelope: envelope, actor: actor), loadedVersion: version)
+
+        case .organisation(let c):
+            try expectPrefix("org-", stream, for: envelope.type)
+            if case .registerOrganisation(let r) = c, stream != StreamName.organisation(r.organisationID) {
+                throw CommandError(.malformed, "register-organisation for \(r.organisationID) must go to stream \(StreamName.organisation(r.organisationID)), not \(stream)", path: "$.streamId")
+            }
+            let (state, version) = try load(OrganisationDecider.self, stream: stream) { if case .organisation(let e) = $0 { e } else { nil } }
+            try requireExisting(version, envelope)
+            var policyName = state.policyName
+            if case .registerOrganisation(let r) = c { policyName = r.policyName }
+            let policy = try policyNamed(policyName, version: nil, catalog)
+            let events = try run { () throws(DomainError) in
+                try OrganisationDecider.decide(c, state: state, context: context(policy: policy))
+            }
+            return Decision(events: try encode(events.map(DomainEvent.organisation), envelope: envelope, actor: actor), loadedVersion: version)
+
+        case .incident(let c):
+            try expectPrefix("OPI-", stream, for: envelope.type)
+            let (state, version) = try load(IncidentDecider.self, stream: stream) { if case .incident(let e) = $0 { e } else { nil } }
+            try requireExisting(version, envelope)
+            let organisations = try allOrganisations()
+            let events = try run { () throws(DomainError) in
+                try IncidentDecider.decide(c, state: state, context: context(policy: nil, organisations: organisations))
+            }
+            return Decision(events: try encode(events.map(DomainEvent.incident), envelope: envelope, actor: actor), loadedVersion: version)
+
+        case .featureRequest(let c):
+            try expectPrefix("feature-", stream, for: envelope.type)
+            let (state, version) = try load(FeatureRequestDecider.self, stream: stream) { if case .featureRequest(let e) = $0 { e } else { nil } }
+            try requireExisting(version, envelope)
+            let events = try run { () throws(DomainError) in
+                try FeatureRequestDecider.decide(c, state: state, context: context(policy: nil))
+            }
+            return Decision(events: try encode(events.map(DomainEvent.featureRequest), envelope: envelope, actor: actor), loadedVersion: version)
+
+        case .version(let c):
+            guard stream.hasPrefix("policy-") || stream.hasPrefix("calendar-") else {
+                throw CommandError(.malformed, "\(envelope.type) goes to a stream policy-<name> or calendar-<name>, not \(stream)", path: "$.streamId")
+            }
+            let (state, version) = try load(PolicyDecider.self, stream: stream) { if case .version(let e) = $0 { e } else { nil } }
+            let events = try run { () throws(DomainError) in
+                try PolicyDecider.decide(c, state: state, context: context(policy: nil))
+            }
+            return Decision(events: try encode(events.map(DomainEvent.version), envelope: envelope, actor: actor), loadedVersion: version)
+        }
+    }
+
+    /// Folds a stream's events with `decider`; returns the state and the stream's version
+    /// (`nil` when it has no events). Starts from the cached state when there is one and
+    /// folds only the events appended since.
+    func load<D: Decider>(_ decider: D.Type, stream: String, extract: (DomainEvent) -> D.Event?) throws(CommandError)
+        -> (D.State, UInt64?)
+    {
+        var state = D.initialState
+        var version: UInt64?
+        if let cached = stateCache.get(stream, as: D.State.self) {
+            state = cached.state
+            version = cached.version
+        }
+        var next: UInt64 = version.map { $0 + 1 } ?? 0
+        let cachedVersion = version
+        do {
+            while true {
+                let page = try log.readStream(stream, from: next, limit: 1_000)
+                for recorded in page {
+                    let event = try DomainEvent.decode(type: recorded.type, schemaVersion: Int(recorded.schemaVersion), payload: recorded.payload)
+                    guard let typed = extract(event) else {
+                        throw CommandError(.storage, "stream \(stream) holds a \(recorded.type) event at position \(recorded.position), which does not belong there")
+                    }
+                    D.evolve(&state, typed)
+                    version = recorded.version
+                }
+                guard page.count == 1_000, let last = page.last else { break }
+                next = last.version + 1
+            }
+        } catch let error as CommandError {
+            throw error
+        } catch {
+            throw CommandError(.storage, "cannot load stream \(stream): \(error)")
+        }
+        if let version, version != cachedVersion {
+            stateCache.put(stream, state: state, version: version)
+        }
+        return (state, version)
+    }
+
+    /// Every organisation's state (for incident notifications, R6.2).
+    func allOrganisations() throws(CommandError) -> [String: OrganisationState] {
+        var result: [String: OrganisationState] = [:]
+        var after: String? = "org-"
+        do {
+            while true {
+                let heads = try log.streams(after: after, limit: 500)
+                let orgs = heads.prefix { $0.stream.hasPrefix("org-") }
+                for head in orgs {
+                    let (state, _) = try load(OrganisationDecider.self, stream: head.stream) { if case .organisation(let e) = $0 { e } else { nil } }
+                    if let id = state.id { result[id] = state }
+                }
+                guard orgs.count == heads.count, heads.count == 500, let last = heads.last else { break }
+                after = last.stream
+            }
+        } catch let error as CommandError {
+            throw error
+        } catch {
+            throw CommandError(.storage, "cannot list organisations: \(error)")
+        }
+        return result
+    }
+
+    private func expectPrefix(_ prefix: String, _ stream: String, for type: String) throws(CommandError) {
+        guard stream.hasPrefix(prefix), stream.count > prefix.count else {
+            throw CommandError(.malformed, "\(type) goes to a stream \(prefix)<id>, not \(stream)", path: "$.streamId")
+        }
+    }
+
+    private func requireExisting(_ version: UInt64?, _ envelope: CommandEnvelope) throws(CommandError) {
+        if version == nil && !creatingCommands.contains(envelope.type) {
+            throw CommandError(.notFound, "no stream \(envelope.streamId); \(envelope.type) needs an existing one")
+        }
+    }
+
+    private func policyNamed(_ name: String, version: Int?, _ catalog: PolicyCatalog) throws(CommandError) -> SupportPolicy {
+        do {
+            return try catalog.policy(named: name, version: version)
+        } catch {
+            throw CommandError(.malformed, "unknown support policy \(name)\(version.map { " version \($0)" } ?? ""): \(error)", path: "$.payload.policyName")
+        }
+    }
+
+    /// Runs a decision, mapping domain refusals to command errors (R1.9 → not found, so a
+    /// contact never learns that another organisation's stream exists; access rules → forbidden).
+    private func run<E>(_ body: () throws(DomainError) -> [E]) throws(CommandError) -> [E] {
+        do {
+            return try body()
+        } catch {
+            switch error.rule {
+            case "R1.9":
+                throw CommandError(.notFound, "no such stream for this principal", domain: error)
+            case "R1.2", "R1.6", "R1.7", "R1.8":
+                throw CommandError(.forbidden, error.message, domain: error)
+            default:
+                throw CommandError(.refused, error.message, domain: error)
+            }
+        }
+    }
+
+    /// Envelopes for the decided events: ids derived from the commandId, the actor, and
+    /// metadata naming the command, role and channel.
+    private func encode(_ events: [DomainEvent], envelope: CommandEnvelope, actor: Principal) throws(CommandError) -> [NewEvent] {
+        let metadata = EventMetadata(
+            access: actor.access?.rawValue, channel: actor.channel?.rawValue,
+            commandId: envelope.commandId.uuidString.lowercased(), commandType: envelope.type,
+            organisationId: actor.organisationID, role: actor.role.rawValue, staffRole: actor.staffRole?.rawValue)
+        guard let metadataData = try? metadataEncoder.encode(metadata) else {
+            throw CommandError(.storage, "cannot encode event metadata")
+        }
+        var result: [NewEvent] = []
+        for (index, event) in events.enumerated() {
+            do {
+                let encoded = try event.encoded()
+                result.append(NewEvent(
+                    id: DerivedID.event(commandId: envelope.commandId, index: index), type: encoded.type,
+                    schemaVersion: UInt32(encoded.schemaVersion), actor: actor.id,
+                    correlationId: envelope.commandId.uuidString.lowercased(),
+                    causationId: envelope.commandId.uuidString.lowercased(),
+                    metadata: metadataData, payload: encoded.payload))
+            } catch {
+                throw CommandError(.storage, "cannot encode \(event.type): \(error.message)")
+            }
+        }
+        return result
+    }
+}
+
+/// The metadata every event of a command carries (schemas/messages.md): who sent which
+/// command through which channel. Keys sorted, absent values omitted.
+struct EventMetadata: Encodable {
+    var access: String?
+    var channel: String?
+    var commandId: String
+    var commandType: String
+    var organisationId: String?
+    var role: String
+    var staffRole: String?
+}
+
+/// Encoder for ``EventMetadata`` (sorted keys, deterministic).
+private let metadataEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+}()
