@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
         .library(name: "CommandHandling", targets: ["CommandHandling"]),
         .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "Audit", targets: ["Audit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "Audit",
-            dependencies: ["EventLog", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "LMDB", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "docket",
