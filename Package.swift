@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
         .library(name: "CommandHandling", targets: ["CommandHandling"]),
+        .library(name: "Projections", targets: ["Projections"]),
         .library(name: "Audit", targets: ["Audit"]),
     ],
     dependencies: [
@@ -97,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocketCLITests",
-            dependencies: ["docket", "docket-stress", "EventLog", "LMDB",
+            dependencies: ["docket", "docket-stress", "EventLog", "LMDB", "Projections", "CaseDomain",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ],
