@@ -3,6 +3,7 @@ import CaseDomain
 import CommandHandling
 import EventLog
 import Foundation
+import Projections
 
 /// `docket import commands.ndjson`: runs a history of commands through the same decide path
 /// as the HTTP endpoint (migrations from another helpdesk).
@@ -19,13 +20,24 @@ struct ImportCommand: AsyncParsableCommand {
             commands run in order, one atomic append each; the first one refused is reported with its line \
             number, nothing of it is appended, the lines before it stay applied, and the import stops \
             (exit 1). Fix the line and re-run the same file: commands already applied are recognised by \
-            their commandId and append nothing again. Time-driven events (breaches, auto-close) are not \
-            fired between commands yet: the deadline scheduler has not landed (schemas/cli/import.md). \
+            their commandId and append nothing again. Before each command the deadline scheduler fires the \
+            time-driven commands due by its time (at-risk, breaches, update overdue, auto-close, survey expiry), \
+            as if time had passed; --until also fires what falls due after the last line, up to that instant \
+            (schemas/cli/import.md). \
             Exit codes: 0 ok, 1 a command was refused, 65 malformed file, 66 no such file, 74 storage error.
             """)
 
     @OptionGroup var data: DataDirOptions
     @Argument(help: "The NDJSON file of commands ('-' for standard input).") var file: String
+    @Option(help: ArgumentHelp("After the last line, fire the time-driven commands due up to this instant (ISO 8601).",
+                               valueName: "instant"))
+    var until: String?
+
+    func validate() throws {
+        if let until, parseInstant(until) == nil {
+            throw ValidationError("--until \(until) is not an ISO 8601 instant; use e.g. 2026-03-31T00:00:00Z")
+        }
+    }
 
     func run() async throws {
         try await runReportingErrors {
@@ -47,12 +59,32 @@ struct ImportCommand: AsyncParsableCommand {
                                      code: Exit.dataError)
                 }
             }
+            let untilInstant = until.flatMap(parseInstant)
+            if let untilInstant, let last = commands.last, untilInstant < last.at {
+                throw CLIFailure(message: "--until \(DomainTime.format(untilInstant)) is before the last line's time \(DomainTime.format(last.at)) (line \(last.line)); nothing was appended",
+                                 code: Exit.usage)
+            }
             let log = try openLog(data, create: true)
             defer { log.close() }
             let handler = CommandHandler(log: log, catalog: try auditing { try PolicyCatalog.shipped() }, logger: cliLogger)
             var bar = ProgressBar(label: "importing", total: UInt64(commands.count))
-            var applied = 0, duplicates = 0, events = 0
+            let scheduler = DeadlineScheduler(handler: handler, logger: cliLogger)
+            var applied = 0, duplicates = 0, events = 0, fired = 0, firedEvents = 0
+            /// Fires what fell due by `instant` as the deadline scheduler would have.
+            func fire(upTo instant: Date, before line: Int?) async throws {
+                do {
+                    for outcome in try await scheduler.fireDue(upTo: instant) where !outcome.duplicate && !outcome.events.isEmpty {
+                        fired += 1
+                        firedEvents += outcome.events.count
+                    }
+                } catch {
+                    let place = line.map { "before line \($0)" } ?? "for --until"
+                    throw CLIFailure(message: "\(file): firing time-driven commands \(place) failed: \(error); lines before it stay applied",
+                                     code: Exit.ioError)
+                }
+            }
             for (index, command) in commands.enumerated() {
+                try await fire(upTo: command.at, before: command.line)
                 do throws(CommandError) {
                     let outcome = try await handler.handle(command.envelope, actor: command.actor, at: command.at)
                     if outcome.duplicate { duplicates += 1 } else { applied += 1; events += outcome.events.count }
@@ -67,12 +99,13 @@ struct ImportCommand: AsyncParsableCommand {
                 }
                 bar.update(UInt64(index + 1), note: "\(index + 1) commands")
             }
+            if let untilInstant { try await fire(upTo: untilInstant, before: nil) }
             bar.update(UInt64(commands.count), force: true)
             bar.finish()
             let head = try log.head()
             print(try jsonLine([
                 "lines": lineNumber, "commands": commands.count, "applied": applied, "duplicates": duplicates,
-                "events": events, "position": head.position, "hash": head.hash.hex,
+                "events": events, "fired": fired, "firedEvents": firedEvents, "position": head.position, "hash": head.hash.hex,
             ] as [String: Any]))
         }
     }

@@ -274,6 +274,34 @@ struct ImportCLITests {
         #expect(second["applied"] as? Int == 0 && second["duplicates"] as? Int == 7 && second["position"] as? Int == summary["position"] as? Int)
     }
 
+    @Test("between commands the deadline scheduler fires what fell due; --until fires what falls due after the last line")
+    func firesDeadlines() throws {
+        var lines = try importLines()
+        // The staff comment comes at 15:00Z, after the response target's at-risk (12:00Z) and deadline (13:00Z).
+        lines[6] = lines[6].replacingOccurrences(of: "2026-03-02T10:00:00.250Z", with: "2026-03-02T15:00:00Z")
+        let dir = temporaryPath()
+        let file = temporaryPath("commands") + ".ndjson"
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try docket(["import", file, "--data-dir", dir, "--until", "2026-03-03T18:00:00Z"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try jsonObject(r.stdout)
+        #expect(summary["applied"] as? Int == 7 && (summary["fired"] as? Int ?? 0) >= 2)
+        let replay = try jsonObject(try docket(["replay", "case", "1", "--data-dir", dir, "--format", "json"]).stdout)
+        let steps = try #require(replay["steps"] as? [[String: Any]])
+        let types = steps.compactMap { $0["type"] as? String }
+        let breach = try #require(types.firstIndex(of: "clock-breached"))
+        let comment = try #require(types.firstIndex(of: "comment-added"))
+        #expect(types.firstIndex(of: "clock-at-risk").map { $0 < breach } == true && breach < comment)
+        let breachStep = steps[breach]
+        #expect(breachStep["actor"] as? String == "deadline-scheduler" || breachStep["actor"] as? String == "system: deadline scheduler")
+        #expect(breachStep["at"] as? String == "2026-03-02T13:00:00.000Z")
+        // --until: the resolution target (8 business hours from Monday 10:00 Berlin) breaches on Tuesday.
+        #expect(steps.contains { $0["type"] as? String == "clock-breached" && ($0["at"] as? String ?? "") > "2026-03-02T16:00:00.000Z" })
+
+        let early = try docket(["import", file, "--data-dir", temporaryPath(), "--until", "2026-03-01T00:00:00Z"])
+        #expect(early.status == 64 && early.stderr.contains("--until"))
+    }
+
     @Test("a malformed line or a time going backwards names the line and appends nothing")
     func checkedFirst() throws {
         var lines = try importLines()
