@@ -135,7 +135,7 @@ extension LogCommand {
         @OptionGroup var options: VerifyOptions
 
         func run() async throws {
-            try await runReportingErrors { try runVerify(options) }
+            try await runReportingErrors { try await runVerify(options) }
         }
     }
 

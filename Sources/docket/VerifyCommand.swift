@@ -1,6 +1,9 @@
 import ArgumentParser
+import CaseDomain
 import EventLog
 import Foundation
+import Projections
+import Synchronization
 
 /// Exit codes of `docket verify` and `docket log verify`, for `--help` and schemas/cli/verify.md.
 let verifyExitCodes = """
@@ -18,15 +21,19 @@ struct VerifyCommand: AsyncParsableCommand {
             Prints the log digest (POSITION:HASH); keep it, and a later `docket verify --since POSITION:HASH` \
             proves the log still extends it. Works on a live log (short read transactions; it verifies up to \
             the head it saw at start) and on a `docket backup` copy. Progress bar on a TTY. \
-            --format json is described in schemas/cli/verify.md. \
-            Re-deriving projections (--projections) is not available yet: the projection rebuild has not landed. \
+            With --projections it also re-derives every projection from the log into a scratch table, up to \
+            the live checkpoint, and reports the rows that differ from the live tables (R9.4); the live tables \
+            are not changed. --format json is described in schemas/cli/verify.md. \
             \(verifyExitCodes)
             """)
 
     @OptionGroup var options: VerifyOptions
+    @Flag(help: "Also re-derive every projection into scratch tables and report rows that differ from the live ones.")
+    var projections = false
+    @OptionGroup var catalog: CatalogOptions
 
     func run() async throws {
-        try await runReportingErrors { try runVerify(options) }
+        try await runReportingErrors { try await runVerify(options, projections: projections ? catalog : nil) }
     }
 }
 
@@ -38,8 +45,9 @@ struct VerifyOptions: ParsableArguments {
     @Option(help: "Output: text or json.") var format: OutputFormat = .text
 }
 
-/// Verifies the log and prints the report; throws exit code 1 when a problem was found.
-func runVerify(_ options: VerifyOptions) throws {
+/// Verifies the log (and with `projections`, re-derives the projections with that catalog)
+/// and prints the report; throws exit code 1 when a problem was found.
+func runVerify(_ options: VerifyOptions, projections catalog: CatalogOptions? = nil) async throws {
     let (data, since, format) = (options.data, options.since, options.format)
     let digest = try since.map(parseDigest)
     let log = try openLog(data, create: false)
@@ -52,12 +60,28 @@ func runVerify(_ options: VerifyOptions) throws {
     }
     bar.update(report.eventsChecked, force: true)
     bar.finish()
+    var checks: [ProjectionCheck] = []
+    if let catalog {
+        do {
+            let runner = try ProjectionRunner(log: log, projections: docketProjections(try catalog.load()), logger: cliLogger)
+            for name in runner.names {
+                let bar = Mutex(ProgressBar(label: "re-deriving \(name)", total: max(1, try log.head().position)))
+                checks.append(try await runner.verifyRebuild(name) { done, _ in bar.withLock { $0.update(done) } })
+                bar.withLock { $0.update($0.total, force: true); $0.finish() }
+            }
+        } catch let error as ProjectionError {
+            throw CLIFailure(message: error.message, code: Exit.ioError)
+        } catch let error as PolicyError {
+            throw CLIFailure(message: error.description, code: Exit.dataError)
+        }
+    }
+    let projectionsOK = checks.allSatisfy(\.ok)
     let seconds = Date().timeIntervalSince(started)
     let extends = digest.map { _ in !report.problems.contains { $0.kind == "digest" } }
     switch format {
     case .json:
         var object: [String: Any] = [
-            "ok": report.ok, "position": report.head.position, "hash": report.head.hash.hex,
+            "ok": report.ok && projectionsOK, "position": report.head.position, "hash": report.head.hash.hex,
             "eventsChecked": report.eventsChecked, "streamsChecked": report.streamsChecked,
             "problemCount": report.problemCount, "firstBadPosition": report.firstBadPosition.map { $0 as Any } ?? NSNull(),
             "problems": report.problems.map { p in
@@ -66,6 +90,14 @@ func runVerify(_ options: VerifyOptions) throws {
         ]
         if let extends, let digest {
             object["since"] = ["position": digest.position, "hash": digest.hash.hex, "extends": extends] as [String: Any]
+        }
+        if catalog != nil {
+            object["projections"] = checks.map { c in
+                ["projection": c.projection, "position": c.position, "rows": c.rows, "differenceCount": c.differenceCount,
+                 "differences": c.differences.map { d in
+                     ["key": d.key, "live": d.live.map { $0 as Any } ?? NSNull(), "rebuilt": d.rebuilt.map { $0 as Any } ?? NSNull()] as [String: Any]
+                 }] as [String: Any]
+            }
         }
         print(try jsonLine(object))
     case .text:
@@ -78,10 +110,24 @@ func runVerify(_ options: VerifyOptions) throws {
             }
             print("FAILED: \(report.problemCount) problem(s)" + (report.firstBadPosition.map { "; first bad position \($0)" } ?? ""))
         }
+        for c in checks {
+            if c.ok {
+                print("projection \(c.projection): ok, \(c.rows) rows identical to a re-derivation at position \(c.position)")
+            } else {
+                print("projection \(c.projection): \(c.differenceCount) of \(c.rows) rows differ from a re-derivation at position \(c.position)")
+                for d in c.differences {
+                    print("  row \(d.key): live \(d.live ?? "(missing)"), re-derived \(d.rebuilt ?? "(missing)")")
+                }
+            }
+        }
         if let extends, let digest {
             print(extends ? "extends: \(digest.position):\(digest.hash.hex)" : "does NOT extend: \(digest.position):\(digest.hash.hex)")
         }
         print("digest: \(report.head.position):\(report.head.hash.hex)")
+    }
+    if !projectionsOK && report.ok {
+        if format == .text { printError("docket: verification failed: a projection differs from its re-derivation") }
+        throw ExitCode(Exit.refused)
     }
     if !report.ok {
         if format == .text {

@@ -1,4 +1,6 @@
+import EventLog
 import Foundation
+import Logging
 import Testing
 
 /// A data directory holding a real case history (decided by CaseDecider under the shipped
@@ -102,6 +104,28 @@ struct VerifyCLITests {
         let beyond = try docket(["verify", "--data-dir", dir, "--since", "500:" + String(repeating: "0", count: 64), "--format", "json"])
         #expect(beyond.status == 1)
         #expect(beyond.stdout.contains("beyond the log's head"))
+    }
+
+    @Test("--projections re-derives every projection into scratch tables and names the rows that differ from the live ones")
+    func projections() throws {
+        let dir = try auditDataDirWithHistory()
+        #expect(try docket(["rebuild", "--data-dir", dir]).status == 0)
+        let ok = try docket(["verify", "--projections", "--data-dir", dir, "--format", "json"])
+        #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
+        let checks = try #require(try jsonObject(ok.stdout)["projections"] as? [[String: Any]])
+        #expect(Set(checks.compactMap { $0["projection"] as? String }) == ["cases", "incidents"])
+        let cases = try #require(checks.first { $0["projection"] as? String == "cases" })
+        #expect((cases["rows"] as? Int ?? 0) > 0 && cases["differenceCount"] as? Int == 0 && cases["position"] as? Int == 28)
+
+        // Alter one live row of the cases projection.
+        let altered = try alterFirstRow(dir: dir, tables: ["proj.cases.a", "proj.cases.b"])
+        let bad = try docket(["verify", "--projections", "--data-dir", dir])
+        #expect(bad.status == 1, "\(bad.stdout)")
+        #expect(bad.stdout.contains("projection cases: 1 of") && bad.stdout.contains("  row "), "\(altered): \(bad.stdout)")
+        #expect(bad.stdout.contains("projection incidents: ok"))
+        #expect(bad.stderr.contains("differs from its re-derivation"))
+        // The live tables were not repaired or changed by verifying.
+        #expect(try docket(["verify", "--projections", "--data-dir", dir]).status == 1)
     }
 
     @Test("exit codes: malformed digest 65, no log 66; --help documents them")
@@ -337,5 +361,24 @@ struct ImportCLITests {
         let replay = try jsonObject(try docket(["replay", "case", "1", "--data-dir", dir, "--format", "json"]).stdout)
         let types = (replay["steps"] as? [[String: Any]])?.compactMap { $0["type"] as? String } ?? []
         #expect(types.first == "case-opened" && !types.contains("case-routed"))
+    }
+}
+
+/// Appends a byte to the first row of whichever of `tables` holds rows; returns its key as text.
+func alterFirstRow(dir: String, tables: [String]) throws -> String {
+    let log = try EventLog.open(directory: dir, create: false, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+    defer { log.close() }
+    return try log.writer.performAndWait { ctx in
+        for name in tables {
+            let db = try ctx.openDatabase(named: name, create: false)
+            let changed = try ctx.transaction { txn -> String? in
+                let first = try txn.withCursor(db) { cursor in try cursor.get(.first).map { (Array($0.key), Array($0.value)) } }
+                guard let (key, value) = first else { return nil }
+                try txn.put(db, key: key, value: value + [0x20])
+                return String(decoding: key, as: UTF8.self)
+            }
+            if let changed { return changed }
+        }
+        throw CLITestError("no projection rows in \(tables)")
     }
 }
