@@ -64,6 +64,33 @@ enum AuditFixture {
         ]
     }
 
+    /// A fresh log holding the organisation and case `c1`.
+    static func openWithHistory(_ name: String = #function) async throws -> EventLog {
+        let log = try openAuditLog(auditDataDir(name))
+        try await appendHistory(log)
+        return log
+    }
+
+    /// The events of case `c1`'s history with their decision instants (as appended by ``appendHistory(_:caseID:withOrganisation:)``).
+    static var history: [(CaseEvent, Date)] {
+        get throws {
+            var state = CaseDecider.initialState
+            var out: [(CaseEvent, Date)] = []
+            for (command, actor, now) in steps("c1") {
+                let events = try CaseDecider.decide(command, state: state, context: context(actor, now))
+                state = CaseDecider.fold(events, into: state)
+                out += events.map { ($0, now) }
+            }
+            return out
+        }
+    }
+
+    static func context(_ actor: Principal, _ now: Date) -> DecisionContext {
+        DecisionContext(now: now, actor: actor, policy: policy,
+                        measures: CalendarMeasureProvider(calendar: { try? catalog.calendar(named: $0) }),
+                        organisation: organisation)
+    }
+
     /// Appends the organisation and a case `caseID` to `log`; returns the case's events with the
     /// instant each was decided.
     @discardableResult
@@ -80,10 +107,7 @@ enum AuditFixture {
         var state = CaseDecider.initialState
         var out: [(CaseEvent, Date)] = []
         for (command, actor, now) in steps(caseID) {
-            let context = DecisionContext(now: now, actor: actor, policy: policy,
-                                          measures: CalendarMeasureProvider(calendar: { try? catalog.calendar(named: $0) }),
-                                          organisation: organisation)
-            let events = try CaseDecider.decide(command, state: state, context: context)
+            let events = try CaseDecider.decide(command, state: state, context: context(actor, now))
             state = CaseDecider.fold(events, into: state)
             let metadata = "{\"channel\":\"\(actor.channel?.rawValue ?? "api")\",\"role\":\"\(actor.role.rawValue)\"}"
             let stored = try events.map { e -> NewEvent in

@@ -7,10 +7,8 @@ import Testing
 struct BackupTests {
     @Test("a backup taken while another task appends verifies, replays, and its head is a digest the live log extends")
     func backupWhileAppending() async throws {
-        let dir = auditDataDir()
-        let log = try openAuditLog(dir)
+        let log = try await AuditFixture.openWithHistory()
         defer { log.close() }
-        try await AuditFixture.appendHistory(log)
         let writer = Task {
             var appended = 0
             while !Task.isCancelled && appended < 3_000 {
@@ -45,10 +43,8 @@ struct BackupTests {
 
     @Test("a non-empty or file target is refused and nothing is written; a missing one is created")
     func refusesNonEmpty() async throws {
-        let dir = auditDataDir()
-        let log = try openAuditLog(dir)
+        let log = try await AuditFixture.openWithHistory()
         defer { log.close() }
-        try await AuditFixture.appendHistory(log)
         let target = auditDataDir("target")
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: target + "/keep.txt", contents: Data("precious".utf8))

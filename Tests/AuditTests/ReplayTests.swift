@@ -8,10 +8,9 @@ import Testing
 struct ReplayTests {
     @Test("every event in order with who, role, channel, and the state after it: clocks in the europe calendar, flags with their rule")
     func fullReplay() async throws {
-        let dir = auditDataDir()
-        let log = try openAuditLog(dir)
+        let log = try await AuditFixture.openWithHistory()
         defer { log.close() }
-        let history = try await AuditFixture.appendHistory(log)
+        let history = try AuditFixture.history
         let replay = try Replayer(log: log, catalog: AuditFixture.catalog, logger: auditQuietLogger).replay(.case, id: "c1")
 
         #expect(replay.stream == "case-c1")
@@ -50,10 +49,8 @@ struct ReplayTests {
 
     @Test("--as-of stops at that instant and computes elapsed time then; --at-position stops after that position")
     func asOfAndAtPosition() async throws {
-        let dir = auditDataDir()
-        let log = try openAuditLog(dir)
+        let log = try await AuditFixture.openWithHistory()
         defer { log.close() }
-        try await AuditFixture.appendHistory(log)
         let replayer = Replayer(log: log, catalog: AuditFixture.catalog, logger: auditQuietLogger)
         let full = try replayer.replay(.case, id: "c1")
 
@@ -86,10 +83,8 @@ struct ReplayTests {
 
     @Test("small pages (many short read transactions) give the same replay; ids with the stream prefix work")
     func pagingAndIds() async throws {
-        let dir = auditDataDir()
-        let log = try openAuditLog(dir)
+        let log = try await AuditFixture.openWithHistory()
         defer { log.close() }
-        try await AuditFixture.appendHistory(log)
         let big = try Replayer(log: log, catalog: AuditFixture.catalog, logger: auditQuietLogger).replay(.case, id: "c1")
         let small = try Replayer(log: log, catalog: AuditFixture.catalog, pageSize: 2, logger: auditQuietLogger).replay(.case, id: "case-c1")
         #expect(big.steps == small.steps && small.stream == "case-c1")
@@ -112,10 +107,8 @@ struct ReplayTests {
 
     @Test("replay works while another task appends to the same log")
     func liveAppends() async throws {
-        let dir = auditDataDir()
-        let log = try openAuditLog(dir)
+        let log = try await AuditFixture.openWithHistory()
         defer { log.close() }
-        try await AuditFixture.appendHistory(log)
         let replayer = Replayer(log: log, catalog: AuditFixture.catalog, pageSize: 3, logger: auditQuietLogger)
         let reference = try replayer.replay(.case, id: "c1")
         let writer = Task {
