@@ -28,6 +28,7 @@ struct ImportCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var data: DataDirOptions
+    @OptionGroup var catalog: CatalogOptions
     @Argument(help: "The NDJSON file of commands ('-' for standard input).") var file: String
     @Option(help: ArgumentHelp("After the last line, fire the time-driven commands due up to this instant (ISO 8601).",
                                valueName: "instant"))
@@ -66,7 +67,7 @@ struct ImportCommand: AsyncParsableCommand {
             }
             let log = try openLog(data, create: true)
             defer { log.close() }
-            let handler = CommandHandler(log: log, catalog: try auditing { try PolicyCatalog.shipped() }, logger: cliLogger)
+            let handler = CommandHandler(log: log, catalog: try auditing { try catalog.load() }, logger: cliLogger)
             var bar = ProgressBar(label: "importing", total: UInt64(commands.count))
             let scheduler = DeadlineScheduler(handler: handler, logger: cliLogger)
             var applied = 0, duplicates = 0, events = 0, fired = 0, firedEvents = 0

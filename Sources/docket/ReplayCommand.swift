@@ -18,10 +18,13 @@ struct ReplayCommand: AsyncParsableCommand {
             that raised them). --as-of stops at an instant and shows the state then; --at-position \
             stops after a log position. json and ndjson are described in schemas/cli/replay.schema.json. \
             Reads with short read transactions, so it works while the server appends. \
-            Exit codes: 0 ok, 64 bad arguments, 66 no such case/incident/organisation or no log, 74 storage error.
+            Policies and calendars: the embedded ones, or --policies-dir/--calendars-dir. \
+            Exit codes: 0 ok, 64 bad arguments, 65 the policies or calendars do not load, 66 no such \
+            case/incident/organisation or no log, 74 storage error.
             """)
 
     @OptionGroup var data: DataDirOptions
+    @OptionGroup var catalog: CatalogOptions
     @Argument(help: "What to replay: case, incident or organisation.") var aggregate: ReplayAggregate
     @Argument(help: "Its id: the case id (case-<id>), incident number (OPI-<n>) or organisation id (org-<id>).") var id: String
     @Option(help: ArgumentHelp("Stop at this instant (ISO 8601, e.g. 2026-03-02T12:00:00Z) and show the state then.", valueName: "instant"))
@@ -47,7 +50,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 else if let atPosition { .atPosition(atPosition) } else { .end }
             let log = try openLog(data, create: false)
             defer { log.close() }
-            let replay = try auditing { try Replayer(log: log, catalog: try PolicyCatalog.shipped(), logger: cliLogger)
+            let replay = try auditing { try Replayer(log: log, catalog: try catalog.load(), logger: cliLogger)
                 .replay(aggregate, id: id, stop: stop) }
             let out = FileHandle.standardOutput
             switch format {
@@ -103,6 +106,8 @@ func auditing<T>(_ body: () throws -> T) throws -> T {
         }
         throw CLIFailure(message: error.message, code: code)
     } catch let error as PolicyError {
-        throw CLIFailure(message: "the shipped policies do not load: \(error)", code: Exit.ioError)
+        throw CLIFailure(message: "the policies and calendars do not load: \(error)", code: Exit.dataError)
+    } catch let error as DataLoadError {
+        throw CLIFailure(message: "the policies and calendars do not load: \(error)", code: Exit.dataError)
     }
 }
