@@ -34,9 +34,13 @@ public struct CaseProjection: Projection {
     let catalog: PolicyCatalog
     let measures: CalendarMeasureProvider
 
+    /// Cases kept in memory during a rebuild before they are written (bounds its memory).
+    public let rebuildWorkingSet: Int
+
     /// A projection computing deadlines with the policies and calendars of `catalog`.
-    public init(catalog: PolicyCatalog) {
+    public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 20_000) {
         self.catalog = catalog
+        self.rebuildWorkingSet = max(1, rebuildWorkingSet)
         self.measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
     }
 
@@ -59,6 +63,9 @@ public struct CaseProjection: Projection {
 
     /// An empty batch.
     public func makeBatch() -> Batch { Batch() }
+
+    /// Flush once ``rebuildWorkingSet`` cases are held.
+    public func shouldFlushDuringRebuild(_ batch: Batch) -> Bool { batch.cases.count >= rebuildWorkingSet }
 
     /// Writes each touched case's state and the difference of its derived entries.
     public func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws {
