@@ -295,6 +295,23 @@ public final class ProjectionRunner: Sendable {
         }
     }
 
+    /// Every entry of `projection`'s active table whose key starts with `prefix`, in key
+    /// order, at most `limit`, passed to `body` (which returns what to keep).
+    public func scan<T>(_ projection: String, prefix: [UInt8], limit: Int = Int.max,
+                        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> T) throws -> [T] {
+        try read(projection) { txn, db in
+            try txn.withCursor(db) { cursor in
+                var out: [T] = []
+                var e = try cursor.get(.setRange, key: prefix)
+                while let x = e, Keys.hasPrefix(x.key, prefix), out.count < limit {
+                    out.append(try body(x.key, x.value))
+                    e = try cursor.get(.next)
+                }
+                return out
+            }
+        }
+    }
+
     // MARK: - Rebuild
 
     /// Rebuilds `projection` from position 1 into its inactive slot, then swaps it in: one
