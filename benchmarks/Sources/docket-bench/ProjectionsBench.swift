@@ -58,7 +58,7 @@ func projectionsSuite() -> BenchSuite {
             }
             if !chunk.isEmpty { _ = try await log.append(chunk) }
         }
-        print(String(format: "    (log: %d events, %d cases; RSS after building it: %.0f MB)", events, casesPerCopy * copies, peakRSSMB()))
+        print(String(format: "    (log: %d events, %d cases; %@)", events, casesPerCopy * copies, memoryNote() as NSString))
 
         let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: catalog), IncidentProjection()], logger: logger)
         var t = now()
@@ -68,8 +68,8 @@ func projectionsSuite() -> BenchSuite {
             t = now()
             try await runner.rebuild(name, batchSize: 8_192)
             report(Measurement(name: "rebuild \(name) (events/s of the whole log)", count: events, seconds: now() - t), unit: "events")
+            print("    (\(memoryNote()))")
         }
-        print(String(format: "    (peak RSS of the process so far: %.0f MB)", peakRSSMB()))
 
         let queries = CaseQueries(runner: runner)
         var shapes: [(String, CaseQuery)] = []
@@ -94,12 +94,22 @@ func projectionsSuite() -> BenchSuite {
     }
 }
 
-/// Peak resident set size of this process (VmHWM), in MB.
-func peakRSSMB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
-        return kb / 1024
+/// Peak resident set size (VmHWM) and current anonymous resident memory (RssAnon) of this
+/// process, in MB. VmHWM includes the LMDB map's file pages the process touched (page
+/// cache, reclaimable); RssAnon is the process's own heap.
+func memoryMB() -> (peak: Double, anonymous: Double) {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (.nan, .nan) }
+    func field(_ name: String) -> Double {
+        for line in status.split(separator: "\n") where line.hasPrefix(name) {
+            return (line.split(separator: " ").compactMap { Double($0) }.first ?? .nan) / 1024
+        }
+        return .nan
     }
-    return .nan
+    return (field("VmHWM:"), field("RssAnon:"))
+}
+
+/// "peak RSS X MB, anonymous Y MB".
+func memoryNote() -> String {
+    let m = memoryMB()
+    return String(format: "peak RSS %.0f MB (includes touched LMDB file pages), anonymous RSS now %.0f MB", m.peak, m.anonymous)
 }
