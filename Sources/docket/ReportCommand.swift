@@ -55,7 +55,7 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Reports from the projections: cases (R8.1), incidents (R6.6), surveys (R5.4), SLA compliance (R8.2).",
         discussion: "Each report first brings the projections up to date with the log. JSON outputs: schemas/cli/report-*.schema.json.",
-        subcommands: [Cases.self, Incidents.self, Surveys.self, SLA.self])
+        subcommands: [Cases.self, Incidents.self, Surveys.self, SLA.self, Status.self])
 }
 
 extension ReportCommand {
@@ -245,6 +245,46 @@ extension ReportCommand {
             }
         }
     }
+}
+
+extension ReportCommand {
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Projection progress: checkpoint, log head, lag and active slot, without catching up first.",
+            discussion: "JSON: schemas/cli/report-status.schema.json.")
+
+        @OptionGroup var data: DataDirOptions
+        @OptionGroup var catalog: CatalogOptions
+
+        func run() async throws {
+            try await runReportingErrors {
+                let log = try openLog(data, create: false)
+                defer { log.close() }
+                do {
+                    let runner = try ProjectionRunner(log: log, projections: docketProjections(try catalog.load()), logger: cliLogger)
+                    try printJSON(StatusJSON(projections: try runner.statuses().map {
+                        StatusJSON.Projection(name: $0.name, checkpoint: $0.checkpoint, head: $0.head, lag: $0.lag, slot: $0.slot,
+                                              failure: $0.failure)
+                    }))
+                } catch let error as ProjectionError {
+                    throw CLIFailure(message: error.message, code: Exit.ioError)
+                }
+            }
+        }
+    }
+}
+
+/// `report status` JSON.
+struct StatusJSON: Encodable {
+    struct Projection: Encodable {
+        var name: String
+        var checkpoint: UInt64
+        var head: UInt64
+        var lag: UInt64
+        var slot: String
+        var failure: String?
+    }
+    var projections: [Projection]
 }
 
 extension PeriodGranularity: ExpressibleByArgument {}
