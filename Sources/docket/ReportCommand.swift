@@ -55,7 +55,7 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Reports from the projections: cases (R8.1), incidents (R6.6), surveys (R5.4), SLA compliance (R8.2).",
         discussion: "Each report first brings the projections up to date with the log. JSON outputs: schemas/cli/report-*.schema.json.",
-        subcommands: [Cases.self, Incidents.self, Surveys.self, SLA.self])
+        subcommands: [Cases.self, Incidents.self, Surveys.self, SLA.self, Status.self])
 }
 
 extension ReportCommand {
@@ -193,22 +193,15 @@ extension ReportCommand {
 
         @OptionGroup var data: DataDirOptions
         @OptionGroup var catalog: CatalogOptions
-        @Option(help: "Only this organisation's surveys.") var organisation: String?
-        @Option(help: "Period: month, quarter or year.") var period: PeriodGranularity = .month
-        @Option(help: "Sent on or after (YYYY-MM-DD).") var from: String?
-        @Option(help: "Sent on or before (YYYY-MM-DD).") var to: String?
-        @Option(help: "json or csv.") var format: ReportFormat = .json
+        @OptionGroup var options: AggregateReportOptions
 
         func run() async throws {
             try await withProjections(data, catalog: catalog) { _, runner in
-                let f = try from.map { try parseReportDate($0, option: "--from") }
-                let t = try to.map { try parseReportDate($0, option: "--to", endOfDay: true) }
-                let rows = try CaseQueries(runner: runner).allSurveys().filter { r in
-                    (organisation == nil || r.organisationID == organisation) && (f.map { r.sentAt >= $0 } ?? true)
-                        && (t.map { r.sentAt <= $0 } ?? true)
-                }
+                let filter = try options.filter()
+                let rows = try CaseQueries(runner: runner).allSurveys().filter { filter($0.organisationID, $0.sentAt) }
+                let period = options.period
                 let groups = Reports.surveys(rows, granularity: period)
-                switch format {
+                switch options.format {
                 case .json:
                     try printJSON(SurveyReportJSON(granularity: period.rawValue, surveys: rows.count, groups: groups))
                 case .csv:
@@ -231,22 +224,15 @@ extension ReportCommand {
 
         @OptionGroup var data: DataDirOptions
         @OptionGroup var catalog: CatalogOptions
-        @Option(help: "Only this organisation's cases.") var organisation: String?
-        @Option(help: "Period: month, quarter or year (by creation time).") var period: PeriodGranularity = .month
-        @Option(help: "Created on or after (YYYY-MM-DD).") var from: String?
-        @Option(help: "Created on or before (YYYY-MM-DD).") var to: String?
-        @Option(help: "json or csv.") var format: ReportFormat = .json
+        @OptionGroup var options: AggregateReportOptions
 
         func run() async throws {
             try await withProjections(data, catalog: catalog) { _, runner in
-                let f = try from.map { try parseReportDate($0, option: "--from") }
-                let t = try to.map { try parseReportDate($0, option: "--to", endOfDay: true) }
-                let rows = try CaseQueries(runner: runner).allRows().filter { r in
-                    (organisation == nil || r.organisationID == organisation) && (f.map { r.createdAt >= $0 } ?? true)
-                        && (t.map { r.createdAt <= $0 } ?? true)
-                }
+                let filter = try options.filter()
+                let rows = try CaseQueries(runner: runner).allRows().filter { filter($0.organisationID, $0.createdAt) }
+                let period = options.period
                 let groups = Reports.slaCompliance(rows, granularity: period)
-                switch format {
+                switch options.format {
                 case .json:
                     try printJSON(SLAReportJSON(granularity: period.rawValue, cases: rows.count, groups: groups))
                 case .csv:
@@ -261,7 +247,67 @@ extension ReportCommand {
     }
 }
 
+extension ReportCommand {
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Projection progress: checkpoint, log head, lag and active slot, without catching up first.",
+            discussion: "JSON: schemas/cli/report-status.schema.json.")
+
+        @OptionGroup var data: DataDirOptions
+        @OptionGroup var catalog: CatalogOptions
+
+        func run() async throws {
+            try await runReportingErrors {
+                let log = try openLog(data, create: false)
+                defer { log.close() }
+                do {
+                    let runner = try ProjectionRunner(log: log, projections: docketProjections(try catalog.load()), logger: cliLogger)
+                    try printJSON(StatusJSON(projections: try runner.statuses().map {
+                        StatusJSON.Projection(name: $0.name, checkpoint: $0.checkpoint, head: $0.head, lag: $0.lag, slot: $0.slot,
+                                              failure: $0.failure)
+                    }))
+                } catch let error as ProjectionError {
+                    throw CLIFailure(message: error.message, code: Exit.ioError)
+                }
+            }
+        }
+    }
+}
+
+/// `report status` JSON.
+struct StatusJSON: Encodable {
+    struct Projection: Encodable {
+        var name: String
+        var checkpoint: UInt64
+        var head: UInt64
+        var lag: UInt64
+        var slot: String
+        var failure: String?
+    }
+    var projections: [Projection]
+}
+
 extension PeriodGranularity: ExpressibleByArgument {}
+
+/// Options of the aggregate reports (surveys: by send time; SLA: by creation time).
+struct AggregateReportOptions: ParsableArguments {
+    @Option(help: "Only this organisation.") var organisation: String?
+    @Option(help: "Period: month, quarter or year (surveys by send time, SLA by creation time).")
+    var period: PeriodGranularity = .month
+    @Option(help: "On or after (YYYY-MM-DD or an ISO instant).") var from: String?
+    @Option(help: "On or before (YYYY-MM-DD: the whole day).") var to: String?
+    @Option(help: "json or csv.") var format: ReportFormat = .json
+
+    /// Whether a row of `organisation` at `instant` is in the report.
+    func filter() throws -> (String, Date) -> Bool {
+        let f = try from.map { try parseReportDate($0, option: "--from") }
+        let t = try to.map { try parseReportDate($0, option: "--to", endOfDay: true) }
+        let organisation = organisation
+        return { org, instant in
+            (organisation == nil || org == organisation) && (f.map { instant >= $0 } ?? true) && (t.map { instant <= $0 } ?? true)
+        }
+    }
+}
 
 /// `report cases` JSON.
 struct CaseReportJSON: Encodable {

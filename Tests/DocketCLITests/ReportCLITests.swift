@@ -89,7 +89,15 @@ private func syntheticDataDir(cases: Int, name: String = #function) async throws
     func rebuild() async throws {
         let dir = try await syntheticDataDir(cases: 60)
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Lag is visible before anything was projected, and zero after a report caught up.
+        let status = try docket(["report", "status", "--data-dir", dir])
+        #expect(status.status == 0, "\(status.stderr)")
+        let sj = try TestJSON.parse(Data(status.stdout.utf8))
+        #expect(try schema("schemas/cli/report-status.schema.json").errors(sj) == [])
+        #expect(sj["projections"]?.array?.allSatisfy { ($0["lag"]?.number ?? 0) > 0 } == true)
         let before = try docket(["report", "cases", "--data-dir", dir, "--all"])
+        let caughtUp = try TestJSON.parse(Data(try docket(["report", "status", "--data-dir", dir]).stdout.utf8))
+        #expect(caughtUp["projections"]?.array?.allSatisfy { $0["lag"]?.number == 0 } == true)
         let result = try docket(["rebuild", "--data-dir", dir])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")

@@ -58,6 +58,22 @@ final class FakeClock: SchedulerClock {
         _ = try await handler.handle(CommandEnvelope(commandId: UUID(), type: type, streamId: stream, payload: data), actor: actor, at: at)
     }
 
+    /// A handler, organisation `acme` under `policy` with two designated contacts, and case
+    /// `case-1` opened by staff on the phone at ``t0``.
+    func caseOne(_ log: EventLog, policy: String, severity: String, region: String) async throws -> CommandHandler {
+        let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: Logger(label: "scheduler-test"))
+        try await send(handler, "register-organisation", "org-acme", ["organisationID": "acme", "name": "Acme", "policyName": policy])
+        for c in ["ada", "bo"] {
+            try await send(handler, "add-contact", "org-acme", ["contactID": c, "name": c, "email": "\(c)@acme.example", "access": "designated"])
+        }
+        try await send(handler, "transition-to-support", "org-acme", [:])
+        try await send(handler, "open-case", "case-1", [
+            "caseID": "1", "organisationID": "acme", "contactID": "ada", "subject": "Calls drop", "description": "All queues",
+            "topic": "telephony", "caseType": "support", "subType": "problem", "severity": severity, "region": region,
+            "site": "eu-1", "product": "Cloud", "stage": "production", "callMe": true, "cc": [], "channel": "phone"])
+        return handler
+    }
+
     /// Time-driven events of the case: (type, target or survey) per event, in order.
     func timeDriven(_ log: EventLog) throws -> [String] {
         try log.readStream("case-1", limit: 10_000).filter { $0.actor == Principal.deadlineScheduler.id }.map { e in
@@ -79,16 +95,7 @@ final class FakeClock: SchedulerClock {
     @Test func firesEachDeadlineOnceOnTimeAndAfterACrash() async throws {
         try await withTempLog { log, _ in
             let logger = Logger(label: "scheduler-test")
-            let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: logger)
-            try await send(handler, "register-organisation", "org-acme", ["organisationID": "acme", "name": "Acme", "policyName": "genesys-cloud"])
-            for c in ["ada", "bo"] {
-                try await send(handler, "add-contact", "org-acme", ["contactID": c, "name": c, "email": "\(c)@acme.example", "access": "designated"])
-            }
-            try await send(handler, "transition-to-support", "org-acme", [:])
-            try await send(handler, "open-case", "case-1", [
-                "caseID": "1", "organisationID": "acme", "contactID": "ada", "subject": "Calls drop", "description": "All queues",
-                "topic": "telephony", "caseType": "support", "subType": "problem", "severity": "critical", "region": "europe",
-                "site": "eu-1", "product": "Cloud", "stage": "production", "callMe": true, "cc": [], "channel": "phone"])
+            let handler = try await caseOne(log, policy: "genesys-cloud", severity: "critical", region: "europe")
             // critical: response 1 h, restoration 4 h, update 4 h (wall clock); at risk at 75 %.
             let clock = FakeClock(Self.t0)
             let first = DeadlineScheduler(handler: handler, clock: clock, logger: logger)
@@ -151,16 +158,7 @@ final class FakeClock: SchedulerClock {
     @Test func autoCloseAndSurveyExpiryThroughFireDue() async throws {
         try await withTempLog { log, _ in
             let logger = Logger(label: "scheduler-test")
-            let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: logger)
-            try await send(handler, "register-organisation", "org-acme", ["organisationID": "acme", "name": "Acme", "policyName": "timecare-se"])
-            for c in ["ada", "bo"] {
-                try await send(handler, "add-contact", "org-acme", ["contactID": c, "name": c, "email": "\(c)@acme.example", "access": "designated"])
-            }
-            try await send(handler, "transition-to-support", "org-acme", [:])
-            try await send(handler, "open-case", "case-1", [
-                "caseID": "1", "organisationID": "acme", "contactID": "ada", "subject": "Export", "description": "x",
-                "topic": "t", "caseType": "support", "subType": "question", "severity": "P2", "region": "sweden",
-                "site": "s", "product": "TimeCare", "stage": "production", "callMe": false, "cc": [], "channel": "phone"])
+            let handler = try await caseOne(log, policy: "timecare-se", severity: "P2", region: "sweden")
             try await send(handler, "propose-solution", "case-1", ["solution": "Use the new export"], at: Self.t0.addingTimeInterval(600))
             let scheduler = DeadlineScheduler(handler: handler, clock: FakeClock(Self.t0), logger: logger)
             try await scheduler.fireDue(upTo: Self.t0.addingTimeInterval(9 * 86_400))

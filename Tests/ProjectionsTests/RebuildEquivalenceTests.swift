@@ -16,8 +16,9 @@ import Testing
         history.seed = 2026
         let appends = try history.appends(catalog: shippedCatalog)
         try await withTempLog { log, _ in
-            let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog), IncidentProjection()],
-                                              logger: testLogger)
+            // A small rebuild working set, so the rebuild also flushes mid-way.
+            let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog, rebuildWorkingSet: 300),
+                                                                      IncidentProjection()], logger: testLogger)
             let live = Task { try await runner.run(batchSize: 97) }
             var rng = SplitMix64(seed: 9)
             var i = 0
@@ -42,6 +43,15 @@ import Testing
                 #expect(status.slot == "b" && status.checkpoint == head)
                 let rebuilt = try dump(runner, name)
                 #expect(rebuilt.count == liveTables.count)
+                if name == "cases" {
+                    // And a rebuild that holds every case in memory until the end (default
+                    // working set), through a second runner on the same tables (back to slot a).
+                    let other = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog)], logger: testLogger)
+                    try await other.rebuild(name, batchSize: 3_000)
+                    #expect(try other.status(name).slot == "a")
+                    #expect(try dump(other, name).elementsEqual(rebuilt, by: { $0.0 == $1.0 && $0.1 == $1.1 }))
+                    try await runner.rebuild(name, batchSize: 5_000)
+                }
                 let firstDifference = liveTables.indices.first { j in j >= rebuilt.count || liveTables[j].0 != rebuilt[j].0 || liveTables[j].1 != rebuilt[j].1 }
                 if let j = firstDifference {
                     let a = String(decoding: liveTables[j].1, as: UTF8.self), b = String(decoding: rebuilt[j].1, as: UTF8.self)

@@ -34,9 +34,13 @@ public struct CaseProjection: Projection {
     let catalog: PolicyCatalog
     let measures: CalendarMeasureProvider
 
+    /// Cases kept in memory during a rebuild before they are written (bounds its memory).
+    public let rebuildWorkingSet: Int
+
     /// A projection computing deadlines with the policies and calendars of `catalog`.
-    public init(catalog: PolicyCatalog) {
+    public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 20_000) {
         self.catalog = catalog
+        self.rebuildWorkingSet = max(1, rebuildWorkingSet)
         self.measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
     }
 
@@ -45,7 +49,7 @@ public struct CaseProjection: Projection {
         let fold: ProjectionHandler<Batch> = { batch, event, table, txn in
             guard event.stream.hasPrefix("case-") else { return }
             let id = String(event.stream.dropFirst(5))
-            let decoded = try CaseEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+            let decoded = try CaseEventDecoding.decode(event, with: batch.decoder)
             if batch.cases[id] == nil {
                 let before = try txn.get(table, key: CaseKeys.state(id)).map { bytes in
                     try batch.decoder.decode(StoredCaseState.self, from: Data(bytes)).state
@@ -60,16 +64,36 @@ public struct CaseProjection: Projection {
     /// An empty batch.
     public func makeBatch() -> Batch { Batch() }
 
+    /// Flush once ``rebuildWorkingSet`` cases are held.
+    public func shouldFlushDuringRebuild(_ batch: Batch) -> Bool { batch.cases.count >= rebuildWorkingSet }
+
     /// Writes each touched case's state and the difference of its derived entries.
     public func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws {
         for id in batch.cases.keys.sorted() {
             guard let work = batch.cases[id] else { continue }
-            let old = try work.before.map { try derived($0, id: id, encoder: batch.encoder) } ?? [:]
+            // The keys derived from the state before the batch are cheap to list (no row, no
+            // deadlines, no JSON); whatever is derived now overwrites or replaces them.
+            let old = work.before.map { derivedKeys($0, id: id) } ?? []
             let new = try derived(work.state, id: id, encoder: batch.encoder)
-            for key in old.keys where new[key] == nil { try txn.delete(table, key: key) }
-            for (key, value) in new where old[key] != value { try txn.put(table, key: key, value: value) }
+            for key in old where new[key] == nil { try txn.delete(table, key: key) }
+            for (key, value) in new { try txn.put(table, key: key, value: value) }
             try txn.put(table, key: CaseKeys.state(id), value: Array(try batch.encoder.encode(StoredCaseState(work.state))))
         }
+    }
+
+    /// The keys of ``derived(_:id:encoder:)``, without computing values.
+    func derivedKeys(_ s: CaseState, id: String) -> Set<[UInt8]> {
+        guard s.exists else { return [] }
+        let fields = IndexFields(s, id: id)
+        var out = Set(CaseKeys.indexKeys(fields))
+        out.insert(CaseKeys.row(id))
+        let current = s.currentFlags
+        for kind in [FlagList.breached, .atRisk] where kind == .breached ? s.isCurrentlyBreached : current.contains(where: { $0.kind == .atRisk }) {
+            if let team = s.team { out.insert(CaseKeys.flagList(.team, team, kind, id)) }
+            out.insert(CaseKeys.flagList(.organisation, s.organisationID, kind, id))
+        }
+        for survey in s.surveys { out.insert(CaseKeys.survey(id, survey.id)) }
+        return out
     }
 
     /// Every entry derived from a case's state except the state itself.
@@ -79,7 +103,7 @@ public struct CaseProjection: Projection {
         let row = CaseRow.make(s, id: id, measures: measures, policy: policy)
         var out: [[UInt8]: [UInt8]] = [:]
         out[CaseKeys.row(id)] = Array(try encoder.encode(row))
-        for key in CaseKeys.indexKeys(row) { out[key] = [] }
+        for key in CaseKeys.indexKeys(IndexFields(row)) { out[key] = [] }
         for kind in [FlagList.breached, .atRisk] where kind == .breached ? row.breached : row.atRisk {
             if let team = row.team { out[CaseKeys.flagList(.team, team, kind, id)] = [] }
             out[CaseKeys.flagList(.organisation, row.organisationID, kind, id)] = []
@@ -148,7 +172,7 @@ enum CaseKeys {
         return k
     }
 
-    static func indexKeys(_ row: CaseRow) -> [[UInt8]] {
+    static func indexKeys(_ row: IndexFields) -> [[UInt8]] {
         var keys: [[UInt8]] = []
         func add(_ d: CaseIndex.Dimension, _ value: String?, sorts: [CaseSort]) {
             guard let value else { return }
@@ -213,5 +237,68 @@ struct StoredCaseState: Codable {
         s.clocks = Dictionary(clocks.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
         self.state = s
         self.clocks = clocks
+    }
+}
+
+/// What the secondary index keys of a case are made of; built from a ``CaseRow`` when
+/// writing and from a ``CaseState`` when listing the keys to replace (the two agree).
+struct IndexFields {
+    var caseID: String
+    var organisationID: String
+    var status: String
+    var priority: String
+    var owner: String?
+    var team: String?
+    var createdAt: Date
+    var lastUpdatedAt: Date
+    var closedAt: Date?
+
+    init(_ row: CaseRow) {
+        caseID = row.caseID; organisationID = row.organisationID; status = row.status; priority = row.priority
+        owner = row.owner; team = row.team; createdAt = row.createdAt; lastUpdatedAt = row.lastUpdatedAt; closedAt = row.closedAt
+    }
+
+    init(_ s: CaseState, id: String) {
+        caseID = id; organisationID = s.organisationID; status = s.status.rawValue; priority = s.priority
+        owner = s.owner; team = s.team
+        createdAt = s.openedAt ?? Date(timeIntervalSince1970: 0)
+        lastUpdatedAt = s.lastModifiedAt ?? s.openedAt ?? Date(timeIntervalSince1970: 0)
+        closedAt = s.status == .closed ? s.closedAt : nil
+    }
+}
+
+/// Decodes case event payloads with a caller's `JSONDecoder` (one per batch) and a
+/// dictionary lookup of the type, instead of a new decoder and a linear search per event.
+enum CaseEventDecoding {
+    typealias Decode = @Sendable (JSONDecoder, Data) throws -> CaseEvent
+
+    static let decoders: [String: (version: Int, decode: Decode)] = {
+        func make<T: DomainMessage>(_ type: T.Type) -> Decode {
+            { decoder, data in
+                guard let event = CaseEvent(message: try decoder.decode(T.self, from: data)) else {
+                    throw MessageCodingError("\(T.type) is not a case event")
+                }
+                return event
+            }
+        }
+        var out: [String: (version: Int, decode: Decode)] = [:]
+        for t in CaseEvent.messageTypes { out[t.type] = (t.schemaVersion, make(t)) }
+        return out
+    }()
+
+    static func decode(_ event: ProjectionEvent, with decoder: JSONDecoder) throws -> CaseEvent {
+        guard let entry = decoders[event.type] else {
+            throw MessageCodingError("unknown case event type \(event.type)")
+        }
+        guard entry.version == event.schemaVersion else {
+            throw MessageCodingError("\(event.type) has schema version \(entry.version), not \(event.schemaVersion)")
+        }
+        do {
+            return try entry.decode(decoder, event.payload)
+        } catch let error as MessageCodingError {
+            throw error
+        } catch {
+            throw MessageCodingError("invalid \(event.type) payload: \(error)")
+        }
     }
 }

@@ -141,17 +141,7 @@ public struct CaseQueries: Sendable {
     }
 
     private func scan(prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], value: [UInt8])] {
-        try runner.read(projection) { txn, db in
-            try txn.withCursor(db) { cursor in
-                var out: [(key: [UInt8], value: [UInt8])] = []
-                var e = try cursor.get(.setRange, key: prefix)
-                while let x = e, Keys.hasPrefix(x.key, prefix), out.count < limit {
-                    out.append((Array(x.key), Array(x.value)))
-                    e = try cursor.get(.next)
-                }
-                return out
-            }
-        }
+        try runner.scan(projection, prefix: prefix, limit: limit) { (key: Array($0), value: Array($1)) }
     }
 
     // MARK: - Lists

@@ -105,6 +105,9 @@ public struct IncidentProjection: Projection {
     /// An empty batch.
     public func makeBatch() -> Batch { Batch() }
 
+    /// During a rebuild, flush once 100 000 timeline entries are held.
+    public func shouldFlushDuringRebuild(_ batch: Batch) -> Bool { batch.entries.count >= 100_000 }
+
     /// Writes touched incidents and appends the new timeline entries.
     public func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws {
         for (number, record) in batch.incidents {

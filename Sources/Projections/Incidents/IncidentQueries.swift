@@ -134,16 +134,6 @@ public struct IncidentQueries: Sendable {
 
     private func scan<T: Decodable>(_ prefix: [UInt8], _ type: T.Type) throws -> [T] {
         let decoder = MessageCoding.decoder()
-        return try runner.read(projection) { txn, db in
-            try txn.withCursor(db) { cursor in
-                var out: [T] = []
-                var e = try cursor.get(.setRange, key: prefix)
-                while let x = e, Keys.hasPrefix(x.key, prefix) {
-                    out.append(try decoder.decode(T.self, from: Data(x.value)))
-                    e = try cursor.get(.next)
-                }
-                return out
-            }
-        }
+        return try runner.scan(projection, prefix: prefix) { _, value in try decoder.decode(T.self, from: Data(value)) }
     }
 }

@@ -27,6 +27,16 @@ public protocol Projection: Sendable {
 
     /// Writes what `batch` folded into `table`, inside the batch's transaction.
     func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws
+
+    /// During a rebuild the runner keeps folding into one batch across transactions and
+    /// flushes it at the end or when this returns true (bound the memory here). Default: true
+    /// (flush every transaction).
+    func shouldFlushDuringRebuild(_ batch: Batch) -> Bool
+}
+
+extension Projection {
+    /// Flush every transaction.
+    public func shouldFlushDuringRebuild(_ batch: Batch) -> Bool { true }
 }
 
 /// Folds one event into the batch; may read `table` through `txn`. Throwing stops the

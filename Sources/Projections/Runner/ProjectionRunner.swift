@@ -35,7 +35,7 @@ public final class ProjectionRunner: Sendable {
     struct Entry: Sendable {
         let name: String
         let tables: (a: Database, b: Database)
-        let step: @Sendable (borrowing WriteTransaction, StepTarget) throws -> StepResult
+        let step: @Sendable (borrowing WriteTransaction, StepTarget, Any?, Bool, Bool) throws -> (StepResult, Any?)
     }
 
     /// Where a step reads its checkpoint: the live key, or the rebuild key.
@@ -94,7 +94,9 @@ public final class ProjectionRunner: Sendable {
     }
 
     private static func entry<P: Projection>(_ p: P, tables: (Database, Database)) -> Entry {
-        Entry(name: p.name, tables: tables, step: { txn, target in try step(p, txn: txn, target: target) })
+        Entry(name: p.name, tables: tables, step: { txn, target, carried, carry, flushNow in
+            try step(p, txn: txn, target: target, carried: carried, carry: carry, flushNow: flushNow)
+        })
     }
 
     /// Names of the projections, in registration order.
@@ -149,11 +151,16 @@ public final class ProjectionRunner: Sendable {
 
     /// One batch of `p` inside `txn`: events after the checkpoint under `target.key`, at
     /// most `target.limit`, into the slot that checkpoint names.
-    static func step<P: Projection>(_ p: P, txn: borrowing WriteTransaction, target: StepTarget) throws -> StepResult {
+    ///
+    /// With `carry` (rebuilds), the batch folded so far comes in as `carried` and goes back
+    /// out unflushed unless `flushNow` or the projection asks for a flush; the caller keeps it
+    /// only once the transaction committed (a retried transaction starts from the same copy).
+    static func step<P: Projection>(_ p: P, txn: borrowing WriteTransaction, target: StepTarget, carried: Any? = nil,
+                                     carry: Bool = false, flushNow: Bool = false) throws -> (StepResult, Any?) {
         let cp = decodeCheckpoint(try txn.get(target.checkpoints, key: target.key))
         let table = cp.slotB ? target.tables.b : target.tables.a
         let handlers = p.handlers
-        var batch = p.makeBatch()
+        var batch = (carried as? P.Batch) ?? p.makeBatch()
         var last = cp.position
         var typeCache: [UInt64: String] = [:]
         try txn.withCursor(target.events) { cursor in
@@ -185,10 +192,13 @@ public final class ProjectionRunner: Sendable {
                 entry = try cursor.get(.next)
             }
         }
-        guard last != cp.position else { return StepResult(from: cp.position, to: cp.position) }
-        try p.flush(&batch, table: table, txn: txn)
-        try txn.put(target.checkpoints, key: target.key, value: encodeCheckpoint(Checkpoint(position: last, slotB: cp.slotB)))
-        return StepResult(from: cp.position, to: last)
+        let moved = last != cp.position
+        let flushing = !carry || flushNow || p.shouldFlushDuringRebuild(batch)
+        if flushing && (moved || carried != nil) { try p.flush(&batch, table: table, txn: txn) }
+        if moved {
+            try txn.put(target.checkpoints, key: target.key, value: encodeCheckpoint(Checkpoint(position: last, slotB: cp.slotB)))
+        }
+        return (StepResult(from: cp.position, to: last), flushing ? nil : batch)
     }
 
     /// Runs one batch of every projection that has not failed, each in its own transaction.
@@ -201,7 +211,9 @@ public final class ProjectionRunner: Sendable {
             let target = StepTarget(events: events, checkpoints: checkpoints, key: Array(e.name.utf8), tables: e.tables,
                                     limit: max(1, batchSize))
             do {
-                let r = try await log.writer.perform { context in try context.transaction { txn in try e.step(txn, target) } }
+                let r = try await log.writer.perform { context in
+                    try context.transaction { txn in try e.step(txn, target, nil, false, false).0 }
+                }
                 state.withLock { $0.checkpoints[e.name] = r.to }
                 if r.to != r.from { moved = true }
             } catch {
@@ -283,6 +295,23 @@ public final class ProjectionRunner: Sendable {
         }
     }
 
+    /// Every entry of `projection`'s active table whose key starts with `prefix`, in key
+    /// order, at most `limit`, passed to `body` (which returns what to keep).
+    public func scan<T>(_ projection: String, prefix: [UInt8], limit: Int = Int.max,
+                        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> T) throws -> [T] {
+        try read(projection) { txn, db in
+            try txn.withCursor(db) { cursor in
+                var out: [T] = []
+                var e = try cursor.get(.setRange, key: prefix)
+                while let x = e, Keys.hasPrefix(x.key, prefix), out.count < limit {
+                    out.append(try body(x.key, x.value))
+                    e = try cursor.get(.next)
+                }
+                return out
+            }
+        }
+    }
+
     // MARK: - Rebuild
 
     /// Rebuilds `projection` from position 1 into its inactive slot, then swaps it in: one
@@ -306,20 +335,30 @@ public final class ProjectionRunner: Sendable {
                 try txn.put(cps, key: rebuildKey, value: Self.encodeCheckpoint(Checkpoint(position: 0, slotB: !live.slotB)))
             }
         }
-        // 2. Fill it batch by batch.
+        // 2. Fill it batch by batch. The projection's working set is carried from one
+        //    transaction to the next (flushed when the projection says it holds too much),
+        //    so a case touched in many batches is loaded and written once, not every time.
+        let carried = CarriedBatch()
         while true {
             let head = try log.head().position
-            let r = try await log.writer.perform { context in try context.transaction { txn in try e.step(txn, target) } }
+            let r = try await log.writer.perform { context in
+                let (r, carry) = try context.transaction { txn in try e.step(txn, target, carried.value, true, false) }
+                carried.value = carry
+                return r
+            }
             progress?(r.to, max(head, r.to))
             if r.to == r.from || r.to >= head { break }
         }
         // 3. Swap: fold what arrived meanwhile, activate, move the checkpoint.
         let (position, oldSlotB) = try await log.writer.perform { context in
             try context.transaction { txn -> (UInt64, Bool) in
+                var carry = carried.value
                 while true {
-                    let r = try e.step(txn, target)
+                    let (r, next) = try e.step(txn, target, carry, true, false)
+                    carry = next
                     if r.to == r.from { break }
                 }
+                _ = try e.step(txn, target, carry, true, true)
                 let built = Self.decodeCheckpoint(try txn.get(cps, key: rebuildKey))
                 let live = Self.decodeCheckpoint(try txn.get(cps, key: liveKey))
                 try txn.put(cps, key: liveKey, value: Self.encodeCheckpoint(built))
@@ -351,4 +390,12 @@ extension Dictionary where Key == UInt64, Value == String {
         self[h] = s
         return s
     }
+}
+
+/// A projection's working set carried between the transactions of a rebuild. Safe as
+/// `@unchecked Sendable`: it is created by `rebuild`, then read and written only inside
+/// jobs on the one writer thread, which run one after another (the awaiting caller never
+/// touches it).
+final class CarriedBatch: @unchecked Sendable {
+    var value: Any?
 }

@@ -137,7 +137,10 @@ public actor DeadlineScheduler {
                     if !outcome.events.isEmpty && !outcome.duplicate { sent += 1 }
                     outcomes.append(outcome)
                 } catch where error.code != .storage {
-                    // Stale schedule: the case moved on (met, closed, already recorded).
+                    // Stale schedule: the case moved on (met, closed, already recorded). Drop
+                    // the entry until the case changes again, so it is not retried in a loop.
+                    schedule[item.stream]?.removeAll { $0 == item.command }
+                    if schedule[item.stream]?.isEmpty == true { schedule[item.stream] = nil }
                     logger.debug("time-driven command refused", metadata: ["stream": "\(item.stream)", "error": "\(error.message)"])
                 } catch {
                     throw error

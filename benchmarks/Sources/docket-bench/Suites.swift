@@ -4,6 +4,7 @@ func allSuites() -> [BenchSuite] {
         eventLogSuite(),
         calendarSuite(),
         domainSuite(),
+        projectionsSuite(),
         commandsSuite(),
         auditSuite(),
     ]

@@ -1,0 +1,115 @@
+import CaseDomain
+import EventLog
+import Foundation
+import Logging
+import Projections
+
+/// Projection benchmarks: catch-up and full rebuild throughput (events/s) with peak
+/// resident memory, and the latency of filtered case-list pages of 50.
+///
+/// The log is a synthetic history made by the real deciders (SyntheticHistory), replicated
+/// `DOCKET_BENCH_PROJ_COPIES` times under fresh case ids so that a large log is quick to
+/// build. Size: `DOCKET_BENCH_PROJ_CASES` cases per copy (default 5000, about 12 events each).
+func projectionsSuite() -> BenchSuite {
+    BenchSuite(name: "Projections") {
+        let env = ProcessInfo.processInfo.environment
+        let casesPerCopy = Int(env["DOCKET_BENCH_PROJ_CASES"] ?? "") ?? 5_000
+        let copies = Int(env["DOCKET_BENCH_PROJ_COPIES"] ?? "") ?? 20
+        let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let catalog = try PolicyCatalog.shipped()
+        var history = SyntheticHistory()
+        history.cases = casesPerCopy
+        history.incidents = 50
+        let t0 = now()
+        let base = try history.appends(catalog: catalog)
+        print(String(format: "    (generated %d appends for %d cases in %.1f s)", base.count, casesPerCopy, now() - t0))
+
+        let dir = NSTemporaryDirectory() + "docket-bench-proj-\(UUID().uuidString)"
+        var configuration = EventLog.Configuration()
+        configuration.environment.durability = .noSync
+        configuration.environment.initialMapSize = 4 << 30
+        let log = try EventLog.open(directory: dir, configuration: configuration, logger: logger)
+        defer {
+            log.close()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        var events = 0
+        for copy in 0..<copies {
+            var chunk: [StreamAppend] = []
+            for a in base {
+                if copy > 0 && !a.stream.hasPrefix("case-") { continue }
+                var b = a
+                if copy > 0 {
+                    b.stream = "case-K\(copy)" + a.stream.dropFirst(5)
+                    b.expectedVersion = .any
+                    b.events = a.events.map { e in
+                        var n = e
+                        n.id = UUID()
+                        n.payload = Data(String(decoding: e.payload, as: UTF8.self).replacingOccurrences(of: "\"C1", with: "\"K\(copy)C1").utf8)
+                        return n
+                    }
+                }
+                events += b.events.count
+                chunk.append(b)
+                if chunk.count == 2_000 {
+                    _ = try await log.append(chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            if !chunk.isEmpty { _ = try await log.append(chunk) }
+        }
+        print(String(format: "    (log: %d events, %d cases; %@)", events, casesPerCopy * copies, memoryNote() as NSString))
+
+        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: catalog), IncidentProjection()], logger: logger)
+        var t = now()
+        try await runner.catchUp(batchSize: 8_192)
+        report(Measurement(name: "catch-up, both projections (events/s)", count: events, seconds: now() - t), unit: "events")
+        for name in ["cases", "incidents"] {
+            t = now()
+            try await runner.rebuild(name, batchSize: 8_192)
+            report(Measurement(name: "rebuild \(name) (events/s of the whole log)", count: events, seconds: now() - t), unit: "events")
+            print("    (\(memoryNote()))")
+        }
+
+        let queries = CaseQueries(runner: runner)
+        var shapes: [(String, CaseQuery)] = []
+        var q = CaseQuery(); q.organisation = "org1"; q.status = "closed"; shapes.append(("org+status, by created", q))
+        q = CaseQuery(); q.owner = "s2"; q.sort = .updated; shapes.append(("owner, by updated", q))
+        q = CaseQuery(); q.team = "apps"; q.createdFrom = history.start.addingTimeInterval(86_400 * 30); shapes.append(("team + created range", q))
+        q = CaseQuery(); q.organisation = "org2"; q.sort = .closed; shapes.append(("org, by closed", q))
+        q = CaseQuery(); q.status = "investigating"; q.priority = "high"; shapes.append(("status + priority (post-filter)", q))
+        for (label, query) in shapes {
+            var samples: [Double] = []
+            var page = try queries.list(query)
+            for i in 0..<1_000 {
+                var next = query
+                next.cursor = i % 10 == 0 ? nil : page.nextCursor
+                let s = now()
+                page = try queries.list(next)
+                samples.append((now() - s) * 1000)
+            }
+            print(String(format: "  %-52@ p50 %.3f ms  p99 %.3f ms  (%d rows/page)", ("list page of 50: " + label) as NSString,
+                         percentile(samples, 50), percentile(samples, 99), page.rows.count))
+        }
+    }
+}
+
+/// Peak resident set size (VmHWM) and current anonymous resident memory (RssAnon) of this
+/// process, in MB. VmHWM includes the LMDB map's file pages the process touched (page
+/// cache, reclaimable); RssAnon is the process's own heap.
+func memoryMB() -> (peak: Double, anonymous: Double) {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (.nan, .nan) }
+    func field(_ name: String) -> Double {
+        for line in status.split(separator: "\n") where line.hasPrefix(name) {
+            return (line.split(separator: " ").compactMap { Double($0) }.first ?? .nan) / 1024
+        }
+        return .nan
+    }
+    return (field("VmHWM:"), field("RssAnon:"))
+}
+
+/// "peak RSS X MB, anonymous Y MB".
+func memoryNote() -> String {
+    let m = memoryMB()
+    return String(format: "peak RSS %.0f MB (includes touched LMDB file pages), anonymous RSS now %.0f MB", m.peak, m.anonymous)
+}
