@@ -131,3 +131,22 @@ struct SchemaTests {
         #expect(DomainTime.format(context.now) == "2026-03-02T09:00:00.123Z")
     }
 }
+
+@Suite("Deterministic state encoding")
+struct DeterministicStateEncodingTests {
+    @Test("R9.4 a dictionary keyed by SLA target encodes as an object with sorted keys, byte-identical however it was built")
+    func clockDictionaryIsSorted() throws {
+        let t = Date(timeIntervalSince1970: 1_795_000_000)
+        var forward: [SLATarget: SLAClock] = [:]
+        for target in SLATarget.allCases { forward[target] = SLAClock(target: target, duration: .wallClock(seconds: 3_600), startedAt: t) }
+        var backward: [SLATarget: SLAClock] = [:]
+        for target in SLATarget.allCases.reversed() { backward[target] = SLAClock(target: target, duration: .wallClock(seconds: 3_600), startedAt: t) }
+        let encoder = MessageCoding.encoder()
+        let a = try encoder.encode(forward)
+        let b = try encoder.encode(backward)
+        #expect(a == b)
+        let text = String(decoding: a, as: UTF8.self)
+        #expect(text.hasPrefix("{\"resolution\":"))
+        #expect(try MessageCoding.decoder().decode([SLATarget: SLAClock].self, from: a) == forward)
+    }
+}

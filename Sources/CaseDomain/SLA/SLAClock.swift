@@ -16,6 +16,10 @@ public enum SLATarget: String, Codable, Sendable, CaseIterable, Hashable, Compar
     }
 }
 
+/// Dictionaries keyed by target encode as JSON objects keyed by the target's name (so
+/// `.sortedKeys` makes them deterministic), not as arrays in hash order.
+extension SLATarget: CodingKeyRepresentable {}
+
 /// How long a target is, and in which kind of time it is counted (R4.1-R4.3).
 ///
 /// JSON (schemas/messages.md): exactly one of `{"wallClockSeconds": N}`,

@@ -216,9 +216,10 @@ enum CaseIndex {
 }
 
 /// A case state as stored: ``CaseState`` with its clocks moved into an array in target
-/// order. `CaseState` encodes its `[SLATarget: SLAClock]` dictionary as a flat array in
-/// hash order, which differs between processes and insertion histories; a rebuilt table
-/// must be byte-identical (R9.4), so the projection stores the clocks in a fixed order.
+/// order, so the stored bytes never depend on dictionary iteration order and a rebuilt
+/// table is byte-identical to the live one (R9.4). (`SLATarget` is now
+/// `CodingKeyRepresentable`, so the dictionary itself also encodes deterministically with
+/// sorted keys; the explicit array keeps the stored layout documented in storage.md.)
 struct StoredCaseState: Codable {
     var state: CaseState
     var clocks: [SLAClock]
