@@ -12,6 +12,6 @@ struct Docket: AsyncParsableCommand {
             Every action on a support case or operations incident is an event appended to an \
             LMDB-backed log in the data directory (--data-dir, or DOCKET_DATA_DIR, default ./docket-data).
             """,
-        subcommands: [LogCommand.self, CalendarCommand.self, SLACommand.self]
+        subcommands: [ServeCommand.self, TokenCommand.self, LogCommand.self, CalendarCommand.self, SLACommand.self]
     )
 }

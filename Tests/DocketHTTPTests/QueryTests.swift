@@ -1,0 +1,96 @@
+import DocketHTTP
+import EventLog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("HTTP: queries answered from the log")
+struct QueryTests {
+    @Test("a case's history pages through its stream")
+    func history() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        let version = Int(try #require(try f.log.streamHead("case-A1")).version)
+        try await f.app().test(.router) { client in
+            try await client.execute(uri: "/v1/cases/A1/history?limit=1", method: .get, headers: f.auth(.staff)) { response in
+                #expect(response.status == .ok)
+                let body = try json(response)
+                #expect(body["caseId"] as? String == "A1")
+                #expect(body["version"] as? Int == version)
+                #expect(version >= 1 && body["next"] as? Int == 1)
+                let events = try #require(body["events"] as? [[String: Any]])
+                #expect(events.count == 1)
+                #expect(events[0]["type"] as? String == "case-opened")
+                #expect((events[0]["payload"] as? [String: Any])?["organisationID"] as? String == "acme")
+            }
+            try await client.execute(uri: "/v1/cases/A1/history?from=\(version)", method: .get, headers: f.auth(.auditor)) { response in
+                let body = try json(response)
+                #expect((body["events"] as? [[String: Any]])?.map { $0["version"] as? Int } == [version])
+                #expect(body["next"] is NSNull)
+            }
+            for uri in ["/v1/cases/A1/history?limit=0", "/v1/cases/A1/history?limit=1001", "/v1/cases/A1/history?from=-1",
+                        "/v1/cases/A1/history?from=x", "/v1/cases/a%20b/history"] {
+                try await client.execute(uri: uri, method: .get, headers: f.auth(.staff)) { try expectError($0, .badRequest, "bad-request") }
+            }
+            try await client.execute(uri: "/v1/cases/NOPE/history", method: .get, headers: f.auth(.staff)) {
+                try expectError($0, .notFound, "case-not-found")
+            }
+            try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.auditor)) { response in
+                let body = try json(response)
+                #expect(body["position"] as? Int == Int(try f.log.head().position))
+                #expect((body["hash"] as? String)?.count == 64)
+            }
+        }
+    }
+
+    @Test("Docket-Position: a reached position answers at once; a later one waits, then 503; garbage is 400")
+    func readYourWrites() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        let head = try f.log.head().position
+        let version = Int(try #require(try f.log.streamHead("case-A1")).version)
+        let configuration = ServerConfiguration(port: 0, readYourWritesTimeout: .milliseconds(300))
+        try await f.app(configuration).test(.router) { client in
+            try await client.execute(uri: "/v1/cases/A1/history", method: .get, headers: f.auth(.staff, [.docketPosition: "\(head)"])) {
+                #expect($0.status == .ok)
+            }
+            // An append that lands while the query waits is seen by it.
+            async let later: Void = {
+                try await Task.sleep(for: .milliseconds(50))
+                _ = try await f.log.append(to: "case-A1", events: [NewEvent(type: "case-note-added", payload: Data("{}".utf8))])
+            }()
+            try await client.execute(uri: "/v1/cases/A1/history", method: .get,
+                                     headers: f.auth(.staff, [.docketPosition: "\(head + 1)"])) { response in
+                #expect(response.status == .ok)
+                let responseJSON = try json(response)
+                #expect(responseJSON["version"] as? Int == version + 1)
+            }
+            try await later
+            try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.staff, [.docketPosition: "\(head + 100)"])) {
+                try expectError($0, .serviceUnavailable, "not-caught-up")
+            }
+            try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.staff, [.docketPosition: "soon"])) {
+                try expectError($0, .badRequest, "bad-request")
+            }
+        }
+    }
+
+    @Test("first start records every shipped policy and calendar once, through the domain")
+    func firstStart() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        let streams = try f.log.streams().map(\.stream)
+        #expect(streams.contains { $0.hasPrefix("policy-") })
+        #expect(streams.contains { $0.hasPrefix("calendar-") })
+        let policy = try #require(streams.first { $0.hasPrefix("policy-") })
+        #expect(try f.log.readStream(policy).map(\.type) == ["policy-version-recorded"])
+        let again = try await prepareDataDirectory(log: f.log, tokens: f.tokens, logger: quietLogger)
+        #expect(again.recordedStreams.isEmpty && again.adminToken == nil)
+    }
+}
+
+extension HTTPField.Name {
+    static let docketPosition = HTTPField.Name("Docket-Position")!
+}
