@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "docket-stress", targets: ["docket-stress"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
+        .library(name: "CommandHandling", targets: ["CommandHandling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

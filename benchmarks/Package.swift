@@ -17,6 +17,7 @@ let package = Package(
             dependencies: [
                 .product(name: "EventLog", package: "Docket"),
                 .product(name: "CaseDomain", package: "Docket"),
+                .product(name: "CommandHandling", package: "Docket"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -61,7 +61,7 @@ public struct CommandEnvelope: Sendable, Hashable {
             expected = number.uint64Value
         }
         guard let payload = dict["payload"] as? [String: Any],
-              let payloadData = try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]) else {
+              let payloadData = try? JSONSerialization.data(withJSONObject: payload) else {
             throw CommandError(.malformed, "payload must be a JSON object (see schemas/commands/\(type).schema.json)", path: "$.payload")
         }
         return CommandEnvelope(commandId: commandId, type: type, streamId: streamId, expectedVersion: expected, payload: payloadData)

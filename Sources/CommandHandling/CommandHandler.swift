@@ -22,12 +22,15 @@ public final class CommandHandler: Sendable {
     private let catalogBox: Mutex<PolicyCatalog>
     private let logger: Logger
     private let locks = StreamLocks()
+    let stateCache: StateCache
     /// How many times a conflicting command without expected version is re-decided.
     public let maxAttempts: Int
 
     /// Creates a handler over `log`, with `catalog` as the policies and calendars in force.
-    public init(log: EventLog, catalog: PolicyCatalog, logger: Logger, maxAttempts: Int = 8) {
+    /// `cachedStreams` bounds how many streams' folded states are kept in memory.
+    public init(log: EventLog, catalog: PolicyCatalog, logger: Logger, maxAttempts: Int = 8, cachedStreams: Int = 50_000) {
         self.log = log
+        self.stateCache = StateCache(capacity: cachedStreams)
         self.catalogBox = Mutex(catalog)
         self.logger = logger
         self.maxAttempts = maxAttempts

@@ -100,13 +100,19 @@ extension CommandHandler {
     }
 
     /// Folds a stream's events with `decider`; returns the state and the stream's version
-    /// (`nil` when it has no events).
+    /// (`nil` when it has no events). Starts from the cached state when there is one and
+    /// folds only the events appended since.
     func load<D: Decider>(_ decider: D.Type, stream: String, extract: (DomainEvent) -> D.Event?) throws(CommandError)
         -> (D.State, UInt64?)
     {
         var state = D.initialState
         var version: UInt64?
-        var next: UInt64 = 0
+        if let cached = stateCache.get(stream, as: D.State.self) {
+            state = cached.state
+            version = cached.version
+        }
+        var next: UInt64 = version.map { $0 + 1 } ?? 0
+        let cachedVersion = version
         do {
             while true {
                 let page = try log.readStream(stream, from: next, limit: 1_000)
@@ -125,6 +131,9 @@ extension CommandHandler {
             throw error
         } catch {
             throw CommandError(.storage, "cannot load stream \(stream): \(error)")
+        }
+        if let version, version != cachedVersion {
+            stateCache.put(stream, state: state, version: version)
         }
         return (state, version)
     }
@@ -192,13 +201,11 @@ extension CommandHandler {
     /// Envelopes for the decided events: ids derived from the commandId, the actor, and
     /// metadata naming the command, role and channel.
     private func encode(_ events: [DomainEvent], envelope: CommandEnvelope, actor: Principal) throws(CommandError) -> [NewEvent] {
-        var metadata: [String: Any] = ["commandId": envelope.commandId.uuidString.lowercased(), "commandType": envelope.type,
-                                       "role": actor.role.rawValue]
-        if let channel = actor.channel { metadata["channel"] = channel.rawValue }
-        if let org = actor.organisationID { metadata["organisationId"] = org }
-        if let staffRole = actor.staffRole { metadata["staffRole"] = staffRole.rawValue }
-        if let access = actor.access { metadata["access"] = access.rawValue }
-        guard let metadataData = try? JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]) else {
+        let metadata = EventMetadata(
+            access: actor.access?.rawValue, channel: actor.channel?.rawValue,
+            commandId: envelope.commandId.uuidString.lowercased(), commandType: envelope.type,
+            organisationId: actor.organisationID, role: actor.role.rawValue, staffRole: actor.staffRole?.rawValue)
+        guard let metadataData = try? metadataEncoder.encode(metadata) else {
             throw CommandError(.storage, "cannot encode event metadata")
         }
         var result: [NewEvent] = []
@@ -218,3 +225,22 @@ extension CommandHandler {
         return result
     }
 }
+
+/// The metadata every event of a command carries (schemas/messages.md): who sent which
+/// command through which channel. Keys sorted, absent values omitted.
+struct EventMetadata: Encodable {
+    var access: String?
+    var channel: String?
+    var commandId: String
+    var commandType: String
+    var organisationId: String?
+    var role: String
+    var staffRole: String?
+}
+
+/// Encoder for ``EventMetadata`` (sorted keys, deterministic).
+private let metadataEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+}()

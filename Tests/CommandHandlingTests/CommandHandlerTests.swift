@@ -204,3 +204,33 @@ struct CommandHandlerTests {
         #expect("89AB".contains(Array(text)[19]))
     }
 }
+
+@Suite("Command handling: state cache")
+struct StateCacheTests {
+    @Test("a cached state catches up with events appended behind the handler's back, and equals a fresh fold")
+    func cacheCatchesUp() async throws {
+        let desk = try Desk()
+        defer { desk.log.close() }
+        try await desk.organisation("acme", contacts: ["ada", "bo"])
+        try await desk.send("open-case", "case-1", desk.openCasePayload("1"), as: Desk.ada)
+        // Another writer (say a second process) appends a domain event directly to the log.
+        let (state, version) = try desk.handler.load(CaseDecider.self, stream: "case-1") { if case .case(let e) = $0 { e } else { nil } }
+        let context = DecisionContext(now: Desk.t0.addingTimeInterval(60), actor: Desk.staff,
+                                      policy: try PolicyCatalog.shipped().policy(named: "timecare-se"))
+        let events = try CaseDecider.decide(.addComment(AddComment(commentID: "x1", body: "from elsewhere", visibility: .internal)),
+                                            state: state, context: context)
+        let encoded = try events.map { try DomainEvent.case($0).encoded() }
+        _ = try await desk.log.append(to: "case-1", expectedVersion: .exact(try #require(version)), events: encoded.map {
+            NewEvent(type: $0.type, schemaVersion: UInt32($0.schemaVersion), payload: $0.payload)
+        })
+        // A command through the handler must see that event (else it would conflict or decide on stale state).
+        let comment = try await desk.send("add-comment", "case-1", ["commentID": "c2", "body": "hello", "visibility": "internal"],
+                                          at: Desk.t0.addingTimeInterval(120))
+        #expect(comment.events.first?.version == (version ?? 0) + UInt64(events.count) + 1)
+        let cached = try desk.handler.load(CaseDecider.self, stream: "case-1") { if case .case(let e) = $0 { e } else { nil } }
+        let fresh = try CommandHandler(log: desk.log, catalog: try PolicyCatalog.shipped(),
+                                       logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+            .load(CaseDecider.self, stream: "case-1") { if case .case(let e) = $0 { e } else { nil } }
+        #expect(cached.0 == fresh.0 && cached.1 == fresh.1)
+    }
+}

@@ -4,5 +4,6 @@ func allSuites() -> [BenchSuite] {
         eventLogSuite(),
         calendarSuite(),
         domainSuite(),
+        commandsSuite(),
     ]
 }
