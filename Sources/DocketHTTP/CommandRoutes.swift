@@ -57,6 +57,13 @@ struct CommandRoutes {
             } catch {
                 throw Self.apiError(error)
             }
+            if outcome.duplicate, let first = outcome.events.first,
+               let recorded = try handler.log.event(at: first.position), recorded.actor != actor.recordedName {
+                // A retry comes from the principal that sent the command; anyone else reusing
+                // its id learns nothing about that command or its stream (R1.9).
+                throw APIError(.conflict, code: "conflict", "this commandId was already used; use a new commandId for a new command",
+                               details: ["currentVersion": .null])
+            }
             let accepted = Accepted(
                 commandId: outcome.commandId.uuidString.lowercased(), streamId: outcome.streamId,
                 events: outcome.events.map { .init(id: $0.id.uuidString.lowercased(), type: $0.type, position: $0.position, version: $0.version) },
@@ -85,6 +92,11 @@ struct CommandRoutes {
             return APIError(.notFound, code: "not-found", error.message)
         case .conflict:
             if error.currentVersion == nil { details["currentVersion"] = .null }
+            if error.message.contains("already used") {
+                // The handler names the stream the id was first used on: not for other principals' eyes (R1.9).
+                return APIError(.conflict, code: "conflict", "this commandId was already used for another command; use a new commandId for a new command",
+                                details: details)
+            }
             return APIError(.conflict, code: "conflict", error.message, details: details)
         case .refused:
             if details["allowed"] == nil { details["allowed"] = .array([]) }

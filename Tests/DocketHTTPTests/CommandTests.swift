@@ -41,6 +41,18 @@ struct CommandTests {
                         (first["events"] as? [[String: Any]])?.map { $0["position"] as? Int })
             }
             #expect(try f.log.head().position == head)
+            // Another principal reusing the commandId learns nothing of the first command.
+            try await client.execute(uri: "/v1/commands", method: .post, headers: f.auth(.globexDesignated, jsonHeaders),
+                                     body: jsonBody(body)) { response in
+                try expectError(response, .conflict, "conflict")
+                #expect(!String(buffer: response.body).contains("case-A3"))
+            }
+            let reused = try commandJSON("add-comment", "case-G1", Self.comment, id: id)
+            try await client.execute(uri: "/v1/commands", method: .post, headers: f.auth(.globexDesignated, jsonHeaders),
+                                     body: jsonBody(reused)) { response in
+                try expectError(response, .conflict, "conflict")
+                #expect(!String(buffer: response.body).contains("case-A3"))
+            }
             // Read-your-writes: the history with the command's position shows its events.
             let position = try #require(first["position"] as? Int)
             try await client.execute(uri: "/v1/cases/A3/history", method: .get,
