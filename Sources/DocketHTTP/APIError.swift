@@ -34,6 +34,17 @@ public enum JSONValue: Codable, Sendable, Hashable {
     }
 }
 
+/// An optional that encodes as JSON `null` when absent, where synthesized `Encodable`
+/// would leave the key out (the OpenAPI document marks such fields required and nullable).
+struct Nullable<Wrapped: Encodable & Sendable>: Encodable, Sendable {
+    var value: Wrapped?
+    init(_ value: Wrapped?) { self.value = value }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
 /// Every error the API returns, in one JSON shape:
 /// `{"error": {"code": "...", "message": "...", ...details}}` (schemas/openapi.yaml `Error`).
 public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {

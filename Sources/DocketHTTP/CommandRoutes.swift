@@ -14,22 +14,10 @@ struct CommandRoutes {
         var commandId: String
         var streamId: String
         var events: [Event]
-        /// The stream's version after the command; `nil` (JSON null) when the stream has no events.
-        var version: UInt64?
+        /// The stream's version after the command; null when the stream has no events.
+        var version: Nullable<UInt64>
         var position: UInt64
         var duplicate: Bool
-
-        enum CodingKeys: String, CodingKey { case commandId, streamId, events, version, position, duplicate }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(commandId, forKey: .commandId)
-            try c.encode(streamId, forKey: .streamId)
-            try c.encode(events, forKey: .events)
-            try c.encode(version, forKey: .version)
-            try c.encode(position, forKey: .position)
-            try c.encode(duplicate, forKey: .duplicate)
-        }
 
         struct Event: Encodable {
             var id: String
@@ -67,7 +55,7 @@ struct CommandRoutes {
             let accepted = Accepted(
                 commandId: outcome.commandId.uuidString.lowercased(), streamId: outcome.streamId,
                 events: outcome.events.map { .init(id: $0.id.uuidString.lowercased(), type: $0.type, position: $0.position, version: $0.version) },
-                version: outcome.streamVersion, position: outcome.position, duplicate: outcome.duplicate)
+                version: Nullable(outcome.streamVersion), position: outcome.position, duplicate: outcome.duplicate)
             return jsonResponse(accepted, headers: [.docketPosition: String(outcome.position)])
         }
     }

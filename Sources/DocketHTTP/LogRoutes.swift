@@ -38,19 +38,8 @@ struct LogRoutes {
         /// The stream's current version.
         var version: UInt64
         var events: [EventView]
-        /// The `from` of the next page, or `nil` (JSON null) after the last.
-        var next: UInt64?
-
-        enum CodingKeys: String, CodingKey { case caseId, stream, version, events, next }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(caseId, forKey: .caseId)
-            try c.encode(stream, forKey: .stream)
-            try c.encode(version, forKey: .version)
-            try c.encode(events, forKey: .events)
-            try c.encode(next, forKey: .next)
-        }
+        /// The `from` of the next page, or null after the last.
+        var next: Nullable<UInt64>
     }
 
     struct Head: Encodable {
@@ -84,7 +73,7 @@ struct LogRoutes {
             let last = events.last?.version
             let next = last.flatMap { $0 < streamHead.version ? $0 + 1 : nil }
             return jsonResponse(History(caseId: id, stream: stream, version: streamHead.version,
-                                        events: events.map(EventView.init), next: next))
+                                        events: events.map(EventView.init), next: Nullable(next)))
         }
     }
 

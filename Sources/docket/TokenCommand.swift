@@ -58,11 +58,10 @@ struct TokenCommand: AsyncParsableCommand {
                 let caller = Caller(kind: kind, id: id, organisationId: organisation, access: access,
                                     incidentReport: incidentReport ? true : nil, staffRole: staffRole)
                 do throws(CallerError) { _ = try caller.validated() } catch { throw CLIFailure(message: error.message, code: Exit.usage) }
-                let log = try openLog(data, create: true)
-                defer { log.close() }
-                let store = try await TokenStore.open(log: log)
-                let (record, secret) = try await store.create(for: caller, label: label)
-                try printJSON(Created(token: record, secret: secret))
+                try await withTokenStore(data, create: true) { store in
+                    let (record, secret) = try await store.create(for: caller, label: label)
+                    try printJSON(Created(token: record, secret: secret))
+                }
             }
         }
     }
@@ -73,10 +72,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let log = try openLog(data, create: false)
-                defer { log.close() }
-                let store = try await TokenStore.open(log: log)
-                try printJSON(Listed(tokens: try store.list()))
+                try await withTokenStore(data, create: false) { store in try printJSON(Listed(tokens: try store.list())) }
             }
         }
     }
@@ -89,13 +85,12 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let log = try openLog(data, create: false)
-                defer { log.close() }
-                let store = try await TokenStore.open(log: log)
-                guard let record = try await store.revoke(id: tokenID) else {
-                    throw CLIFailure(message: "no token \(tokenID); docket token list shows them", code: Exit.refused)
+                try await withTokenStore(data, create: false) { store in
+                    guard let record = try await store.revoke(id: tokenID) else {
+                        throw CLIFailure(message: "no token \(tokenID); docket token list shows them", code: Exit.refused)
+                    }
+                    try printJSON(One(token: record))
                 }
-                try printJSON(One(token: record))
             }
         }
     }
@@ -103,6 +98,13 @@ struct TokenCommand: AsyncParsableCommand {
     struct Created: Encodable { var token: TokenRecord; var secret: String }
     struct Listed: Encodable { var tokens: [TokenRecord] }
     struct One: Encodable { var token: TokenRecord }
+}
+
+/// Runs `body` with the token store of the data directory's log, closing the log after.
+private func withTokenStore(_ data: DataDirOptions, create: Bool, _ body: (TokenStore) async throws -> Void) async throws {
+    let log = try openLog(data, create: create)
+    defer { log.close() }
+    try await body(try await TokenStore.open(log: log))
 }
 
 /// Prints `value` as one line of JSON with sorted keys.
