@@ -3,18 +3,22 @@
 # fresh data directory on a free port with rate limiting off, and drives it with wrk
 # (64 connections, 2 threads). Targets: >= 15k accepted commands/s with p99 <= 10 ms,
 # and >= 30k queries/s.
-# Usage: tools/load.sh [queries|commands|all] (default all); DURATION (default 15s).
+# Usage: tools/load.sh [queries|commands|all] (default all); DURATION (default 15s), PORT
+# (default 18080), SCRATCH (a build folder other than .build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
 duration="${DURATION:-15s}"
 command -v wrk >/dev/null || { echo "load.sh: installing wrk (apt)" >&2; apt-get install -y -qq wrk >/dev/null; }
 tools/ensure-deps.sh
-swift build -c release --product docket >&2
-bin="$(swift build -c release --show-bin-path)/docket"
+scratch=()
+if [ -n "${SCRATCH:-}" ]; then scratch=(--scratch-path "$SCRATCH"); fi  # e.g. SCRATCH=.build-release
+swift build -c release --product docket "${scratch[@]}" >&2
+bin="$(swift build -c release --show-bin-path "${scratch[@]}")/docket"
 dir="$(mktemp -d)"
 port="${PORT:-18080}"
-"$bin" serve --data-dir "$dir" --port "$port" --rate-limit 0 > "$dir/stdout" 2> "$dir/server.log" &
+# Per-request access logs to stderr would measure the terminal, not the server: warnings only.
+DOCKET_LOG_LEVEL="${DOCKET_LOG_LEVEL:-warning}" "$bin" serve --data-dir "$dir" --port "$port" --rate-limit 0 > "$dir/stdout" 2> "$dir/server.log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
