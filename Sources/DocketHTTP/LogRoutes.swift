@@ -96,12 +96,18 @@ struct LogRoutes {
 }
 
 /// Suspends until `dependencies.readPosition()` reaches `position`, polling every
-/// millisecond; 503 `not-caught-up` after `timeout`.
+/// millisecond. After `timeout`: 400 when even the log has not reached `position` (no
+/// command returned it), else 503 `not-caught-up` (the read side lags).
 func awaitReadPosition(_ position: UInt64, dependencies: ServerDependencies, timeout: Duration) async throws {
     let deadline = ContinuousClock.now + timeout
     while try dependencies.readPosition() < position {
         guard ContinuousClock.now < deadline else {
             let reached = (try? dependencies.readPosition()) ?? 0
+            let head = try dependencies.log.head().position
+            if head < position {
+                throw APIError.badRequest("Docket-Position \(position) is beyond the log's head \(head); send a position a command returned",
+                                          path: "Docket-Position")
+            }
             throw APIError(.serviceUnavailable, code: "not-caught-up",
                            "the read side is at position \(reached), not yet at \(position); retry shortly",
                            details: ["position": .int(Int64(reached))], headers: [.retryAfter: "1"])

@@ -36,6 +36,19 @@ struct AuthTests {
         #expect(try f.tokens.list().contains { $0.id == created.record.id && $0.label == "x" })
     }
 
+    @Test("a revocation by another process (another store) takes effect within the cache lifetime")
+    func revokedElsewhere() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        let created = try await f.tokens.create(for: Caller(kind: .auditor, id: "aud-9"), label: nil)
+        #expect(try f.tokens.authenticate(secret: created.secret)?.id == "aud-9")
+        let other = try await TokenStore.open(log: f.log)
+        #expect(try await other.revoke(id: created.record.id) != nil)
+        #expect(try other.authenticate(secret: created.secret) == nil)
+        try await Task.sleep(for: TokenStore.cacheLifetime + .milliseconds(100))
+        #expect(try f.tokens.authenticate(secret: created.secret) == nil)
+    }
+
     @Test("an admin creates, lists and revokes tokens; the new token works until revoked")
     func tokenAPI() async throws {
         let f = try await Fixture.make()

@@ -45,7 +45,7 @@ struct QueryTests {
         }
     }
 
-    @Test("Docket-Position: a reached position answers at once; a later one waits, then 503; garbage is 400")
+    @Test("Docket-Position: a reached position answers at once; a later one waits for it; one the log never reaches, and garbage, are 400")
     func readYourWrites() async throws {
         let f = try await Fixture.make()
         defer { f.log.close() }
@@ -69,10 +69,33 @@ struct QueryTests {
             }
             try await later
             try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.staff, [.docketPosition: "\(head + 100)"])) {
-                try expectError($0, .serviceUnavailable, "not-caught-up")
+                let error = try expectError($0, .badRequest, "bad-request")
+                #expect(error["path"] as? String == "Docket-Position")
             }
             try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.staff, [.docketPosition: "soon"])) {
                 try expectError($0, .badRequest, "bad-request")
+            }
+        }
+    }
+
+    @Test("503 not-caught-up when the read side lags the log past the wait; /ready says not ready while projections trail")
+    func readSideLags() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        let head = try f.log.head().position
+        let lagging = ServerDependencies(log: f.log, tokens: f.tokens, commands: f.commands, metrics: f.metrics,
+                                         readPosition: { head - 1 }, projectionLag: { 1 })
+        let app = buildApplication(ServerConfiguration(port: 0, readYourWritesTimeout: .milliseconds(100)),
+                                   dependencies: lagging, logger: quietLogger)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.auditor, [.docketPosition: "\(head)"])) {
+                let error = try expectError($0, .serviceUnavailable, "not-caught-up")
+                #expect(error["position"] as? Int == Int(head - 1))
+                #expect($0.headers[.retryAfter] == "1")
+            }
+            try await client.execute(uri: "/ready", method: .get) { try expectError($0, .serviceUnavailable, "not-ready") }
+            try await client.execute(uri: "/metrics", method: .get) {
+                #expect(String(buffer: $0.body).contains("docket_projection_lag_events 1"))
             }
         }
     }
