@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
         .library(name: "CommandHandling", targets: ["CommandHandling"]),
+        .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "Audit", targets: ["Audit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,7 +58,7 @@ let package = Package(
         ),
         .target(
             name: "Audit",
-            dependencies: ["EventLog", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "LMDB", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "DocketHTTP",
@@ -131,7 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocketCLITests",
-            dependencies: ["docket", "docket-stress", "EventLog", "LMDB",
+            dependencies: ["docket", "docket-stress", "EventLog", "LMDB", "Projections", "CaseDomain",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ],

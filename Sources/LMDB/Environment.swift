@@ -155,9 +155,22 @@ public final class Environment: @unchecked Sendable {
 
     /// Copies the environment to directory `destination` (which must exist and be empty)
     /// as a consistent snapshot, optionally compacting free pages (`mdb_env_copy2`).
+    ///
+    /// The copy runs inside one read transaction, so it holds the resize lock shared like
+    /// any reader (this process must not resize the map under it). When another process
+    /// grew the map first, it adopts the new size, removes the partial copy and retries.
     public func copy(to destination: String, compact: Bool) throws(LMDBError) {
-        try check(mdb_env_copy2(env, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
-                  "mdb_env_copy2(\(destination))")
+        while true {
+            resizeLock.lockShared()
+            let rc = mdb_env_copy2(env, destination, compact ? UInt32(MDB_CP_COMPACT) : 0)
+            resizeLock.unlock()
+            guard rc == MDB_MAP_RESIZED else { return try check(rc, "mdb_env_copy2(\(destination))") }
+            unlink(destination + "/data.mdb")
+            resizeLock.lockExclusive()
+            let adopt = mdb_env_set_mapsize(env, 0)
+            resizeLock.unlock()
+            try check(adopt, "mdb_env_set_mapsize(0)")
+        }
     }
 
     /// Number of entries and depth of a database, from `mdb_stat`.

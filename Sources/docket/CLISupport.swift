@@ -45,6 +45,8 @@ enum Exit {
     static let dataError: Int32 = 65
     /// A named file or data directory does not exist (EX_NOINPUT).
     static let noInput: Int32 = 66
+    /// An output directory cannot be used, e.g. a backup target that is not empty (EX_CANTCREAT).
+    static let cantCreate: Int32 = 73
     /// Storage failed (EX_IOERR).
     static let ioError: Int32 = 74
 }

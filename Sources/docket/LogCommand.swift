@@ -130,56 +130,12 @@ extension LogCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the hash chain and check every index against the log.",
-            discussion: """
-                Exit 0: the chain and every index agree with the log. Exit 1: a problem was found; \
-                the first bad position is named. Works on a live log (short read transactions).
-                """)
+            discussion: "Same as `docket verify`. Works on a live log (short read transactions). \(verifyExitCodes)")
 
-        @OptionGroup var data: DataDirOptions
-        @Option(help: ArgumentHelp("Also prove the log extends this earlier digest.", valueName: "position:hash"))
-        var since: String?
-        @Option(help: "Output: text or json.") var format: OutputFormat = .text
+        @OptionGroup var options: VerifyOptions
 
         func run() async throws {
-            try await runReportingErrors {
-                let digest = try since.map(parseDigest)
-                let log = try openLog(data, create: false)
-                defer { log.close() }
-                var bar = ProgressBar(label: "verifying", total: try log.head().position)
-                let started = Date()
-                let report = try log.verify(expecting: digest) { done, _ in bar.update(done) }
-                bar.update(report.eventsChecked, force: true)
-                bar.finish()
-                let seconds = Date().timeIntervalSince(started)
-                switch format {
-                case .json:
-                    print(try jsonLine([
-                        "ok": report.ok, "position": report.head.position, "hash": report.head.hash.hex,
-                        "eventsChecked": report.eventsChecked, "streamsChecked": report.streamsChecked,
-                        "problemCount": report.problemCount, "firstBadPosition": report.firstBadPosition.map { $0 as Any } ?? NSNull(),
-                        "problems": report.problems.map { p in
-                            ["position": p.position.map { $0 as Any } ?? NSNull(), "kind": p.kind, "message": p.message] as [String: Any]
-                        },
-                    ] as [String: Any]))
-                case .text:
-                    if report.ok {
-                        print("ok: \(report.eventsChecked) events in \(report.streamsChecked) streams verified in \(String(format: "%.2f", seconds)) s")
-                    } else {
-                        for p in report.problems { print("problem: \(p)") }
-                        if report.problemCount > report.problems.count {
-                            print("... and \(report.problemCount - report.problems.count) more problems")
-                        }
-                        print("FAILED: \(report.problemCount) problem(s)" + (report.firstBadPosition.map { "; first bad position \($0)" } ?? ""))
-                    }
-                    print("digest: \(report.head.position):\(report.head.hash.hex)")
-                }
-                if !report.ok {
-                    if format == .text, let first = report.firstBadPosition {
-                        printError("docket: verification failed at position \(first)")
-                    }
-                    throw ExitCode(Exit.refused)
-                }
-            }
+            try await runReportingErrors { try runVerify(options) }
         }
     }
 
@@ -204,16 +160,7 @@ extension LogCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let reader: LineReader
-                if file == "-" {
-                    reader = LineReader(handle: .standardInput, totalBytes: 0)
-                } else {
-                    guard let handle = FileHandle(forReadingAtPath: file) else {
-                        throw CLIFailure(message: "cannot read \(file): no such file or not readable", code: Exit.noInput)
-                    }
-                    let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.uint64Value ?? 0
-                    reader = LineReader(handle: handle, totalBytes: size)
-                }
+                let reader = try LineReader.open(file)
                 let log = try openLog(data, create: true)
                 defer { log.close() }
                 var bar = ProgressBar(label: "importing", total: reader.totalBytes, enabled: stderrIsTTY && reader.totalBytes > 0)
@@ -366,6 +313,16 @@ final class LineReader {
         self.totalBytes = totalBytes
     }
 
+    /// Opens `file` ('-' for standard input), failing with exit 66 when it cannot be read.
+    static func open(_ file: String) throws -> LineReader {
+        if file == "-" { return LineReader(handle: .standardInput, totalBytes: 0) }
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw CLIFailure(message: "cannot read \(file): no such file or not readable", code: Exit.noInput)
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.uint64Value ?? 0
+        return LineReader(handle: handle, totalBytes: size)
+    }
+
     /// The next line without its newline, or `nil` at the end.
     func next() -> Data? {
         while true {
@@ -395,18 +352,24 @@ extension FileHandle {
     }
 }
 
+/// A JSON string literal for `s`.
+func jsonString(_ s: String) -> String {
+    (try? jsonLine(s)) ?? "\"\""
+}
+
+/// Stored JSON bytes as NDJSON-safe text. Stored JSON is valid; whitespace newlines are the
+/// only bytes that could break NDJSON (JSON strings cannot hold raw newlines), so dropping
+/// them keeps the value intact.
+func rawJSON(_ d: Data) -> String {
+    String(decoding: d.filter { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
+}
+
 /// One envelope as a JSON object with a fixed key order (schemas/cli/log-event.schema.json).
 func envelopeJSON(_ e: RecordedEvent) -> String {
-    func str(_ s: String) -> String {
-        (try? jsonLine(s)) ?? "\"\""
-    }
-    func optional(_ s: String?) -> String { s.map(str) ?? "null" }
-    // Stored JSON is valid; whitespace newlines are the only bytes that could break NDJSON
-    // (JSON strings cannot hold raw newlines), so dropping them keeps the value intact.
-    func raw(_ d: Data) -> String { String(decoding: d.filter { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self) }
-    return "{\"position\":\(e.position),\"stream\":\(str(e.stream)),\"version\":\(e.version),"
-        + "\"id\":\"\(e.id.uuidString.lowercased())\",\"type\":\(str(e.type)),\"schemaVersion\":\(e.schemaVersion),"
-        + "\"recordedAt\":\"\(e.recordedAtISO8601)\",\"actor\":\(str(e.actor)),"
+    func optional(_ s: String?) -> String { s.map(jsonString) ?? "null" }
+    return "{\"position\":\(e.position),\"stream\":\(jsonString(e.stream)),\"version\":\(e.version),"
+        + "\"id\":\"\(e.id.uuidString.lowercased())\",\"type\":\(jsonString(e.type)),\"schemaVersion\":\(e.schemaVersion),"
+        + "\"recordedAt\":\"\(e.recordedAtISO8601)\",\"actor\":\(jsonString(e.actor)),"
         + "\"correlationId\":\(optional(e.correlationId)),\"causationId\":\(optional(e.causationId)),"
-        + "\"metadata\":\(raw(e.metadata)),\"payload\":\(raw(e.payload)),\"hash\":\"\(e.hash.hex)\"}"
+        + "\"metadata\":\(rawJSON(e.metadata)),\"payload\":\(rawJSON(e.payload)),\"hash\":\"\(e.hash.hex)\"}"
 }

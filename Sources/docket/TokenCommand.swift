@@ -106,10 +106,3 @@ private func withTokenStore(_ data: DataDirOptions, create: Bool, _ body: (Token
     defer { log.close() }
     try await body(try await TokenStore.open(log: log))
 }
-
-/// Prints `value` as one line of JSON with sorted keys.
-private func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}

@@ -15,7 +15,7 @@ struct CrashTests {
         let rounds = 12
         for round in 0..<rounds {
             let ackFile = temporaryPath() + "-\(round).acks"
-            FileManager.default.createFile(atPath: ackFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: ackFile, contents: nil)
             let output = try #require(FileHandle(forWritingAtPath: ackFile))
             let child = Process()
             child.executableURL = URL(fileURLWithPath: productPath("docket-stress"))

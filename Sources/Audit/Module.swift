@@ -1,2 +1,0 @@
-/// Audit: replay, export, backup (issue 6).
-public enum AuditModule {}

@@ -1,0 +1,217 @@
+import CaseDomain
+import EventLog
+import Foundation
+import LMDB
+
+/// The case status projection (issue 4 items 2-4): per case its folded ``CaseState`` and
+/// ``CaseRow``, secondary indexes for filtered lists, lists of currently breached and
+/// at-risk cases per team and organisation (R3), and its surveys (R5.4).
+///
+/// Escalation flags and surveys are tables of this projection rather than projections of
+/// their own: all three are functions of the same folded case state, so one fold per event
+/// serves them all (a rebuild decodes each case event once).
+///
+/// Every handler folds the event with ``CaseDecider/evolve(_:_:)`` into the case's state,
+/// so the projection agrees with the domain exactly. Per batch, each touched case is loaded
+/// once, folded, and written once: its derived entries before and after are compared and
+/// only the difference is written. The tables are a function of the final states only, so
+/// the result does not depend on batching (R9.4). Layout: schemas/storage.md "Projections".
+public struct CaseProjection: Projection {
+    /// The working set of one transaction: touched cases by id.
+    public struct Batch {
+        var cases: [String: Work] = [:]
+        let decoder = MessageCoding.decoder()
+        let encoder = MessageCoding.encoder()
+    }
+
+    struct Work {
+        var before: CaseState?
+        var state: CaseState
+    }
+
+    /// `cases`.
+    public let name = "cases"
+    let catalog: PolicyCatalog
+    let measures: CalendarMeasureProvider
+
+    /// A projection computing deadlines with the policies and calendars of `catalog`.
+    public init(catalog: PolicyCatalog) {
+        self.catalog = catalog
+        self.measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
+    }
+
+    /// A handler for every case event type.
+    public var handlers: [String: ProjectionHandler<Batch>] {
+        let fold: ProjectionHandler<Batch> = { batch, event, table, txn in
+            guard event.stream.hasPrefix("case-") else { return }
+            let id = String(event.stream.dropFirst(5))
+            let decoded = try CaseEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+            if batch.cases[id] == nil {
+                let before = try txn.get(table, key: CaseKeys.state(id)).map { bytes in
+                    try batch.decoder.decode(StoredCaseState.self, from: Data(bytes)).state
+                }
+                batch.cases[id] = Work(before: before, state: before ?? CaseDecider.initialState)
+            }
+            CaseDecider.evolve(&batch.cases[id]!.state, decoded)
+        }
+        return Dictionary(uniqueKeysWithValues: CaseEvent.typeNames.map { ($0, fold) })
+    }
+
+    /// An empty batch.
+    public func makeBatch() -> Batch { Batch() }
+
+    /// Writes each touched case's state and the difference of its derived entries.
+    public func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws {
+        for id in batch.cases.keys.sorted() {
+            guard let work = batch.cases[id] else { continue }
+            let old = try work.before.map { try derived($0, id: id, encoder: batch.encoder) } ?? [:]
+            let new = try derived(work.state, id: id, encoder: batch.encoder)
+            for key in old.keys where new[key] == nil { try txn.delete(table, key: key) }
+            for (key, value) in new where old[key] != value { try txn.put(table, key: key, value: value) }
+            try txn.put(table, key: CaseKeys.state(id), value: Array(try batch.encoder.encode(StoredCaseState(work.state))))
+        }
+    }
+
+    /// Every entry derived from a case's state except the state itself.
+    func derived(_ s: CaseState, id: String, encoder: JSONEncoder) throws -> [[UInt8]: [UInt8]] {
+        guard s.exists else { return [:] }
+        let policy = try? catalog.policy(named: s.policyName, version: s.policyVersion)
+        let row = CaseRow.make(s, id: id, measures: measures, policy: policy)
+        var out: [[UInt8]: [UInt8]] = [:]
+        out[CaseKeys.row(id)] = Array(try encoder.encode(row))
+        for key in CaseKeys.indexKeys(row) { out[key] = [] }
+        for kind in [FlagList.breached, .atRisk] where kind == .breached ? row.breached : row.atRisk {
+            if let team = row.team { out[CaseKeys.flagList(.team, team, kind, id)] = [] }
+            out[CaseKeys.flagList(.organisation, row.organisationID, kind, id)] = []
+        }
+        for survey in s.surveys {
+            let surveyRow = SurveyRow(
+                surveyID: survey.id, caseID: id, organisationID: s.organisationID, team: s.team, owner: s.owner,
+                priority: s.priority, contactID: survey.contactID, sentAt: survey.sentAt, answerBy: survey.answerBy,
+                answeredAt: survey.answeredAt, expiredAt: survey.expiredAt, knowledge: survey.knowledge,
+                communication: survey.communication, timeliness: survey.timeliness, comment: survey.comment)
+            out[CaseKeys.survey(id, survey.id)] = Array(try encoder.encode(surveyRow))
+        }
+        return out
+    }
+}
+
+/// Lists of currently flagged cases (R3).
+public enum FlagList: String, Sendable, Hashable, CaseIterable {
+    /// A breach flag is current.
+    case breached
+    /// An at-risk flag is current.
+    case atRisk = "at-risk"
+}
+
+/// Whom a flag list is for.
+public enum FlagScope: UInt8, Sendable, Hashable {
+    /// Per team.
+    case team = 0x74  // "t"
+    /// Per organisation.
+    case organisation = 0x6F  // "o"
+}
+
+/// Key layout of the `cases` projection (schemas/storage.md "Projections").
+enum CaseKeys {
+    static let stateTag: UInt8 = 0x01
+    static let rowTag: UInt8 = 0x02
+    static let indexTag: UInt8 = 0x10
+    static let flagTag: UInt8 = 0x20
+    static let surveyTag: UInt8 = 0x30
+
+    static func state(_ id: String) -> [UInt8] { [stateTag] + Array(id.utf8) }
+    static func row(_ id: String) -> [UInt8] { [rowTag] + Array(id.utf8) }
+
+    static func survey(_ caseID: String, _ surveyID: String) -> [UInt8] {
+        var k: [UInt8] = [surveyTag]
+        Keys.append(caseID, to: &k)
+        k.append(contentsOf: surveyID.utf8)
+        return k
+    }
+
+    static func flagListPrefix(_ scope: FlagScope, _ value: String, _ kind: FlagList) -> [UInt8] {
+        var k: [UInt8] = [flagTag, scope.rawValue]
+        Keys.append(value, to: &k)
+        Keys.append(kind.rawValue, to: &k)
+        return k
+    }
+
+    static func flagList(_ scope: FlagScope, _ value: String, _ kind: FlagList, _ id: String) -> [UInt8] {
+        flagListPrefix(scope, value, kind) + Array(id.utf8)
+    }
+
+    /// Prefix of an index: tag ‖ dimension ‖ sort ‖ value ‖ 0x00 (no value for `all`).
+    static func indexPrefix(_ dimension: CaseIndex.Dimension, _ sort: CaseSort, value: String) -> [UInt8] {
+        var k: [UInt8] = [indexTag, dimension.rawValue, sort.keyByte]
+        if dimension != .all { Keys.append(value, to: &k) }
+        return k
+    }
+
+    static func indexKeys(_ row: CaseRow) -> [[UInt8]] {
+        var keys: [[UInt8]] = []
+        func add(_ d: CaseIndex.Dimension, _ value: String?, sorts: [CaseSort]) {
+            guard let value else { return }
+            for sort in sorts {
+                let instant: Date? = switch sort {
+                case .created: row.createdAt
+                case .updated: row.lastUpdatedAt
+                case .closed: row.closedAt
+                }
+                guard let instant else { continue }
+                var k = indexPrefix(d, sort, value: value)
+                Keys.append(Keys.time(DomainTime.milliseconds(instant)), to: &k)
+                k.append(contentsOf: row.caseID.utf8)
+                keys.append(k)
+            }
+        }
+        let both: [CaseSort] = [.created, .updated]
+        add(.all, "", sorts: [.created, .updated, .closed])
+        add(.organisation, row.organisationID, sorts: [.created, .updated, .closed])
+        add(.status, row.status, sorts: both)
+        add(.priority, row.priority, sorts: both)
+        add(.owner, row.owner, sorts: both)
+        add(.team, row.team, sorts: both)
+        add(.organisationStatus, row.organisationID + "\u{0}" + row.status, sorts: both)
+        return keys
+    }
+}
+
+/// The secondary indexes of the case list.
+enum CaseIndex {
+    /// What an index is keyed by (after tag, before the sort instant).
+    enum Dimension: UInt8 {
+        case all = 0x61  // a
+        case organisation = 0x6F  // o
+        case status = 0x73  // s
+        case priority = 0x70  // p
+        case owner = 0x77  // w
+        case team = 0x74  // t
+        case organisationStatus = 0x53  // S
+    }
+}
+
+/// A case state as stored: ``CaseState`` with its clocks moved into an array in target
+/// order. `CaseState` encodes its `[SLATarget: SLAClock]` dictionary as a flat array in
+/// hash order, which differs between processes and insertion histories; a rebuilt table
+/// must be byte-identical (R9.4), so the projection stores the clocks in a fixed order.
+struct StoredCaseState: Codable {
+    var state: CaseState
+    var clocks: [SLAClock]
+
+    init(_ state: CaseState) {
+        var s = state
+        s.clocks = [:]
+        self.state = s
+        self.clocks = state.orderedClocks
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var s = try c.decode(CaseState.self, forKey: .state)
+        let clocks = try c.decode([SLAClock].self, forKey: .clocks)
+        s.clocks = Dictionary(clocks.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
+        self.state = s
+        self.clocks = clocks
+    }
+}

@@ -1,0 +1,293 @@
+import CaseDomain
+import Foundation
+import LMDB
+
+/// Sort order of a case list.
+public enum CaseSort: String, Sendable, Hashable, CaseIterable, Codable {
+    /// By creation time.
+    case created
+    /// By last update (R2.14).
+    case updated
+    /// By closing time (closed cases only; with no filter or an organisation filter alone).
+    case closed
+
+    var keyByte: UInt8 {
+        switch self {
+        case .created: 0x63
+        case .updated: 0x75
+        case .closed: 0x78
+        }
+    }
+}
+
+/// A filtered, sorted, paged case list request (R8.1). Every filter is optional; ranges are
+/// inclusive.
+public struct CaseQuery: Sendable, Hashable {
+    /// Organisation.
+    public var organisation: String?
+    /// Status (R2.4), e.g. `investigating`.
+    public var status: String?
+    /// Priority.
+    public var priority: String?
+    /// Owner.
+    public var owner: String?
+    /// Team.
+    public var team: String?
+    /// Reported by (contact id): "my cases".
+    public var reportedBy: String?
+    /// Created at or after.
+    public var createdFrom: Date?
+    /// Created at or before.
+    public var createdTo: Date?
+    /// Closed at or after (implies closed cases only).
+    public var closedFrom: Date?
+    /// Closed at or before (implies closed cases only).
+    public var closedTo: Date?
+    /// Sort key.
+    public var sort: CaseSort = .created
+    /// Newest first.
+    public var descending = true
+    /// Page size (1...1000).
+    public var limit = 50
+    /// The `nextCursor` of the previous page.
+    public var cursor: String?
+
+    /// An unfiltered query: newest first, 50 per page.
+    public init() {}
+}
+
+/// One page of a case list.
+public struct CasePage: Sendable, Hashable {
+    /// Rows in order.
+    public var rows: [CaseRow]
+    /// Pass as ``CaseQuery/cursor`` for the next page; `nil` on the last page.
+    public var nextCursor: String?
+}
+
+/// An error in a query: what was wrong and what would be right.
+public struct QueryError: Error, Sendable, CustomStringConvertible {
+    /// The message.
+    public var message: String
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Queries over the `cases` projection: lookups, filtered lists, flags and surveys.
+///
+/// A filtered list walks the one secondary index that covers the most equality filters
+/// (organisation+status, organisation, status, owner, team, priority, or all cases) in the
+/// requested sort order, starting at the cursor or at the sort range's bound, and stops
+/// once the page is full: with the filters an index covers, a page costs O(page).
+/// Filters no index covers are checked on each row.
+public struct CaseQueries: Sendable {
+    let runner: ProjectionRunner
+    let projection: String
+
+    /// Queries on the projection `projection` (default `cases`) of `runner`.
+    public init(runner: ProjectionRunner, projection: String = "cases") {
+        self.runner = runner
+        self.projection = projection
+    }
+
+    /// The row of case `id`, or `nil`.
+    public func row(_ id: String) throws -> CaseRow? {
+        let decoder = MessageCoding.decoder()
+        return try runner.read(projection) { txn, db in
+            try txn.get(db, key: CaseKeys.row(id)).map { try decoder.decode(CaseRow.self, from: Data($0)) }
+        }
+    }
+
+    /// The folded state of case `id`, or `nil`.
+    public func state(_ id: String) throws -> CaseState? {
+        let decoder = MessageCoding.decoder()
+        return try runner.read(projection) { txn, db in
+            try txn.get(db, key: CaseKeys.state(id)).map { try decoder.decode(StoredCaseState.self, from: Data($0)).state }
+        }
+    }
+
+    /// Current and past escalation flags of case `id` (R3.6), in the order raised.
+    public func flags(_ id: String) throws -> [EscalationFlag] {
+        try state(id)?.flags ?? []
+    }
+
+    /// Surveys of case `id` (R5), in the order sent.
+    public func surveys(_ id: String) throws -> [SurveyRow] {
+        var prefix: [UInt8] = [CaseKeys.surveyTag]
+        Keys.append(id, to: &prefix)
+        return try scan(prefix: prefix, limit: Int.max).map(\.value).map(decodeSurvey)
+    }
+
+    /// Every survey, for reports (O(surveys)).
+    public func allSurveys() throws -> [SurveyRow] {
+        try scan(prefix: [CaseKeys.surveyTag], limit: Int.max).map(\.value).map(decodeSurvey)
+    }
+
+    /// Every case row in id order, for reports (O(cases)).
+    public func allRows() throws -> [CaseRow] {
+        let decoder = MessageCoding.decoder()
+        return try scan(prefix: [CaseKeys.rowTag], limit: Int.max).map { try decoder.decode(CaseRow.self, from: Data($0.value)) }
+    }
+
+    /// Ids of the cases currently on `list` (breached or at risk) for a team or organisation,
+    /// in id order, at most `limit` (R3).
+    public func flagged(_ list: FlagList, scope: FlagScope, _ value: String, limit: Int = 1_000) throws -> [String] {
+        let prefix = CaseKeys.flagListPrefix(scope, value, list)
+        return try scan(prefix: prefix, limit: limit).map { String(decoding: $0.key.dropFirst(prefix.count), as: UTF8.self) }
+    }
+
+    private func decodeSurvey(_ bytes: [UInt8]) throws -> SurveyRow {
+        try MessageCoding.decoder().decode(SurveyRow.self, from: Data(bytes))
+    }
+
+    private func scan(prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], value: [UInt8])] {
+        try runner.read(projection) { txn, db in
+            try txn.withCursor(db) { cursor in
+                var out: [(key: [UInt8], value: [UInt8])] = []
+                var e = try cursor.get(.setRange, key: prefix)
+                while let x = e, Keys.hasPrefix(x.key, prefix), out.count < limit {
+                    out.append((Array(x.key), Array(x.value)))
+                    e = try cursor.get(.next)
+                }
+                return out
+            }
+        }
+    }
+
+    // MARK: - Lists
+
+    /// One page of cases matching `query`.
+    ///
+    /// - Throws: ``QueryError`` for a malformed cursor, a limit outside 1...1000, or
+    ///   `sort: .closed` combined with filters other than organisation and ranges.
+    public func list(_ query: CaseQuery) throws -> CasePage {
+        guard (1...1_000).contains(query.limit) else { throw QueryError("limit must be 1 to 1000, got \(query.limit)") }
+        let (dimension, value) = try plan(query)
+        let prefix = CaseKeys.indexPrefix(dimension, query.sort, value: value)
+        let range: (from: Date?, to: Date?) = switch query.sort {
+        case .created: (query.createdFrom, query.createdTo)
+        case .updated: (nil, nil)
+        case .closed: (query.closedFrom, query.closedTo)
+        }
+        let lo = Keys.time(range.from.map(DomainTime.milliseconds) ?? Int64.min)
+        let hi = Keys.time(range.to.map(DomainTime.milliseconds) ?? Int64.max)
+        var cursorKey: [UInt8]?
+        if let c = query.cursor {
+            guard let bytes = hexDecode(c), Keys.hasPrefixArray(bytes, prefix) else {
+                throw QueryError("cursor \(c.prefix(40)) does not belong to this query; pass the nextCursor of the previous page with the same filters and sort")
+            }
+            cursorKey = bytes
+        }
+        let decoder = MessageCoding.decoder()
+        return try runner.read(projection) { txn, db in
+            try txn.withCursor(db) { cursor in
+                var rows: [CaseRow] = []
+                var lastKey: [UInt8]?
+                var more = false
+                var e: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
+                if query.descending {
+                    let start = cursorKey ?? (prefix + Keys.be64(hi) + [0xFF])
+                    e = try cursor.get(.setRange, key: start)
+                    e = try cursor.get(e == nil ? .last : .previous)
+                } else {
+                    let start = cursorKey ?? (prefix + Keys.be64(lo))
+                    e = try cursor.get(.setRange, key: start)
+                    if let k = cursorKey, let x = e, x.key.elementsEqual(k) { e = try cursor.get(.next) }
+                }
+                while let x = e, Keys.hasPrefix(x.key, prefix), x.key.count >= prefix.count + 8 {
+                    let t = Keys.readBE64(x.key, at: prefix.count)
+                    if query.descending ? t < lo : t > hi { break }
+                    if t >= lo && t <= hi {
+                        let id = x.key[(prefix.count + 8)...]
+                        if let bytes = try txn.get(db, key: [CaseKeys.rowTag] + id) {
+                            let row = try decoder.decode(CaseRow.self, from: Data(bytes))
+                            if matches(row, query) {
+                                if rows.count == query.limit {
+                                    more = true
+                                    break
+                                }
+                                rows.append(row)
+                                lastKey = Array(x.key)
+                            }
+                        }
+                    }
+                    e = try cursor.get(query.descending ? .previous : .next)
+                }
+                return CasePage(rows: rows, nextCursor: more ? lastKey.map(hexEncode) : nil)
+            }
+        }
+    }
+
+    /// The index that covers the most equality filters.
+    func plan(_ q: CaseQuery) throws -> (CaseIndex.Dimension, String) {
+        if q.sort == .closed {
+            guard q.status == nil || q.status == CaseStatus.closed.rawValue, q.priority == nil, q.owner == nil, q.team == nil else {
+                throw QueryError("sort by closed supports an organisation filter only; sort by created or updated to filter by status, priority, owner or team")
+            }
+            return q.organisation.map { (.organisation, $0) } ?? (.all, "")
+        }
+        if let o = q.organisation, let s = q.status { return (.organisationStatus, o + "\u{0}" + s) }
+        if let o = q.organisation { return (.organisation, o) }
+        if let s = q.status { return (.status, s) }
+        if let w = q.owner { return (.owner, w) }
+        if let t = q.team { return (.team, t) }
+        if let p = q.priority { return (.priority, p) }
+        return (.all, "")
+    }
+
+    func matches(_ r: CaseRow, _ q: CaseQuery) -> Bool {
+        if let v = q.organisation, r.organisationID != v { return false }
+        if let v = q.status, r.status != v { return false }
+        if let v = q.priority, r.priority != v { return false }
+        if let v = q.owner, r.owner != v { return false }
+        if let v = q.team, r.team != v { return false }
+        if let v = q.reportedBy, r.reportedBy != v { return false }
+        if let v = q.createdFrom, r.createdAt < v { return false }
+        if let v = q.createdTo, r.createdAt > v { return false }
+        if q.closedFrom != nil || q.closedTo != nil {
+            guard let c = r.closedAt else { return false }
+            if let v = q.closedFrom, c < v { return false }
+            if let v = q.closedTo, c > v { return false }
+        }
+        return true
+    }
+}
+
+extension Keys {
+    static func hasPrefixArray(_ key: [UInt8], _ prefix: [UInt8]) -> Bool {
+        key.count >= prefix.count && key[0..<prefix.count].elementsEqual(prefix)
+    }
+}
+
+func hexEncode(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0xF)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+func hexDecode(_ text: String) -> [UInt8]? {
+    let u = Array(text.utf8)
+    guard u.count % 2 == 0 else { return nil }
+    func v(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        case 65...70: c - 55
+        default: nil
+        }
+    }
+    var out = [UInt8]()
+    out.reserveCapacity(u.count / 2)
+    var i = 0
+    while i < u.count {
+        guard let h = v(u[i]), let l = v(u[i + 1]) else { return nil }
+        out.append(h << 4 | l)
+        i += 2
+    }
+    return out
+}

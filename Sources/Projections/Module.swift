@@ -1,2 +1,0 @@
-/// Projections: the read side (issue 4).
-public enum ProjectionsModule {}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Key encodings shared by the projections (schemas/storage.md "Projections").
+///
+/// Keys sort bytewise in LMDB, so integers are big-endian, times are milliseconds since the
+/// epoch offset by 2^63 (so negative instants sort first), and variable-length text fields
+/// end with a `0x00` separator (text never contains `0x00`).
+public enum Keys {
+    /// 8-byte big-endian.
+    @inline(__always)
+    public static func be64(_ v: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: v.bigEndian) { Array($0) }
+    }
+
+    /// Appends `v` as 8 bytes big-endian.
+    @inline(__always)
+    static func append(_ v: UInt64, to out: inout [UInt8]) {
+        withUnsafeBytes(of: v.bigEndian) { out.append(contentsOf: $0) }
+    }
+
+    /// Milliseconds since the epoch, sortable (sign bit flipped).
+    @inline(__always)
+    static func time(_ ms: Int64) -> UInt64 { UInt64(bitPattern: ms) ^ (1 << 63) }
+
+    /// The inverse of ``time(_:)``.
+    @inline(__always)
+    static func ms(_ t: UInt64) -> Int64 { Int64(bitPattern: t ^ (1 << 63)) }
+
+    /// Appends UTF-8 text and its `0x00` terminator.
+    @inline(__always)
+    static func append(_ s: String, to out: inout [UInt8]) {
+        out.append(contentsOf: s.utf8)
+        out.append(0)
+    }
+
+    /// Reads an 8-byte big-endian integer.
+    static func readBE64(_ b: UnsafeRawBufferPointer, at o: Int) -> UInt64 {
+        RawRecord.be64(b, o)
+    }
+
+    /// Whether `key` starts with `prefix`.
+    static func hasPrefix(_ key: UnsafeRawBufferPointer, _ prefix: [UInt8]) -> Bool {
+        key.count >= prefix.count && key.prefix(prefix.count).elementsEqual(prefix)
+    }
+}

@@ -1,0 +1,89 @@
+import EventLog
+import Foundation
+import LMDB
+
+/// A projection: a pure function of the log kept in its own LMDB database (DESIGN.md rule 5).
+///
+/// The runner feeds it the events whose type has a handler, in position order, in batches.
+/// A batch is the projection's working set for one write transaction: handlers fold events
+/// into it (reading existing rows through the transaction when they need them), and
+/// ``flush(_:table:txn:)`` writes the result. The runner writes the checkpoint in the same
+/// transaction, so the tables and the checkpoint always agree (exactly-once).
+///
+/// The result must not depend on how the log is cut into batches: that is what makes a
+/// rebuild byte-identical to the incrementally built tables (R9.4).
+public protocol Projection: Sendable {
+    /// The per-transaction working set.
+    associatedtype Batch
+
+    /// Stable name: `[a-z0-9-]+`. The tables live in `proj.<name>.a` or `proj.<name>.b`.
+    var name: String { get }
+
+    /// Handlers by event type. Events of other types are skipped without being decoded.
+    var handlers: [String: ProjectionHandler<Batch>] { get }
+
+    /// A fresh working set for one transaction.
+    func makeBatch() -> Batch
+
+    /// Writes what `batch` folded into `table`, inside the batch's transaction.
+    func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws
+}
+
+/// Folds one event into the batch; may read `table` through `txn`. Throwing stops the
+/// projection at this event (the runner reports its position; nothing of the batch is kept).
+public typealias ProjectionHandler<Batch> =
+    @Sendable (_ batch: inout Batch, _ event: ProjectionEvent, _ table: Database, _ txn: borrowing WriteTransaction) throws -> Void
+
+/// Why a projection stopped or could not run.
+public struct ProjectionError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure.
+    public enum Code: Sendable, Hashable {
+        /// A handler threw at ``ProjectionError/position``.
+        case handlerFailed
+        /// A stored record could not be read.
+        case corruptRecord
+        /// No projection of that name.
+        case unknownProjection
+        /// The projection stopped earlier with an error (see the message).
+        case stopped
+        /// ``ProjectionRunner/waitUntil(position:timeout:)`` timed out.
+        case timeout
+        /// LMDB failed.
+        case storage
+    }
+
+    /// The code.
+    public var code: Code
+    /// The projection concerned.
+    public var projection: String
+    /// The log position of the failing event, when there is one.
+    public var position: UInt64?
+    /// What was wrong and what would be right.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, projection: String, position: UInt64? = nil, _ message: String) {
+        self.code = code
+        self.projection = projection
+        self.position = position
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// A projection's progress: checkpoint against the log head.
+public struct ProjectionStatus: Sendable, Hashable {
+    /// The projection.
+    public var name: String
+    /// Last log position folded into its tables.
+    public var checkpoint: UInt64
+    /// The log's head when measured.
+    public var head: UInt64
+    /// `head - checkpoint`: events not yet projected.
+    public var lag: UInt64 { head > checkpoint ? head - checkpoint : 0 }
+    /// Which table slot (`a` or `b`) is active; a rebuild fills the other and swaps.
+    public var slot: String
+    /// The error that stopped it, if any.
+    public var failure: String?
+}

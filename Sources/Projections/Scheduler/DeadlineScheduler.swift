@@ -1,0 +1,179 @@
+import CaseDomain
+import CommandHandling
+import EventLog
+import Foundation
+import Logging
+import Synchronization
+
+/// The time source of the ``DeadlineScheduler``: injected so tests can drive time.
+public protocol SchedulerClock: Sendable {
+    /// The current instant.
+    func now() -> Date
+    /// Suspends until `instant` (or the task is cancelled).
+    func sleep(until instant: Date) async throws
+}
+
+/// The system clock.
+public struct SystemSchedulerClock: SchedulerClock {
+    /// Creates the clock.
+    public init() {}
+    /// `Date()`.
+    public func now() -> Date { Date() }
+    /// `Task.sleep` for the remaining time.
+    public func sleep(until instant: Date) async throws {
+        let seconds = instant.timeIntervalSinceNow
+        if seconds > 0 { try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up)))) }
+    }
+}
+
+/// Sends the time-driven case commands (clock at-risk and breached, update overdue,
+/// auto-close after the solution went unanswered, survey expiry) as
+/// ``Principal/deadlineScheduler``, exactly once each (issue 4 item 7; DESIGN.md rule 1).
+///
+/// - Schedule: after every append to a case it folds the case's stream and asks
+///   ``CaseDecider/dueTimeDrivenCommands(_:measures:policy:)`` what the case waits for; it
+///   keeps that list per case and sleeps until the earliest instant (at most
+///   ``pollInterval``, so appends from elsewhere are noticed).
+/// - Exactly once: each command's id is derived from the stream, command type, target or
+///   survey and due instant (``commandId(stream:due:)``), and it is decided at the due
+///   instant. A crash after the append but before the scheduler noted it therefore resends
+///   the same commandId, which the ``CommandHandler`` answers with the first outcome and no
+///   new events; and `decide` itself refuses a deadline already recorded.
+/// - Start-up: the first pass folds every case, so deadlines that passed while the service
+///   was down fire at once, each at its own due instant.
+public actor DeadlineScheduler {
+    let handler: CommandHandler
+    let log: EventLog
+    let clock: any SchedulerClock
+    let logger: Logger
+    /// Longest sleep between passes while nothing is due.
+    public let pollInterval: TimeInterval
+    var position: UInt64 = 0
+    var schedule: [String: [DueCommand]] = [:]
+    /// Commands sent by this instance (for tests and monitoring).
+    public private(set) var sent = 0
+
+    /// A scheduler sending through `handler`; `clock` decides when deadlines pass.
+    public init(handler: CommandHandler, clock: any SchedulerClock = SystemSchedulerClock(), pollInterval: TimeInterval = 1,
+                logger: Logger) {
+        self.handler = handler
+        self.log = handler.log
+        self.clock = clock
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    /// The deterministic command id of a time-driven command: a UUID derived from the
+    /// stream, the command type, its target or survey, and the due instant.
+    public static func commandId(stream: String, due: DueCommand) -> UUID {
+        let detail: String = switch due.command {
+        case .recordClockAtRisk(let c): c.target.rawValue
+        case .recordClockBreached(let c): c.target.rawValue
+        case .expireSurvey(let c): c.surveyID
+        default: ""
+        }
+        return DerivedID.make(namespace: "docket/deadline-scheduler",
+                              [stream, due.command.type, detail, DomainTime.format(due.due)])
+    }
+
+    /// Runs until the task is cancelled: fires what is due, sleeps until the next deadline.
+    public func run() async throws {
+        while !Task.isCancelled {
+            do {
+                _ = try await fireDue(upTo: clock.now())
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("deadline scheduler pass failed; retrying", metadata: ["error": "\(error)"])
+            }
+            let now = clock.now()
+            var wake = now.addingTimeInterval(pollInterval)
+            if let next = nextDue(), next < wake { wake = max(next, now) }
+            do {
+                try await clock.sleep(until: wake)
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// The earliest instant at which a known case command falls due.
+    public func nextDue() -> Date? {
+        schedule.values.compactMap { $0.first?.due }.min()
+    }
+
+    /// Reads the log's new events, then sends every time-driven command due at or before
+    /// `instant`, earliest first, until none is left (a sent command may make another due,
+    /// e.g. a survey after an auto-close). For imports and tests: call it with the instant
+    /// being replayed. Returns the outcomes of the commands that appended events.
+    @discardableResult
+    public func fireDue(upTo instant: Date) async throws -> [CommandOutcome] {
+        var outcomes: [CommandOutcome] = []
+        var tried = Set<UUID>()
+        while true {
+            try refresh()
+            var due: [(stream: String, command: DueCommand, id: UUID)] = []
+            for (stream, list) in schedule {
+                for d in list where d.due <= instant {
+                    let id = Self.commandId(stream: stream, due: d)
+                    if !tried.contains(id) { due.append((stream, d, id)) }
+                }
+            }
+            guard !due.isEmpty else { return outcomes }
+            due.sort { ($0.command.due, $0.stream, $0.command.command.type) < ($1.command.due, $1.stream, $1.command.command.type) }
+            for item in due {
+                try Task.checkCancellation()
+                tried.insert(item.id)
+                let payload: Data
+                do {
+                    payload = try item.command.command.encoded().payload
+                } catch {
+                    logger.error("cannot encode a time-driven command", metadata: ["stream": "\(item.stream)", "error": "\(error)"])
+                    continue
+                }
+                let envelope = CommandEnvelope(commandId: item.id, type: item.command.command.type, streamId: item.stream, payload: payload)
+                do {
+                    let outcome = try await handler.handle(envelope, actor: .deadlineScheduler, at: item.command.due)
+                    if !outcome.events.isEmpty && !outcome.duplicate { sent += 1 }
+                    outcomes.append(outcome)
+                } catch where error.code != .storage {
+                    // Stale schedule: the case moved on (met, closed, already recorded).
+                    logger.debug("time-driven command refused", metadata: ["stream": "\(item.stream)", "error": "\(error.message)"])
+                } catch {
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Folds the case streams touched since the last pass and recomputes their schedules.
+    func refresh() throws {
+        var touched = Set<String>()
+        while true {
+            let events = try log.readAll(from: position + 1, limit: 4_096)
+            guard let last = events.last else { break }
+            for e in events where e.stream.hasPrefix("case-") { touched.insert(e.stream) }
+            position = last.position
+        }
+        let catalog = handler.catalog
+        let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
+        for stream in touched {
+            var state = CaseState()
+            var version: UInt64 = 0
+            while true {
+                let events = try log.readStream(stream, from: version, limit: 1_000)
+                for e in events {
+                    CaseDecider.evolve(&state, try CaseEvent.decode(type: e.type, schemaVersion: Int(e.schemaVersion), payload: e.payload))
+                }
+                guard let last = events.last, events.count == 1_000 else { break }
+                version = last.version + 1
+            }
+            guard let policy = try? catalog.policy(named: state.policyName, version: state.policyVersion) else {
+                schedule[stream] = nil
+                continue
+            }
+            let list = CaseDecider.dueTimeDrivenCommands(state, measures: measures, policy: policy)
+            schedule[stream] = list.isEmpty ? nil : list
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import EventLog
+import Foundation
+
+/// Exit codes of `docket verify` and `docket log verify`, for `--help` and schemas/cli/verify.md.
+let verifyExitCodes = """
+    Exit codes: 0 the chain and every index agree with the log (and it extends --since); \
+    1 a problem was found (the first bad position is named on stderr); 64 bad arguments; \
+    65 a malformed --since digest; 66 no log in the data directory; 74 storage error.
+    """
+
+/// `docket verify`: the auditor's tamper check (R9.3).
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute the hash chain from the first event and check every index against the log.",
+        discussion: """
+            Prints the log digest (POSITION:HASH); keep it, and a later `docket verify --since POSITION:HASH` \
+            proves the log still extends it. Works on a live log (short read transactions; it verifies up to \
+            the head it saw at start) and on a `docket backup` copy. Progress bar on a TTY. \
+            --format json is described in schemas/cli/verify.md. \
+            Re-deriving projections (--projections) is not available yet: the projection rebuild has not landed. \
+            \(verifyExitCodes)
+            """)
+
+    @OptionGroup var options: VerifyOptions
+
+    func run() async throws {
+        try await runReportingErrors { try runVerify(options) }
+    }
+}
+
+/// The options of `docket verify` and `docket log verify`.
+struct VerifyOptions: ParsableArguments {
+    @OptionGroup var data: DataDirOptions
+    @Option(help: ArgumentHelp("Also prove the log extends this earlier digest.", valueName: "position:hash"))
+    var since: String?
+    @Option(help: "Output: text or json.") var format: OutputFormat = .text
+}
+
+/// Verifies the log and prints the report; throws exit code 1 when a problem was found.
+func runVerify(_ options: VerifyOptions) throws {
+    let (data, since, format) = (options.data, options.since, options.format)
+    let digest = try since.map(parseDigest)
+    let log = try openLog(data, create: false)
+    defer { log.close() }
+    var bar = ProgressBar(label: "verifying", total: try log.head().position)
+    let started = Date()
+    let report = try log.verify(expecting: digest) { done, _ in
+        let rate = Double(done) / max(Date().timeIntervalSince(started), 0.001)
+        bar.update(done, note: "\(done) events, \(Int(rate)) events/s")
+    }
+    bar.update(report.eventsChecked, force: true)
+    bar.finish()
+    let seconds = Date().timeIntervalSince(started)
+    let extends = digest.map { _ in !report.problems.contains { $0.kind == "digest" } }
+    switch format {
+    case .json:
+        var object: [String: Any] = [
+            "ok": report.ok, "position": report.head.position, "hash": report.head.hash.hex,
+            "eventsChecked": report.eventsChecked, "streamsChecked": report.streamsChecked,
+            "problemCount": report.problemCount, "firstBadPosition": report.firstBadPosition.map { $0 as Any } ?? NSNull(),
+            "problems": report.problems.map { p in
+                ["position": p.position.map { $0 as Any } ?? NSNull(), "kind": p.kind, "message": p.message] as [String: Any]
+            },
+        ]
+        if let extends, let digest {
+            object["since"] = ["position": digest.position, "hash": digest.hash.hex, "extends": extends] as [String: Any]
+        }
+        print(try jsonLine(object))
+    case .text:
+        if report.ok {
+            print("ok: \(report.eventsChecked) events in \(report.streamsChecked) streams verified in \(String(format: "%.2f", seconds)) s")
+        } else {
+            for p in report.problems { print("problem: \(p)") }
+            if report.problemCount > report.problems.count {
+                print("... and \(report.problemCount - report.problems.count) more problems")
+            }
+            print("FAILED: \(report.problemCount) problem(s)" + (report.firstBadPosition.map { "; first bad position \($0)" } ?? ""))
+        }
+        if let extends, let digest {
+            print(extends ? "extends: \(digest.position):\(digest.hash.hex)" : "does NOT extend: \(digest.position):\(digest.hash.hex)")
+        }
+        print("digest: \(report.head.position):\(report.head.hash.hex)")
+    }
+    if !report.ok {
+        if format == .text {
+            let detail = report.firstBadPosition.map { " at position \($0)" } ?? (extends == false ? ": the log does not extend --since" : "")
+            printError("docket: verification failed\(detail)")
+        }
+        throw ExitCode(Exit.refused)
+    }
+}

@@ -1,0 +1,313 @@
+import Foundation
+import Testing
+
+/// A data directory holding a real case history (decided by CaseDecider under the shipped
+/// concur-standard policy; regenerate Tests/Fixtures/case-history.ndjson from AuditFixture).
+func auditDataDirWithHistory(_ name: String = #function) throws -> String {
+    let dir = temporaryPath(name)
+    let imported = try docket(["log", "import", "--data-dir", dir, repositoryRoot() + "/Tests/Fixtures/case-history.ndjson"])
+    guard imported.status == 0 else { throw CLITestError("fixture import failed: \(imported.stderr)") }
+    return dir
+}
+
+/// The validator of a schema under schemas/cli.
+func cliSchema(_ name: String) throws -> SchemaSubsetValidator {
+    SchemaSubsetValidator(root: try TestJSON.parse(Data(contentsOf: URL(fileURLWithPath: repositoryRoot() + "/schemas/cli/" + name))))
+}
+
+@Suite("docket replay")
+struct ReplayCLITests {
+    @Test("text shows every event with actor, role, channel and the state after it")
+    func text() throws {
+        let dir = try auditDataDirWithHistory()
+        let r = try docket(["replay", "case", "c1", "--data-dir", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("case c1 (stream case-c1): 24 event(s)"))
+        #expect(r.stdout.contains("case-opened  by d1 (contact, portal)"))
+        #expect(r.stdout.contains("clock response: due 2026-03-02T13:00:00.000Z; elapsed 0s of 4h 00m (business, europe)"))
+        #expect(r.stdout.contains("flag response-breached (response) [R3.4]"))
+    }
+
+    @Test("json and ndjson validate against schemas/cli/replay.schema.json; --as-of shows the state at that instant")
+    func jsonFormats() throws {
+        let dir = try auditDataDirWithHistory()
+        let schema = try cliSchema("replay.schema.json")
+        let json = try docket(["replay", "case", "c1", "--data-dir", dir, "--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let document = try TestJSON.parse(json.out)
+        #expect(schema.errors(document) == [])
+        #expect(document["steps"]?.array?.count == 24)
+
+        let nd = try docket(["replay", "case", "c1", "--data-dir", dir, "--format", "ndjson", "--as-of", "2026-03-02T13:30:00+01:00"])
+        #expect(nd.status == 0, "\(nd.stderr)")
+        for line in nd.lines {
+            let value = try TestJSON.parse(Data(line.utf8))
+            #expect(schema.errors(value) == [], "\(line)")
+        }
+        let summary = try jsonObject(try #require(nd.lines.last))
+        #expect(summary["kind"] as? String == "summary" && summary["stoppedBy"] as? String == "as-of")
+        let final = try #require(summary["final"] as? [String: Any])
+        let clocks = try #require(final["clocks"] as? [[String: Any]])
+        let response = try #require(clocks.first { $0["target"] as? String == "response" })
+        #expect(response["elapsedSeconds"] as? Int == 3 * 3600 + 30 * 60)
+        #expect(nd.lines.dropLast().allSatisfy { $0.contains("\"kind\":\"event\"") })
+
+        let org = try docket(["replay", "organisation", "org1", "--data-dir", dir, "--format", "json", "--at-position", "2"])
+        #expect(org.status == 0, "\(org.stderr)")
+        let orgDocument = try TestJSON.parse(org.out)
+        #expect(schema.errors(orgDocument) == [])
+        #expect(try jsonObject(org.stdout)["steps"].map { ($0 as? [Any])?.count } == 2)
+    }
+
+    @Test("an unknown id exits 66 with one line naming it; conflicting options exit 64")
+    func refusals() throws {
+        let dir = try auditDataDirWithHistory()
+        let missing = try docket(["replay", "case", "nope", "--data-dir", dir])
+        #expect(missing.status == 66 && missing.stdout.isEmpty)
+        #expect(missing.stderr.split(separator: "\n").count == 1 && missing.stderr.contains("case-nope"))
+        let both = try docket(["replay", "case", "c1", "--data-dir", dir, "--as-of", "2026-03-02T12:00:00Z", "--at-position", "3"])
+        #expect(both.status == 64)
+        let bad = try docket(["replay", "case", "c1", "--data-dir", dir, "--as-of", "yesterday"])
+        #expect(bad.status == 64 && bad.stderr.contains("ISO 8601"))
+        let noLog = try docket(["replay", "case", "c1", "--data-dir", temporaryPath()])
+        #expect(noLog.status == 66)
+    }
+}
+
+@Suite("docket verify")
+struct VerifyCLITests {
+    @Test("verify prints the digest; --since proves the log extends an earlier digest and refuses one it does not")
+    func digestAndSince() throws {
+        let dir = try auditDataDirWithHistory()
+        let early = try jsonObject(try docket(["log", "head", "--data-dir", dir]).stdout)
+        let earlyDigest = "\(early["position"] as? Int ?? 0):\(early["hash"] as? String ?? "")"
+        let more = try docket(["log", "append", "--data-dir", dir, "--stream", "other", "--type", "note", "--data", "{}"])
+        #expect(more.status == 0)
+
+        let ok = try docket(["verify", "--data-dir", dir, "--since", earlyDigest])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.lines.first?.hasPrefix("ok: 29 events in 3 streams") == true)
+        #expect(ok.stdout.contains("extends: \(earlyDigest)"))
+        let head = try jsonObject(try docket(["log", "head", "--data-dir", dir]).stdout)
+        #expect(ok.lines.last == "digest: 29:\(head["hash"] as? String ?? "")")
+
+        let json = try jsonObject(try docket(["verify", "--data-dir", dir, "--since", earlyDigest, "--format", "json"]).stdout)
+        #expect(json["ok"] as? Bool == true && json["position"] as? Int == 29 && json["eventsChecked"] as? Int == 29)
+        #expect((json["since"] as? [String: Any])?["extends"] as? Bool == true)
+
+        let forged = "28:" + String(repeating: "ab", count: 32)
+        let bad = try docket(["verify", "--data-dir", dir, "--since", forged])
+        #expect(bad.status == 1 && bad.stdout.contains("does NOT extend"))
+        #expect(bad.stderr.contains("verification failed"))
+        let beyond = try docket(["verify", "--data-dir", dir, "--since", "500:" + String(repeating: "0", count: 64), "--format", "json"])
+        #expect(beyond.status == 1)
+        #expect(beyond.stdout.contains("beyond the log's head"))
+    }
+
+    @Test("exit codes: malformed digest 65, no log 66; --help documents them")
+    func exitCodes() throws {
+        let dir = try auditDataDirWithHistory()
+        #expect(try docket(["verify", "--data-dir", dir, "--since", "12:nothex"]).status == 65)
+        #expect(try docket(["verify", "--data-dir", temporaryPath()]).status == 66)
+        let help = try docket(["verify", "--help"])
+        #expect(help.stdout.contains("Exit codes: 0") && help.stdout.contains("66 no log"))
+    }
+}
+
+@Suite("docket export")
+struct ExportCLITests {
+    @Test("ndjson is exactly what log read --all prints; --from/--to are inclusive")
+    func ndjson() throws {
+        let dir = try auditDataDirWithHistory()
+        let all = try docket(["export", "--data-dir", dir])
+        #expect(all.status == 0, "\(all.stderr)")
+        let read = try docket(["log", "read", "--all", "--data-dir", dir])
+        #expect(all.stdout == read.stdout && all.lines.count == 28)
+        let range = try docket(["export", "--data-dir", dir, "--from", "5", "--to", "7"])
+        #expect(range.lines == Array(read.lines[4...6]))
+        let bad = try docket(["export", "--data-dir", dir, "--from", "7", "--to", "5"])
+        #expect(bad.status == 64 && bad.stderr.contains("--to 5 is before --from 7"))
+        #expect(try docket(["export", "--data-dir", temporaryPath()]).status == 66)
+    }
+
+    @Test("cloudevents lines validate against schemas/cli/cloudevent.schema.json and carry the envelope's facts")
+    func cloudEvents() throws {
+        let dir = try auditDataDirWithHistory()
+        let appended = try docket(["log", "append", "--data-dir", dir, "--stream", "odd stream/ä", "--type", "note", "--data", "[1,2]"])
+        #expect(appended.status == 0)
+        let ce = try docket(["export", "--data-dir", dir, "--format", "cloudevents"])
+        #expect(ce.status == 0, "\(ce.stderr)")
+        let schema = try cliSchema("cloudevent.schema.json")
+        let envelopes = try docket(["log", "read", "--all", "--data-dir", dir]).lines.map(jsonObject)
+        #expect(ce.lines.count == 29 && envelopes.count == 29)
+        for (line, envelope) in zip(ce.lines, envelopes) {
+            let value = try TestJSON.parse(Data(line.utf8))
+            #expect(schema.errors(value) == [], "\(line)")
+            let event = try jsonObject(line)
+            #expect(event["id"] as? String == envelope["id"] as? String)
+            #expect(event["type"] as? String == "docket." + (envelope["type"] as? String ?? ""))
+            #expect(event["subject"] as? String == envelope["stream"] as? String)
+            #expect(event["time"] as? String == envelope["recordedAt"] as? String)
+            #expect(event["docketposition"] as? String == "\(envelope["position"] as? Int ?? 0)")
+            #expect(event["dockethash"] as? String == envelope["hash"] as? String)
+            let data = try JSONSerialization.data(withJSONObject: event["data"] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+            let payload = try JSONSerialization.data(withJSONObject: envelope["payload"] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+            #expect(data == payload)
+        }
+        #expect(try jsonObject(try #require(ce.lines.first))["source"] as? String == "docket:org-org1")
+        #expect(try jsonObject(try #require(ce.lines.last))["source"] as? String == "docket:odd%20stream%2F%C3%A4")
+    }
+}
+
+@Suite("docket backup")
+struct BackupCLITests {
+    @Test("backup writes a copy that verifies and replays; a non-empty DIR exits 73 and is left alone")
+    func backup() throws {
+        let dir = try auditDataDirWithHistory()
+        let target = temporaryPath("backupTarget")
+        let r = try docket(["backup", target, "--data-dir", dir, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try jsonObject(r.stdout)
+        #expect(report["position"] as? Int == 28 && (report["bytes"] as? Int ?? 0) > 0)
+        let digest = "28:\(report["hash"] as? String ?? "")"
+        let verify = try docket(["verify", "--data-dir", target])
+        #expect(verify.status == 0 && verify.lines.last == "digest: \(digest)")
+        #expect(try docket(["verify", "--data-dir", dir, "--since", digest]).status == 0)
+        let replayCopy = try docket(["replay", "case", "c1", "--data-dir", target, "--format", "json"])
+        let replayLive = try docket(["replay", "case", "c1", "--data-dir", dir, "--format", "json"])
+        #expect(replayCopy.status == 0 && replayCopy.stdout == replayLive.stdout)
+
+        let again = try docket(["backup", target, "--data-dir", dir])
+        #expect(again.status == 73 && again.stderr.contains("not empty"))
+        #expect(try docket(["backup", temporaryPath(), "--data-dir", temporaryPath()]).status == 66)
+    }
+}
+
+@Suite("audit tools on a live data directory")
+struct LiveAuditCLITests {
+    @Test("replay, verify, export and backup run while another process appends")
+    func whileAppending() throws {
+        let dir = try auditDataDirWithHistory()
+        let stress = Process()
+        stress.executableURL = URL(fileURLWithPath: productPath("docket-stress"))
+        stress.arguments = ["--data-dir", dir, "--writers", "8", "--streams", "20", "--seconds", "120", "--payload-bytes", "64"]
+        stress.standardOutput = FileHandle.nullDevice
+        stress.standardError = FileHandle.nullDevice
+        try stress.run()
+        defer { if stress.isRunning { stress.terminate() } }
+        Thread.sleep(forTimeInterval: 0.5)
+
+        let target = temporaryPath("liveBackup")
+        let backup = try docket(["backup", target, "--data-dir", dir, "--format", "json"])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let verify = try docket(["verify", "--data-dir", dir, "--format", "json"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let export = try docket(["export", "--data-dir", dir])
+        #expect(export.status == 0 && export.lines.count >= 28)
+        let positions = try export.lines.map { try jsonObject($0)["position"] as? Int ?? 0 }
+        #expect(positions == Array(1...positions.count))
+        let replay = try docket(["replay", "case", "c1", "--data-dir", dir, "--format", "json"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let steps = try jsonObject(replay.stdout)["steps"] as? [Any]
+        #expect(steps?.count == 24)
+        #expect(stress.isRunning, "the appender should still be running during the checks")
+
+        stress.terminate()
+        stress.waitUntilExit()
+        let copy = try jsonObject(backup.stdout)
+        let digest = "\(copy["position"] as? Int ?? 0):\(copy["hash"] as? String ?? "")"
+        let extends = try docket(["verify", "--data-dir", dir, "--since", digest, "--format", "json"])
+        #expect(extends.status == 0, "\(extends.stdout)")
+        let head = try jsonObject(extends.stdout)["position"] as? Int ?? 0
+        #expect(head > copy["position"] as? Int ?? 0)
+        #expect(try docket(["verify", "--data-dir", target]).status == 0)
+    }
+}
+
+/// Lines of a command import: an organisation in support and a case with a reply.
+func importLines(refuseAt refused: Int? = nil) throws -> [String] {
+    let manager: [String: Any] = ["id": "m1", "role": "staff", "staffRole": "manager"]
+    let staff: [String: Any] = ["id": "s1", "role": "staff", "staffRole": "tier1", "channel": "phone"]
+    let contact: [String: Any] = ["id": "ada", "role": "contact", "organisationID": "acme", "access": "designated", "channel": "portal"]
+    let open: [String: Any] = [
+        "caseID": "1", "organisationID": "acme", "contactID": "ada", "subject": "Export fails", "description": "Steps",
+        "topic": "expenses", "caseType": "support", "subType": "problem", "severity": "P2", "region": "europe",
+        "site": "s7", "product": "Expense", "stage": "production", "callMe": false, "cc": [], "channel": "portal"]
+    let commands: [(String, String, [String: Any], [String: Any], String)] = [
+        ("register-organisation", "org-acme", ["organisationID": "acme", "name": "Acme", "policyName": "concur-standard"], manager, "2026-03-02T08:00:00Z"),
+        ("add-contact", "org-acme", ["contactID": "ada", "name": "Ada", "email": "ada@acme.example", "access": "designated"], manager, "2026-03-02T08:01:00Z"),
+        ("add-contact", "org-acme", ["contactID": "bo", "name": "Bo", "email": "bo@acme.example", "access": "designated"], manager, "2026-03-02T08:02:00Z"),
+        ("transition-to-support", "org-acme", [:], manager, "2026-03-02T08:03:00Z"),
+        ("open-case", "case-1", open, contact, "2026-03-02T09:00:00Z"),
+        ("route-case", "case-1", ["team": "expenses", "owner": "s1", "tier": "tier1"], refused == 6 ? contact : staff, "2026-03-02T09:30:00Z"),
+        ("add-comment", "case-1", ["commentID": "p1", "body": "Looking", "visibility": "public"], staff, "2026-03-02T10:00:00.250Z"),
+    ]
+    return try commands.enumerated().map { index, c in
+        let object: [String: Any] = [
+            "commandId": String(format: "00000000-0000-4000-8000-%012d", index + 1), "type": c.0, "streamId": c.1,
+            "payload": c.2, "actor": c.3, "at": c.4]
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
+
+@Suite("docket import")
+struct ImportCLITests {
+    @Test("commands run through the decide path at their times; re-running the file appends nothing")
+    func importsCommands() throws {
+        let dir = temporaryPath()
+        let file = temporaryPath("commands") + ".ndjson"
+        try (try importLines().joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try docket(["import", file, "--data-dir", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try jsonObject(r.stdout)
+        #expect(summary["commands"] as? Int == 7 && summary["applied"] as? Int == 7 && summary["duplicates"] as? Int == 0)
+        let replay = try jsonObject(try docket(["replay", "case", "1", "--data-dir", dir, "--format", "json"]).stdout)
+        let steps = try #require(replay["steps"] as? [[String: Any]])
+        #expect(steps.first?["type"] as? String == "case-opened" && steps.first?["at"] as? String == "2026-03-02T09:00:00.000Z")
+        let routed = try #require(steps.first { $0["type"] as? String == "case-routed" })
+        #expect(routed["actor"] as? String == "s1" && routed["role"] as? String == "staff" && routed["channel"] as? String == "phone")
+        #expect(steps.last?["at"] as? String == "2026-03-02T10:00:00.250Z")
+
+        let again = try docket(["import", file, "--data-dir", dir])
+        #expect(again.status == 0)
+        let second = try jsonObject(again.stdout)
+        #expect(second["applied"] as? Int == 0 && second["duplicates"] as? Int == 7 && second["position"] as? Int == summary["position"] as? Int)
+    }
+
+    @Test("a malformed line or a time going backwards names the line and appends nothing")
+    func checkedFirst() throws {
+        var lines = try importLines()
+        let dir = temporaryPath()
+        let file = temporaryPath("commands") + ".ndjson"
+        lines[3] = lines[3].replacingOccurrences(of: "2026-03-02T08:03:00Z", with: "2026-03-02T07:00:00Z")
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let backwards = try docket(["import", file, "--data-dir", dir])
+        #expect(backwards.status == 65 && backwards.stderr.contains("\(file):4:") && backwards.stderr.contains("must not go backwards"))
+        #expect(try docket(["log", "head", "--data-dir", dir]).status == 66)
+
+        lines = try importLines()
+        lines[2] = "{\"commandId\": \"nope\"}"
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let malformed = try docket(["import", file, "--data-dir", dir])
+        #expect(malformed.status == 65 && malformed.stderr.contains("\(file):3: $.commandId"))
+        lines = try importLines()
+        lines[1] = lines[1].replacingOccurrences(of: "\"role\":\"staff\"", with: "\"role\":\"wizard\"")
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let badActor = try docket(["import", file, "--data-dir", dir])
+        #expect(badActor.status == 65 && badActor.stderr.contains("\(file):2: $.actor"))
+        #expect(try docket(["import", temporaryPath(), "--data-dir", dir]).status == 66)
+    }
+
+    @Test("a refused command is reported with its line; earlier lines stay applied and nothing of it is appended")
+    func refusedLine() throws {
+        let dir = temporaryPath()
+        let file = temporaryPath("commands") + ".ndjson"
+        try importLines(refuseAt: 6).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try docket(["import", file, "--data-dir", dir])
+        #expect(r.status == 1 && r.stdout.isEmpty)
+        #expect(r.stderr.contains("\(file):6: route-case on case-1 refused") && r.stderr.contains("5 commands"))
+        let replay = try jsonObject(try docket(["replay", "case", "1", "--data-dir", dir, "--format", "json"]).stdout)
+        let types = (replay["steps"] as? [[String: Any]])?.compactMap { $0["type"] as? String } ?? []
+        #expect(types.first == "case-opened" && !types.contains("case-routed"))
+    }
+}

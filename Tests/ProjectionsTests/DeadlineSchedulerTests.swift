@@ -1,0 +1,180 @@
+import CaseDomain
+import CommandHandling
+import EventLog
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import Projections
+
+/// A clock the test moves by hand; sleepers wake when it passes their instant.
+final class FakeClock: SchedulerClock {
+    private struct State {
+        var now: Date
+        var sleepers: [UInt64: (Date, CheckedContinuation<Void, any Error>)] = [:]
+        var next: UInt64 = 0
+    }
+    private let state: Mutex<State>
+
+    init(_ now: Date) { state = Mutex(State(now: now)) }
+
+    func now() -> Date { state.withLock { $0.now } }
+
+    func advance(to instant: Date) {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            s.now = instant
+            let due = s.sleepers.filter { $0.value.0 <= instant }
+            for k in due.keys { s.sleepers.removeValue(forKey: k) }
+            return due.values.map(\.1)
+        }
+        for c in ready { c.resume() }
+    }
+
+    func sleep(until instant: Date) async throws {
+        let token = state.withLock { s -> UInt64 in s.next += 1; return s.next }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let now = state.withLock { s -> Bool in
+                    if s.now >= instant || Task.isCancelled { return true }
+                    s.sleepers[token] = (instant, c)
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            let c = state.withLock { $0.sleepers.removeValue(forKey: token) }
+            c?.1.resume(throwing: CancellationError())
+        }
+    }
+}
+
+@Suite struct DeadlineSchedulerTests {
+    static let t0 = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18T11:06:40Z, a Wednesday
+    static let staff = Principal.staff("s1", .tier1, channel: .phone)
+
+    func send(_ handler: CommandHandler, _ type: String, _ stream: String, _ payload: [String: Any], as actor: Principal = staff,
+              at: Date = t0) async throws {
+        let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
+        _ = try await handler.handle(CommandEnvelope(commandId: UUID(), type: type, streamId: stream, payload: data), actor: actor, at: at)
+    }
+
+    /// Time-driven events of the case: (type, target or survey) per event, in order.
+    func timeDriven(_ log: EventLog) throws -> [String] {
+        try log.readStream("case-1", limit: 10_000).filter { $0.actor == Principal.deadlineScheduler.id }.map { e in
+            let json = try JSONSerialization.jsonObject(with: e.payload) as? [String: Any]
+            let kind = (json?["kind"] as? String).map { ":" + $0 } ?? ""
+            return "\(e.type)\(kind):\((json?["target"] as? String) ?? "")"
+        }
+    }
+
+    func waitFor(_ log: EventLog, _ what: String, _ predicate: ([String]) -> Bool) async throws {
+        let start = Date()
+        while Date().timeIntervalSince(start) < 20 {
+            if predicate(try timeDriven(log)) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for \(what); have \(try timeDriven(log))")
+    }
+
+    @Test func firesEachDeadlineOnceOnTimeAndAfterACrash() async throws {
+        try await withTempLog { log, _ in
+            let logger = Logger(label: "scheduler-test")
+            let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: logger)
+            try await send(handler, "register-organisation", "org-acme", ["organisationID": "acme", "name": "Acme", "policyName": "genesys-cloud"])
+            for c in ["ada", "bo"] {
+                try await send(handler, "add-contact", "org-acme", ["contactID": c, "name": c, "email": "\(c)@acme.example", "access": "designated"])
+            }
+            try await send(handler, "transition-to-support", "org-acme", [:])
+            try await send(handler, "open-case", "case-1", [
+                "caseID": "1", "organisationID": "acme", "contactID": "ada", "subject": "Calls drop", "description": "All queues",
+                "topic": "telephony", "caseType": "support", "subType": "problem", "severity": "critical", "region": "europe",
+                "site": "eu-1", "product": "Cloud", "stage": "production", "callMe": true, "cc": [], "channel": "phone"])
+            // critical: response 1 h, restoration 4 h, update 4 h (wall clock); at risk at 75 %.
+            let clock = FakeClock(Self.t0)
+            let first = DeadlineScheduler(handler: handler, clock: clock, logger: logger)
+            let running = Task { try await first.run() }
+            clock.advance(to: Self.t0.addingTimeInterval(44 * 60))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try timeDriven(log).isEmpty)
+            clock.advance(to: Self.t0.addingTimeInterval(45 * 60 + 0.5))
+            try await waitFor(log, "response at risk") { $0.contains("clock-at-risk:response") }
+            // On time: decided at the due instant itself.
+            let atRisk = try #require(try log.readStream("case-1", limit: 1_000).first { $0.type == "clock-at-risk" })
+            let atRiskAt = (try JSONSerialization.jsonObject(with: atRisk.payload) as? [String: Any])?["at"] as? String
+            #expect(atRiskAt == DomainTime.format(Self.t0.addingTimeInterval(45 * 60)))
+            clock.advance(to: Self.t0.addingTimeInterval(61 * 60))
+            try await waitFor(log, "response breached") { $0.contains("clock-breached:response") }
+            #expect(try timeDriven(log).contains("escalation-flag-raised:response-breached:response"))
+            running.cancel()
+            _ = try? await running.value
+
+            // Down for four hours. A crashed instance had already appended the first missed
+            // command (restoration at risk) under its derived commandId.
+            clock.advance(to: Self.t0.addingTimeInterval(5 * 3600))
+            var state = CaseState()
+            for e in try log.readStream("case-1", limit: 1_000) {
+                CaseDecider.evolve(&state, try CaseEvent.decode(type: e.type, schemaVersion: Int(e.schemaVersion), payload: e.payload))
+            }
+            let policy = try shippedCatalog.policy(named: "genesys-cloud")
+            let measures = CalendarMeasureProvider { name in try? shippedCatalog.calendar(named: name) }
+            let missed = try #require(CaseDecider.dueTimeDrivenCommands(state, measures: measures, policy: policy).first)
+            #expect(missed.command.type == "record-clock-at-risk")
+            _ = try await handler.handle(CommandEnvelope(commandId: DeadlineScheduler.commandId(stream: "case-1", due: missed),
+                                                         type: missed.command.type, streamId: "case-1",
+                                                         payload: try missed.command.encoded().payload),
+                                         actor: .deadlineScheduler, at: missed.due)
+
+            let second = DeadlineScheduler(handler: handler, clock: clock, logger: logger)
+            let restarted = Task { try await second.run() }
+            try await waitFor(log, "missed deadlines") {
+                $0.contains("clock-breached:restoration") && $0.contains("clock-breached:update")
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            restarted.cancel()
+            _ = try? await restarted.value
+            // A third instance with the same time finds nothing left to do.
+            let third = DeadlineScheduler(handler: handler, clock: clock, logger: logger)
+            let outcomes = try await third.fireDue(upTo: clock.now())
+            #expect(outcomes.allSatisfy { $0.events.isEmpty || $0.duplicate })
+            #expect(await third.sent == 0)
+
+            let events = try timeDriven(log)
+            #expect(Set(events).count == events.count, "duplicates: \(events)")
+            for expected in ["clock-at-risk:response", "clock-breached:response", "clock-at-risk:restoration", "clock-at-risk:update",
+                             "clock-breached:restoration", "clock-breached:update", "escalation-flag-raised:update-overdue:update",
+                             "escalation-flag-raised:at-risk:response"] {
+                #expect(events.filter { $0 == expected }.count == 1, "\(expected) in \(events)")
+            }
+        }
+    }
+
+    @Test func autoCloseAndSurveyExpiryThroughFireDue() async throws {
+        try await withTempLog { log, _ in
+            let logger = Logger(label: "scheduler-test")
+            let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: logger)
+            try await send(handler, "register-organisation", "org-acme", ["organisationID": "acme", "name": "Acme", "policyName": "timecare-se"])
+            for c in ["ada", "bo"] {
+                try await send(handler, "add-contact", "org-acme", ["contactID": c, "name": c, "email": "\(c)@acme.example", "access": "designated"])
+            }
+            try await send(handler, "transition-to-support", "org-acme", [:])
+            try await send(handler, "open-case", "case-1", [
+                "caseID": "1", "organisationID": "acme", "contactID": "ada", "subject": "Export", "description": "x",
+                "topic": "t", "caseType": "support", "subType": "question", "severity": "P2", "region": "sweden",
+                "site": "s", "product": "TimeCare", "stage": "production", "callMe": false, "cc": [], "channel": "phone"])
+            try await send(handler, "propose-solution", "case-1", ["solution": "Use the new export"], at: Self.t0.addingTimeInterval(600))
+            let scheduler = DeadlineScheduler(handler: handler, clock: FakeClock(Self.t0), logger: logger)
+            try await scheduler.fireDue(upTo: Self.t0.addingTimeInterval(9 * 86_400))
+            #expect(try !timeDriven(log).contains("case-closed:"))
+            // Ten days after the proposal: auto-closed (R2.6) with a survey sent (R5.1).
+            try await scheduler.fireDue(upTo: Self.t0.addingTimeInterval(10 * 86_400 + 600))
+            let closed = try log.readStream("case-1", limit: 1_000).filter { $0.type == "case-closed" }
+            #expect(closed.count == 1 && String(decoding: closed[0].payload, as: UTF8.self).contains("auto-closed"))
+            #expect(try log.readStream("case-1", limit: 1_000).contains { $0.type == "survey-sent" })
+            // Thirty days later the unanswered survey expires (R5.3), once.
+            try await scheduler.fireDue(upTo: Self.t0.addingTimeInterval(45 * 86_400))
+            try await scheduler.fireDue(upTo: Self.t0.addingTimeInterval(46 * 86_400))
+            #expect(try timeDriven(log).filter { $0.hasPrefix("survey-expired") }.count == 1)
+            #expect(await scheduler.nextDue() == nil)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import EventLog
+import Foundation
+import LMDB
+import Testing
+@testable import Projections
+
+@Suite struct RunnerTests {
+    func append(_ log: EventLog, _ stream: String, _ type: String, count: Int = 1) async throws {
+        let events = (0..<count).map { _ in NewEvent(type: type, payload: Data("{}".utf8)) }
+        _ = try await log.append(to: stream, events: events)
+    }
+
+    @Test func catchUpThenLiveWithCheckpointAndLag() async throws {
+        try await withTempLog { log, _ in
+            try await append(log, "s1", "a", count: 10)
+            try await append(log, "s2", "b", count: 5)
+            try await append(log, "s2", "ignored", count: 3)
+            let runner = try ProjectionRunner(log: log, projections: [CountingProjection()], logger: testLogger)
+            #expect(try runner.status("counting").lag == 18)
+            try await runner.catchUp(batchSize: 4)
+            let s = try runner.status("counting")
+            #expect(s.checkpoint == 18 && s.lag == 0 && s.slot == "a")
+            #expect(try dump(runner, "counting").map { String(decoding: $0.0, as: UTF8.self) } == ["s1", "s2"])
+
+            let task = Task { try await runner.run() }
+            try await append(log, "s1", "a", count: 2)
+            try await runner.waitUntil(position: 20, timeout: .seconds(5))
+            let rows = try dump(runner, "counting")
+            #expect(rows[0].1 == Keys.be64(12))
+            task.cancel()
+        }
+    }
+
+    @Test func restartResumesFromCheckpointExactlyOnce() async throws {
+        try await withTempLog { log, _ in
+            try await append(log, "s1", "a", count: 7)
+            do {
+                let runner = try ProjectionRunner(log: log, projections: [CountingProjection()], logger: testLogger)
+                try await runner.catchUp(batchSize: 3)
+            }
+            try await append(log, "s1", "a", count: 3)
+            let runner = try ProjectionRunner(log: log, projections: [CountingProjection()], logger: testLogger)
+            #expect(try runner.status("counting").checkpoint == 7)
+            try await runner.catchUp()
+            #expect(try dump(runner, "counting")[0].1 == Keys.be64(10))
+        }
+    }
+
+    @Test func failingHandlerStopsProjectionNamingPosition() async throws {
+        try await withTempLog { log, _ in
+            try await append(log, "s1", "a", count: 3)
+            try await append(log, "s1", "boom")
+            try await append(log, "s1", "a")
+            let runner = try ProjectionRunner(log: log, projections: [CountingProjection()], logger: testLogger)
+            let error = await #expect(throws: ProjectionError.self) { try await runner.catchUp(batchSize: 2) }
+            #expect(error?.position == 4)
+            #expect(error?.message.contains("log position 4") == true)
+            let s = try runner.status("counting")
+            #expect(s.checkpoint == 2)  // the batch holding position 4 was not committed
+            #expect(s.failure != nil)
+            await #expect(throws: ProjectionError.self) { try await runner.waitUntil(position: 5, timeout: .milliseconds(50)) }
+        }
+    }
+
+    @Test func rebuildSwapsSlotsAndMatchesLive() async throws {
+        try await withTempLog { log, _ in
+            for i in 0..<20 { try await append(log, "s\(i % 3)", i % 2 == 0 ? "a" : "b", count: 5) }
+            let runner = try ProjectionRunner(log: log, projections: [CountingProjection()], logger: testLogger)
+            try await runner.catchUp(batchSize: 7)
+            let live = try dump(runner, "counting")
+            try await runner.rebuild("counting", batchSize: 11)
+            let s = try runner.status("counting")
+            #expect(s.slot == "b" && s.checkpoint == 100)
+            let rebuilt = try dump(runner, "counting")
+            #expect(live.map(\.0) == rebuilt.map(\.0) && live.map(\.1) == rebuilt.map(\.1))
+            try await runner.rebuild("counting")
+            #expect(try runner.status("counting").slot == "a")
+            await #expect(throws: ProjectionError.self) { try await runner.rebuild("nope") }
+        }
+    }
+}
