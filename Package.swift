@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "DocketHTTPTests",
             dependencies: [
-                "DocketHTTP", "EventLog", "LMDB", "CaseDomain", "CommandHandling",
+                "DocketHTTP", "EventLog", "LMDB", "CaseDomain", "CommandHandling", "Projections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import CaseDomain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -99,8 +100,8 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
 
 /// A JSON response with sorted keys (stable bytes, easy to diff).
 func jsonResponse<T: Encodable>(status: HTTPResponse.Status = .ok, _ value: T, headers: HTTPFields = [:]) -> Response {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    // Sorted keys, unescaped slashes, dates as 2026-03-02T09:00:00.000Z (as in the events).
+    let encoder = MessageCoding.encoder()
     // Encoding our own value types cannot fail; fall back to a fixed body just in case.
     let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"response encoding failed"}}"#.utf8)
     var fields = headers
@@ -145,6 +146,7 @@ enum RouteTable {
     static let routes: [(pattern: [Substring], methods: [HTTPRequest.Method])] = [
         ("/health", [.get]), ("/ready", [.get]), ("/metrics", [.get]),
         ("/v1/commands", [.post]), ("/v1/log/head", [.get]), ("/v1/cases/*/history", [.get]),
+        ("/v1/cases", [.get]), ("/v1/cases/*", [.get]), ("/v1/cases/*/flags", [.get]), ("/v1/cases/*/surveys", [.get]),
         ("/v1/tokens", [.get, .post]), ("/v1/tokens/*", [.delete]),
     ].map { (pattern: $0.0.split(separator: "/"), methods: $0.1) }
 

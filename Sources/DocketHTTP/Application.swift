@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import Hummingbird
 import Logging
+import Projections
 import ServiceLifecycle
 
 /// How the server runs.
@@ -37,21 +38,31 @@ public struct ServerDependencies: Sendable {
     public var commands: CommandHandler
     /// Metrics rendered at `/metrics`.
     public var metrics: DocketMetrics
+    /// The projections (case queries); `nil` serves only the routes answered from the log.
+    public var runner: ProjectionRunner?
     /// The position the read side has reached (the projections' checkpoint); the log's
     /// head while no projection runner exists.
     public var readPosition: @Sendable () throws -> UInt64
     /// How far the projections trail the log, when a projection runner exists.
     public var projectionLag: (@Sendable () throws -> UInt64)?
 
-    /// Creates the dependencies; the read side defaults to the log itself.
+    /// Creates the dependencies. The read side is the projections' lowest checkpoint when
+    /// there is a runner, else the log itself; `readPosition` and `projectionLag` override.
     public init(log: EventLog, tokens: TokenStore, commands: CommandHandler, metrics: DocketMetrics,
+                runner: ProjectionRunner? = nil,
                 readPosition: (@Sendable () throws -> UInt64)? = nil, projectionLag: (@Sendable () throws -> UInt64)? = nil) {
         self.log = log
         self.tokens = tokens
         self.commands = commands
         self.metrics = metrics
-        self.readPosition = readPosition ?? { try log.head().position }
-        self.projectionLag = projectionLag
+        self.runner = runner
+        if let runner {
+            self.readPosition = readPosition ?? { try runner.statuses().map(\.checkpoint).min() ?? log.head().position }
+            self.projectionLag = projectionLag ?? { try runner.statuses().map(\.lag).max() ?? 0 }
+        } else {
+            self.readPosition = readPosition ?? { try log.head().position }
+            self.projectionLag = projectionLag
+        }
     }
 }
 
@@ -81,6 +92,10 @@ public func buildRouter(_ configuration: ServerConfiguration, dependencies: Serv
     TokenRoutes(tokens: dependencies.tokens).add(to: v1)
     CommandRoutes(handler: dependencies.commands).add(to: v1)
     LogRoutes(dependencies: dependencies, readYourWritesTimeout: configuration.readYourWritesTimeout).add(to: v1)
+    if let runner = dependencies.runner {
+        CaseRoutes(dependencies: dependencies, queries: CaseQueries(runner: runner),
+                   readYourWritesTimeout: configuration.readYourWritesTimeout).add(to: v1)
+    }
     return router
 }
 
@@ -93,4 +108,18 @@ public func runServer(_ configuration: ServerConfiguration, dependencies: Server
     let app = buildApplication(configuration, dependencies: dependencies, services: services, logger: logger)
     let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
+}
+
+/// Runs the projections inside the server's `ServiceGroup`: catch-up, then live, until
+/// graceful shutdown (after the server has answered its last request).
+public struct ProjectionService: Service {
+    let runner: ProjectionRunner
+
+    /// Wraps a runner.
+    public init(_ runner: ProjectionRunner) { self.runner = runner }
+
+    /// Follows the log until graceful shutdown.
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await runner.run() }
+    }
 }

@@ -5,6 +5,7 @@ import DocketHTTP
 import EventLog
 import Foundation
 import Logging
+import Projections
 
 /// `docket serve`: the HTTP API on the data directory.
 struct ServeCommand: AsyncParsableCommand {
@@ -51,9 +52,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let server = ServerConfiguration(host: host, port: port,
                                              rateLimit: .init(ratePerSecond: rateLimit, burst: rateBurst))
-            let commands = CommandHandler(log: log, catalog: try PolicyCatalog.shipped(), logger: logger)
-            try await runServer(server, dependencies: ServerDependencies(log: log, tokens: tokens, commands: commands, metrics: metrics),
-                                logger: logger)
+            let catalog = try PolicyCatalog.shipped()
+            let commands = CommandHandler(log: log, catalog: catalog, logger: logger)
+            let runner = try ProjectionRunner(log: log, projections: docketProjections(catalog), logger: logger)
+            try await runServer(server, dependencies: ServerDependencies(log: log, tokens: tokens, commands: commands, metrics: metrics,
+                                                                         runner: runner),
+                                services: [ProjectionService(runner)], logger: logger)
         }
     }
 }

@@ -42,6 +42,28 @@ struct AccessMatrixTests {
             default: .ok
             }
         },
+        Route(method: .get, uri: "/v1/cases") { $0 == .admin ? .forbidden : .ok },
+        Route(method: .get, uri: "/v1/cases/A1") { who in
+            switch who {
+            case .admin: .forbidden
+            case .globexDesignated: .notFound
+            default: .ok
+            }
+        },
+        Route(method: .get, uri: "/v1/cases/A2/surveys") { who in
+            switch who {
+            case .admin: .forbidden
+            case .globexDesignated, .acmeBasic: .notFound
+            default: .ok
+            }
+        },
+        Route(method: .get, uri: "/v1/cases/G1/flags") { who in
+            switch who {
+            case .admin: .forbidden
+            case .acmeBasic, .acmeReadOnly, .acmeDesignated: .notFound
+            default: .ok
+            }
+        },
         Route(method: .get, uri: "/v1/tokens") { $0 == .admin ? .ok : .forbidden },
         Route(method: .post, uri: "/v1/tokens", body: #"{"principal":{"kind":"auditor","id":"a9"}}"#) { $0 == .admin ? .created : .forbidden },
         Route(method: .delete, uri: "/v1/tokens/tok_ffffffffffffffff") { $0 == .admin ? .notFound : .forbidden },

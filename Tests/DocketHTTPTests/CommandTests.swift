@@ -53,7 +53,14 @@ struct CommandTests {
                 try expectError(response, .conflict, "conflict")
                 #expect(!String(buffer: response.body).contains("case-A3"))
             }
-            // Read-your-writes: the history with the command's position shows its events.
+            // Read-your-writes: the projection with the command's position shows the new case.
+            try await client.execute(uri: "/v1/cases/A3", method: .get,
+                                     headers: f.auth(.acmeReadOnly, [.docketPosition: String(try #require(first["position"] as? Int))])) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let responseJSON = try json(response)
+                #expect(responseJSON["caseID"] as? String == "A3")
+            }
+            // And so does the history.
             let position = try #require(first["position"] as? Int)
             try await client.execute(uri: "/v1/cases/A3/history", method: .get,
                                      headers: f.auth(.acmeReadOnly, [.docketPosition: String(position)])) { response in

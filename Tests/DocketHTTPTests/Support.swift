@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Projections
 import Testing
 
 /// A logger that drops everything (tests assert on responses, not logs).
@@ -37,6 +38,7 @@ struct Fixture {
     let log: EventLog
     let tokens: TokenStore
     let commands: CommandHandler
+    let runner: ProjectionRunner
     let metrics: DocketMetrics
     let adminSecret: String
     let secrets: [Who: String]
@@ -54,8 +56,10 @@ struct Fixture {
         for who in Who.allCases {
             secrets[who] = try await tokens.create(for: who.caller, label: "test \(who)").secret
         }
-        let commands = CommandHandler(log: log, catalog: try PolicyCatalog.shipped(), logger: quietLogger)
-        let f = Fixture(log: log, tokens: tokens, commands: commands, metrics: metrics, adminSecret: admin.secret, secrets: secrets)
+        let catalog = try PolicyCatalog.shipped()
+        let commands = CommandHandler(log: log, catalog: catalog, logger: quietLogger)
+        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: catalog), IncidentProjection()], logger: quietLogger)
+        let f = Fixture(log: log, tokens: tokens, commands: commands, runner: runner, metrics: metrics, adminSecret: admin.secret, secrets: secrets)
         try await f.organisation("acme", contacts: ["c-acme-d": "designated", "c-acme-d2": "designated",
                                                    "c-acme-basic": "basic", "c-acme-ro": "read-only"])
         try await f.organisation("globex", contacts: ["c-globex-d": "designated", "c-globex-d2": "designated"])
@@ -63,10 +67,15 @@ struct Fixture {
                          as: .staff("s-phone", .tier1, channel: .phone))
         try await f.send("open-case", "case-A2", openCasePayload("A2", contact: "c-acme-d", org: "acme"), as: Who.acmeDesignated.caller.principal!)
         try await f.send("open-case", "case-G1", openCasePayload("G1", contact: "c-globex-d", org: "globex"), as: Who.globexDesignated.caller.principal!)
+        try await runner.catchUp()
+        // The projections follow the log live until the test closes it.
+        Task { try? await runner.run() }
         return f
     }
 
-    var dependencies: ServerDependencies { ServerDependencies(log: log, tokens: tokens, commands: commands, metrics: metrics) }
+    var dependencies: ServerDependencies {
+        ServerDependencies(log: log, tokens: tokens, commands: commands, metrics: metrics, runner: runner)
+    }
 
     /// Sends a command straight to the handler (setup, not under test).
     @discardableResult
