@@ -110,16 +110,22 @@ public func runServer(_ configuration: ServerConfiguration, dependencies: Server
     try await group.run()
 }
 
-/// Runs the projections inside the server's `ServiceGroup`: catch-up, then live, until
-/// graceful shutdown (after the server has answered its last request).
-public struct ProjectionService: Service {
-    let runner: ProjectionRunner
+/// Work that runs beside the server in its `ServiceGroup` (the projection runner, the
+/// deadline scheduler) until graceful shutdown, which comes after the server has answered
+/// its last request.
+public struct BackgroundService: Service, CustomStringConvertible {
+    /// What runs, for logs.
+    public let description: String
+    let body: @Sendable () async throws -> Void
 
-    /// Wraps a runner.
-    public init(_ runner: ProjectionRunner) { self.runner = runner }
+    /// Wraps `body`, which must return when its task is cancelled.
+    public init(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
+        self.description = name
+        self.body = body
+    }
 
-    /// Follows the log until graceful shutdown.
+    /// Runs `body` until graceful shutdown cancels it.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown { try await runner.run() }
+        try await cancelWhenGracefulShutdown { try await body() }
     }
 }

@@ -15,6 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             On first start with an empty data directory it records the shipped policies and calendars \
             and creates an administrator token, printed once on stdout as {"adminToken": ..., "tokenId": ...}. \
+            The projection runner and the deadline scheduler run inside it. \
             SIGTERM or SIGINT stops it gracefully: requests in flight are finished first. \
             Logs go to stderr (level: $DOCKET_LOG_LEVEL, default info). See schemas/openapi.yaml.
             """)
@@ -55,9 +56,12 @@ struct ServeCommand: AsyncParsableCommand {
             let catalog = try PolicyCatalog.shipped()
             let commands = CommandHandler(log: log, catalog: catalog, logger: logger)
             let runner = try ProjectionRunner(log: log, projections: docketProjections(catalog), logger: logger)
+            let scheduler = DeadlineScheduler(handler: commands, logger: logger)
             try await runServer(server, dependencies: ServerDependencies(log: log, tokens: tokens, commands: commands, metrics: metrics,
                                                                          runner: runner),
-                                services: [ProjectionService(runner)], logger: logger)
+                                services: [BackgroundService("projections") { try await runner.run() },
+                                           BackgroundService("deadline scheduler") { try await scheduler.run() }],
+                                logger: logger)
         }
     }
 }
