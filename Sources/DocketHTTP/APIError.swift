@@ -148,6 +148,7 @@ enum RouteTable {
         ("/v1/commands", [.post]), ("/v1/log/head", [.get]), ("/v1/cases/*/history", [.get]),
         ("/v1/cases", [.get]), ("/v1/cases/*", [.get]), ("/v1/cases/*/flags", [.get]), ("/v1/cases/*/surveys", [.get]),
         ("/v1/incidents/*", [.get]), ("/v1/incidents/*/timeline", [.get]), ("/v1/reports/incidents", [.get]),
+        ("/v1/reports/cases", [.get]), ("/v1/reports/surveys", [.get]), ("/v1/reports/sla", [.get]),
         ("/v1/tokens", [.get, .post]), ("/v1/tokens/*", [.delete]),
     ].map { (pattern: $0.0.split(separator: "/"), methods: $0.1) }
 

@@ -95,6 +95,8 @@ public func buildRouter(_ configuration: ServerConfiguration, dependencies: Serv
     if let runner = dependencies.runner {
         CaseRoutes(dependencies: dependencies, queries: CaseQueries(runner: runner),
                    readYourWritesTimeout: configuration.readYourWritesTimeout).add(to: v1)
+        ReportRoutes(dependencies: dependencies, queries: CaseQueries(runner: runner),
+                     readYourWritesTimeout: configuration.readYourWritesTimeout).add(to: v1)
         IncidentRoutes(dependencies: dependencies, queries: IncidentQueries(runner: runner),
                        readYourWritesTimeout: configuration.readYourWritesTimeout).add(to: v1)
     }

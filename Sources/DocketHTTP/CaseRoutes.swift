@@ -28,48 +28,19 @@ struct CaseRoutes {
     }
 
     func add(to group: RouterGroup<DocketRequestContext>) {
-        group.get("cases") { request, context in
-            let caller = try context.require(Self.readers, doing: "list cases")
-            try await waitForReadPosition(request)
-            var query = CaseQuery()
-            let parameters = request.uri.queryParameters
-            func text(_ name: String) throws(APIError) -> String? {
-                guard let value = parameters[Substring(name)].map(String.init) else { return nil }
-                guard (1...200).contains(value.utf8.count) else {
-                    throw APIError.badRequest("query parameter \(name) must be 1 to 200 characters", path: name)
+        // The case list, and the case report (R8.1) as JSON or CSV: the same query.
+        for path in ["cases", "reports/cases"] {
+            group.get(RouterPath(stringLiteral: path)) { request, context in
+                let caller = try context.require(Self.readers, doing: "list cases")
+                try await waitForReadPosition(request)
+                let format = try reportFormat(request)
+                let page = try list(request, caller)
+                if format == "csv" {
+                    let lines = [Reports.caseCSVHeader] + page.rows.map(Reports.caseCSVLine)
+                    return csvResponse(lines)
                 }
-                return value
+                return jsonResponse(Page(cases: page.rows, next: Nullable(page.next)))
             }
-            query.organisation = try text("organisation")
-            query.status = try text("status")
-            query.priority = try text("priority")
-            query.owner = try text("owner")
-            query.team = try text("team")
-            query.cursor = try text("cursor")
-            if let sort = try text("sort") {
-                guard let value = CaseSort(rawValue: sort) else {
-                    throw APIError.badRequest("sort must be one of \(CaseSort.allCases.map(\.rawValue).joined(separator: ", "))", path: "sort")
-                }
-                query.sort = value
-            }
-            if let order = try text("order") {
-                guard order == "asc" || order == "desc" else { throw APIError.badRequest("order must be asc or desc", path: "order") }
-                query.descending = order == "desc"
-            }
-            query.limit = Int(try queryInt(request, "limit", default: 50, range: 1...1000))
-            if caller.kind == .contact {
-                // A contact's list is their organisation's (basic: their own cases), whatever they ask (R1.9).
-                if let asked = query.organisation, asked != caller.organisationId {
-                    return jsonResponse(Page(cases: [], next: Nullable(nil)))
-                }
-                query.organisation = caller.organisationId
-                if caller.access == .basic { query.reportedBy = caller.id }
-            }
-            let page: CasePage
-            do { page = try queries.list(query) } catch let error as QueryError {
-                throw APIError.badRequest(error.message)
-            }
-            return jsonResponse(Page(cases: page.rows, next: Nullable(page.nextCursor)))
         }
         group.get("cases/{id}") { request, context in
             let row = try visibleRow(request, context, doing: "read cases")
@@ -82,6 +53,40 @@ struct CaseRoutes {
         group.get("cases/{id}/surveys") { request, context in
             let row = try visibleRow(request, context, doing: "read a case's surveys")
             return jsonResponse(Surveys(caseId: row.caseID, surveys: try queries.surveys(row.caseID)))
+        }
+    }
+
+    /// The page of cases the request's filters select, scoped for a contact: their
+    /// organisation's cases (basic contacts: their own), whatever they ask (R1.9).
+    func list(_ request: Request, _ caller: Caller) throws -> (rows: [CaseRow], next: String?) {
+        var query = CaseQuery()
+        query.organisation = try queryText(request, "organisation")
+        query.status = try queryText(request, "status")
+        query.priority = try queryText(request, "priority")
+        query.owner = try queryText(request, "owner")
+        query.team = try queryText(request, "team")
+        query.cursor = try queryText(request, "cursor")
+        if let sort = try queryText(request, "sort") {
+            guard let value = CaseSort(rawValue: sort) else {
+                throw APIError.badRequest("sort must be one of \(CaseSort.allCases.map(\.rawValue).joined(separator: ", "))", path: "sort")
+            }
+            query.sort = value
+        }
+        if let order = try queryText(request, "order") {
+            guard order == "asc" || order == "desc" else { throw APIError.badRequest("order must be asc or desc", path: "order") }
+            query.descending = order == "desc"
+        }
+        query.limit = Int(try queryInt(request, "limit", default: 50, range: 1...1000))
+        if caller.kind == .contact {
+            if let asked = query.organisation, asked != caller.organisationId { return ([], nil) }
+            query.organisation = caller.organisationId
+            if caller.access == .basic { query.reportedBy = caller.id }
+        }
+        do {
+            let page = try queries.list(query)
+            return (page.rows, page.nextCursor)
+        } catch let error as QueryError {
+            throw APIError.badRequest(error.message)
         }
     }
 

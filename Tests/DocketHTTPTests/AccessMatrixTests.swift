@@ -64,6 +64,9 @@ struct AccessMatrixTests {
             default: .ok
             }
         },
+        Route(method: .get, uri: "/v1/reports/sla") { [.staff, .auditor, .reportingJob].contains($0) ? .ok : .forbidden },
+        Route(method: .get, uri: "/v1/reports/surveys?format=csv") { [.staff, .auditor, .reportingJob].contains($0) ? .ok : .forbidden },
+        Route(method: .get, uri: "/v1/reports/cases?format=csv") { $0 == .admin ? .forbidden : .ok },
         Route(method: .get, uri: "/v1/tokens") { $0 == .admin ? .ok : .forbidden },
         Route(method: .post, uri: "/v1/tokens", body: #"{"principal":{"kind":"auditor","id":"a9"}}"#) { $0 == .admin ? .created : .forbidden },
         Route(method: .delete, uri: "/v1/tokens/tok_ffffffffffffffff") { $0 == .admin ? .notFound : .forbidden },

@@ -141,6 +141,39 @@ struct QueryTests {
         }
     }
 
+    @Test("reports as JSON and CSV: the case report (tenant-scoped), SLA compliance, surveys")
+    func reports() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        try await f.app().test(.router) { client in
+            try await client.execute(uri: "/v1/reports/cases?format=csv", method: .get, headers: f.auth(.staff)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/csv; charset=utf-8")
+                let lines = String(buffer: response.body).split(separator: "\n")
+                #expect(lines.first == "Subject,Case #,Date Created,Reported By,Date Last Updated,Status,Site/URL/Acct")
+                #expect(lines.count == 4)
+            }
+            try await client.execute(uri: "/v1/reports/cases?format=csv", method: .get, headers: f.auth(.acmeBasic)) { response in
+                #expect(String(buffer: response.body).split(separator: "\n").count == 2)
+            }
+            try await client.execute(uri: "/v1/reports/sla?granularity=quarter", method: .get, headers: f.auth(.reportingJob)) { response in
+                #expect(response.status == .ok)
+                let body = try json(response)
+                #expect(body["cases"] as? Int == 3 && body["granularity"] as? String == "quarter")
+            }
+            try await client.execute(uri: "/v1/reports/sla?format=csv&organisation=globex", method: .get, headers: f.auth(.auditor)) { response in
+                #expect(String(buffer: response.body).hasPrefix("Policy,Priority,Team,Period,Target,Met,Breached,Pending,Share\n"))
+            }
+            try await client.execute(uri: "/v1/reports/surveys?format=csv", method: .get, headers: f.auth(.staff)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).hasPrefix("Dimension,Key,Period"))
+            }
+            for uri in ["/v1/reports/sla?format=xml", "/v1/reports/surveys?granularity=week", "/v1/reports/cases?format=pdf"] {
+                try await client.execute(uri: uri, method: .get, headers: f.auth(.staff)) { try expectError($0, .badRequest, "bad-request") }
+            }
+        }
+    }
+
     @Test("first start records every shipped policy and calendar once, through the domain")
     func firstStart() async throws {
         let f = try await Fixture.make()
