@@ -28,21 +28,26 @@ token() {
     "http://127.0.0.1:$port/v1/tokens" -d "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])'
 }
 staff="$(token '{"principal":{"kind":"staff","id":"load-staff","staffRole":"tier1"}}')"
+# An organisation in support with the load contact, and one case to query.
+contact="$(token '{"principal":{"kind":"contact","id":"load-contact","organisationId":"load-org","access":"designated"}}')"
+manager="$(token '{"principal":{"kind":"staff","id":"load-manager","staffRole":"manager"}}')"
+send() {  # type payload: one command on org-load-org as the manager
+  curl -fs -o /dev/null -H "Authorization: Bearer $manager" -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/commands" \
+    -d "{\"commandId\":\"$(python3 -c 'import uuid; print(uuid.uuid4())')\",\"type\":\"$1\",\"streamId\":\"org-load-org\",\"payload\":$2}"
+}
+send register-organisation '{"organisationID":"load-org","name":"Load","policyName":"timecare-se"}'
+send add-contact '{"contactID":"load-contact","name":"L","email":"l@load.example","access":"designated"}'
+send add-contact '{"contactID":"load-contact-2","name":"M","email":"m@load.example","access":"designated"}'
+send transition-to-support '{}'
+curl -fs -o /dev/null -H "Authorization: Bearer $contact" -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/commands" \
+  -d '{"commandId":"00000000-0000-4000-8000-000000000001","type":"open-case","streamId":"case-load-1","payload":{"caseID":"load-1","organisationID":"load-org","contactID":"load-contact","subject":"load","description":"d","topic":"payroll","caseType":"support","subType":"question","severity":"P3","region":"sweden","site":"HQ","product":"TimeCare","stage":"production","callMe":false,"cc":[],"channel":"portal"}}'
 if [ "$mode" = queries ] || [ "$mode" = all ]; then
   echo "== queries: GET /v1/log/head, 64 connections, $duration"
   DOCKET_TOKEN="$staff" wrk -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
+  echo "== queries: GET /v1/cases/load-1 (case projection), 64 connections, $duration"
+  DOCKET_TOKEN="$staff" DOCKET_PATH=/v1/cases/load-1 wrk -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
 fi
 if [ "$mode" = commands ] || [ "$mode" = all ]; then
-  contact="$(token '{"principal":{"kind":"contact","id":"load-contact","organisationId":"load-org","access":"designated"}}')"
-  manager="$(token '{"principal":{"kind":"staff","id":"load-manager","staffRole":"manager"}}')"
-  send() {  # type payload: one command on org-load-org as the manager
-    curl -fs -o /dev/null -H "Authorization: Bearer $manager" -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/commands" \
-      -d "{\"commandId\":\"$(python3 -c 'import uuid; print(uuid.uuid4())')\",\"type\":\"$1\",\"streamId\":\"org-load-org\",\"payload\":$2}"
-  }
-  send register-organisation '{"organisationID":"load-org","name":"Load","policyName":"timecare-se"}'
-  send add-contact '{"contactID":"load-contact","name":"L","email":"l@load.example","access":"designated"}'
-  send add-contact '{"contactID":"load-contact-2","name":"M","email":"m@load.example","access":"designated"}'
-  send transition-to-support '{}'
   echo "== commands: POST /v1/commands (open-case, unique commandIds), 64 connections, $duration"
   DOCKET_TOKEN="$contact" wrk -t2 -c64 -d"$duration" --latency -s tools/load/commands.lua "http://127.0.0.1:$port"
 fi
