@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Target graph (see ../shared/DESIGN.md "Layout"):
 ///   CLMDB → LMDB → EventLog ─┐
-///   CaseDomain (Foundation) ─┴→ CommandHandling → Projections → Audit → docket (executable)
+///   CaseDomain (Foundation) ─┴→ CommandHandling → Projections → Audit, DocketHTTP → docket (executable)
 let package = Package(
     name: "Docket",
     platforms: [.macOS(.v15)],
@@ -22,6 +22,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -55,9 +60,28 @@ let package = Package(
             name: "Audit",
             dependencies: ["EventLog", "LMDB", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "DocketHTTP",
+            dependencies: [
+                "EventLog",
+                "LMDB",
+                "CaseDomain",
+                "CommandHandling",
+                "Projections",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "docket",
             dependencies: [
+                "DocketHTTP",
                 "EventLog",
                 "CaseDomain",
                 "CommandHandling",
@@ -95,6 +119,17 @@ let package = Package(
             name: "AuditTests",
             dependencies: ["Audit", "Projections", "CommandHandling", "EventLog", "CaseDomain",
                            .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "DocketHTTPTests",
+            dependencies: [
+                "DocketHTTP", "EventLog", "LMDB", "CaseDomain", "CommandHandling", "Projections",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "DocketCLITests",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Docket needs and a fresh Debian 12 machine with only the Swift toolchain
 # lacks: liblmdb-dev (and pkg-config to find it). With --python, also the `lmdb` Python
-# package used by the independent verifier (tools/verify_log.py) in the test suite.
+# package used by the independent verifier (tools/verify_log.py) in the test suite, and
+# schemathesis, which checks the live HTTP server against schemas/openapi.yaml.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -29,4 +30,12 @@ if [ "${1:-}" = "--python" ] && ! python3 -c 'import lmdb' >/dev/null 2>&1; then
     || python3 -m pip install --quiet --break-system-packages lmdb 2>/dev/null \
     || apt_install python3-lmdb
   python3 -c 'import lmdb' || { echo "docket: could not install the lmdb Python package" >&2; exit 1; }
+fi
+
+if [ "${1:-}" = "--python" ] && ! command -v schemathesis >/dev/null 2>&1; then
+  echo "docket: installing schemathesis (checks the live server against schemas/openapi.yaml)" >&2
+  python3 -m pip install --quiet schemathesis 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages schemathesis 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages schemathesis
+  command -v schemathesis >/dev/null || { echo "docket: could not install schemathesis" >&2; exit 1; }
 fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Docket's main job, on the default data directory (./docket-data, or $DOCKET_DATA_DIR).
+# Docket's main job: the HTTP API (`docket serve`) on the default data directory
+# (./docket-data, or $DOCKET_DATA_DIR), on http://127.0.0.1:8080 (or $DOCKET_PORT).
 # Installs liblmdb-dev when missing, builds a release `docket`, then:
-#   - with no arguments: creates a demo log from tools/demo/events.ndjson on first run
-#     (an empty data directory), and prints the log's head and its verification;
+#   - with no arguments: serves; on first start (an empty data directory) it records the
+#     shipped policies and calendars and prints an administrator token once;
+#     Ctrl-C or SIGTERM stops it gracefully;
 #   - with arguments: runs `docket ARGS...` (e.g. tools/run.sh log read --all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,11 +15,5 @@ if [ "$#" -gt 0 ]; then
   exec "$bin" "$@"
 fi
 data_dir="${DOCKET_DATA_DIR:-./docket-data}"
-if [ ! -f "$data_dir/data.mdb" ]; then
-  echo "docket: no log in $data_dir yet; importing the demo history (tools/demo/events.ndjson)" >&2
-  "$bin" log import --data-dir "$data_dir" tools/demo/events.ndjson
-fi
-echo "head of the log in $data_dir:"
-"$bin" log head --data-dir "$data_dir"
-"$bin" log verify --data-dir "$data_dir"
-echo "next: $0 log read --all    (every event as NDJSON)    |    $0 --help"
+echo "docket: serving $data_dir on http://127.0.0.1:${DOCKET_PORT:-8080} (try: curl localhost:${DOCKET_PORT:-8080}/health)" >&2
+exec "$bin" serve --data-dir "$data_dir" --port "${DOCKET_PORT:-8080}"

@@ -22,6 +22,9 @@ public final class EventLog: Sendable {
         /// The clock stamping `recordedAt`, in microseconds since the epoch (UTC). The log
         /// keeps `recordedAt` non-decreasing along positions.
         public var clock: @Sendable () -> Int64 = { systemMicros() }
+        /// Called on the writer thread after each committed group-commit batch with the
+        /// number of appends and of new events in it (for metrics); keep it cheap.
+        public var onBatchCommitted: (@Sendable (_ appends: Int, _ events: Int) -> Void)?
 
         /// Default configuration: full sync, growing map, system clock.
         public init() {}
@@ -250,6 +253,7 @@ public final class EventLog: Sendable {
                 pending.continuation.resume(with: result.mapError { $0 as any Error })
             }
             if o.appended > 0 { wakeWaiters() }
+            configuration.onBatchCommitted?(batch.count, o.appended)
             logger.trace("committed batch", metadata: ["appends": "\(batch.count)", "events": "\(o.appended)", "head": "\(o.head)"])
         case .failure(let error):
             let mapped = EventLogError.storage(error)

@@ -12,7 +12,8 @@ struct Docket: AsyncParsableCommand {
             Every action on a support case or operations incident is an event appended to an \
             LMDB-backed log in the data directory (--data-dir, or DOCKET_DATA_DIR, default ./docket-data).
             """,
-        subcommands: [LogCommand.self, CalendarCommand.self, SLACommand.self, ReportCommand.self, RebuildCommand.self,
-                      ReplayCommand.self, VerifyCommand.self, ExportCommand.self, BackupCommand.self, ImportCommand.self]
+        subcommands: [ServeCommand.self, TokenCommand.self, LogCommand.self, CalendarCommand.self, SLACommand.self,
+                      ReportCommand.self, RebuildCommand.self, ReplayCommand.self, VerifyCommand.self, ExportCommand.self,
+                      BackupCommand.self, ImportCommand.self]
     )
 }

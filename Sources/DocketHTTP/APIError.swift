@@ -1,0 +1,162 @@
+import CaseDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// A JSON value, for the open-ended parts of responses (error details, event payloads).
+public enum JSONValue: Codable, Sendable, Hashable {
+    case string(String), int(Int64), double(Double), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
+
+    /// Decodes any JSON value.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null
+        } else if let b = try? c.decode(Bool.self) { self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) { self = .int(i)
+        } else if let d = try? c.decode(Double.self) { self = .double(d)
+        } else if let s = try? c.decode(String.self) { self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) { self = .array(a)
+        } else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    /// Encodes the value as JSON.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .string(let s): try c.encode(s)
+        case .int(let i): try c.encode(i)
+        case .double(let d): try c.encode(d)
+        case .bool(let b): try c.encode(b)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        case .null: try c.encodeNil()
+        }
+    }
+}
+
+/// An optional that encodes as JSON `null` when absent, where synthesized `Encodable`
+/// would leave the key out (the OpenAPI document marks such fields required and nullable).
+struct Nullable<Wrapped: Encodable & Sendable>: Encodable, Sendable {
+    var value: Wrapped?
+    init(_ value: Wrapped?) { self.value = value }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
+/// Every error the API returns, in one JSON shape:
+/// `{"error": {"code": "...", "message": "...", ...details}}` (schemas/openapi.yaml `Error`).
+public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
+    /// The HTTP status.
+    public var status: HTTPResponse.Status
+    /// A stable kebab-case code, e.g. `unauthorized`, `rate-limited`.
+    public var code: String
+    /// What was wrong and what would be right.
+    public var message: String
+    /// Extra fields of the error object (e.g. `rule`, `allowed`, `currentVersion`, `path`).
+    public var details: [String: JSONValue]
+    /// Extra response headers (e.g. `Retry-After`, `WWW-Authenticate`).
+    public var headers: HTTPFields
+
+    /// Creates an error.
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String,
+                details: [String: JSONValue] = [:], headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers
+    }
+
+    /// `"<status> <code>: <message>"`.
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    /// The JSON body.
+    public var body: [String: JSONValue] {
+        var error = details
+        error["code"] = .string(code)
+        error["message"] = .string(message)
+        return ["error": .object(error)]
+    }
+
+    /// The response carrying this error.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        jsonResponse(status: status, body, headers: headers)
+    }
+
+    // MARK: - The common errors
+
+    static func badRequest(_ message: String, path: String? = nil) -> APIError {
+        APIError(.badRequest, code: "bad-request", message, details: path.map { ["path": .string($0)] } ?? [:])
+    }
+    static func unauthorized(_ message: String) -> APIError {
+        APIError(.unauthorized, code: "unauthorized", message, headers: [.wwwAuthenticate: "Bearer realm=\"docket\""])
+    }
+    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message) }
+    static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not-found", message) }
+}
+
+/// A JSON response with sorted keys (stable bytes, easy to diff).
+func jsonResponse<T: Encodable>(status: HTTPResponse.Status = .ok, _ value: T, headers: HTTPFields = [:]) -> Response {
+    // Sorted keys, unescaped slashes, dates as 2026-03-02T09:00:00.000Z (as in the events).
+    let encoder = MessageCoding.encoder()
+    // Encoding our own value types cannot fail; fall back to a fixed body just in case.
+    let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"response encoding failed"}}"#.utf8)
+    var fields = headers
+    fields[.contentType] = "application/json"
+    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// Maps any error thrown below it to the one error shape; unknown errors become a 500
+/// that says nothing about internals (the cause is logged with the request id).
+func apiError(from error: any Error, request: Request? = nil, logger: Logger) -> APIError {
+    switch error {
+    case let e as APIError:
+        return e
+    case let e as HTTPError:
+        switch e.status {
+        case .notFound:
+            if let request, let allowed = RouteTable.methods(for: request.uri.path) {
+                let list = allowed.map(\.rawValue).joined(separator: ", ")
+                return APIError(.methodNotAllowed, code: "method-not-allowed",
+                                "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(list)",
+                                details: ["allowed": .array(allowed.map { .string($0.rawValue) })], headers: [.allow: list])
+            }
+            return APIError(.notFound, code: "route-not-found", "no such route; see schemas/openapi.yaml for the routes this server offers")
+        case .contentTooLarge:
+            return bodyTooLarge
+        case .methodNotAllowed:
+            return APIError(.methodNotAllowed, code: "method-not-allowed", e.body ?? "this route does not take that method", headers: e.headers)
+        default:
+            return APIError(e.status, code: e.status.code < 500 ? "bad-request" : "internal", e.body ?? e.status.reasonPhrase, headers: e.headers)
+        }
+    default:
+        logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+        return APIError(.internalServerError, code: "internal", "the server failed to handle the request; the log has the cause under this request id")
+    }
+}
+
+let bodyTooLarge = APIError(.contentTooLarge, code: "body-too-large", "the request body is over 1 MB; send at most 1048576 bytes")
+
+/// Every route's path pattern and methods (as in schemas/openapi.yaml), to answer a known
+/// path with an unknown method 405 and an `Allow` header instead of 404.
+enum RouteTable {
+    static let routes: [(pattern: [Substring], methods: [HTTPRequest.Method])] = [
+        ("/health", [.get]), ("/ready", [.get]), ("/metrics", [.get]),
+        ("/v1/commands", [.post]), ("/v1/log/head", [.get]), ("/v1/cases/*/history", [.get]),
+        ("/v1/cases", [.get]), ("/v1/cases/*", [.get]), ("/v1/cases/*/flags", [.get]), ("/v1/cases/*/surveys", [.get]),
+        ("/v1/incidents/*", [.get]), ("/v1/incidents/*/timeline", [.get]), ("/v1/reports/incidents", [.get]),
+        ("/v1/reports/cases", [.get]), ("/v1/reports/surveys", [.get]), ("/v1/reports/sla", [.get]),
+        ("/v1/tokens", [.get, .post]), ("/v1/tokens/*", [.delete]),
+    ].map { (pattern: $0.0.split(separator: "/"), methods: $0.1) }
+
+    /// The methods of the route matching `path`, or `nil` when no route matches.
+    static func methods(for path: String) -> [HTTPRequest.Method]? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return routes.first { route in
+            route.pattern.count == segments.count && zip(route.pattern, segments).allSatisfy { $0 == "*" || $0 == $1 }
+        }?.methods
+    }
+}

@@ -1,0 +1,107 @@
+import CaseDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Projections
+
+/// Queries of the case projection: one case, case lists, a case's flags and surveys.
+/// Contacts see their organisation's cases only (basic contacts their own); anything else
+/// is 404, as if it did not exist (R1.2, R1.9). Reporting jobs read projections (R1.8).
+struct CaseRoutes {
+    let dependencies: ServerDependencies
+    let queries: CaseQueries
+    let readYourWritesTimeout: Duration
+
+    static let readers: Set<CallerKind> = [.contact, .staff, .auditor, .reportingJob]
+
+    struct Page: Encodable {
+        var cases: [CaseRow]
+        var next: Nullable<String>
+    }
+    struct Flags: Encodable {
+        var caseId: String
+        var flags: [EscalationFlag]
+    }
+    struct Surveys: Encodable {
+        var caseId: String
+        var surveys: [SurveyRow]
+    }
+
+    func add(to group: RouterGroup<DocketRequestContext>) {
+        // The case list, and the case report (R8.1) as JSON or CSV: the same query.
+        for path in ["cases", "reports/cases"] {
+            group.get(RouterPath(stringLiteral: path)) { request, context in
+                let caller = try context.require(Self.readers, doing: "list cases")
+                try await waitForReadPosition(request)
+                let format = try reportFormat(request)
+                let page = try list(request, caller)
+                if format == "csv" {
+                    let lines = [Reports.caseCSVHeader] + page.rows.map(Reports.caseCSVLine)
+                    return csvResponse(lines)
+                }
+                return jsonResponse(Page(cases: page.rows, next: Nullable(page.next)))
+            }
+        }
+        group.get("cases/{id}") { request, context in
+            let row = try visibleRow(request, context, doing: "read cases")
+            return jsonResponse(row)
+        }
+        group.get("cases/{id}/flags") { request, context in
+            let row = try visibleRow(request, context, doing: "read a case's flags")
+            return jsonResponse(Flags(caseId: row.caseID, flags: try queries.flags(row.caseID)))
+        }
+        group.get("cases/{id}/surveys") { request, context in
+            let row = try visibleRow(request, context, doing: "read a case's surveys")
+            return jsonResponse(Surveys(caseId: row.caseID, surveys: try queries.surveys(row.caseID)))
+        }
+    }
+
+    /// The page of cases the request's filters select, scoped for a contact: their
+    /// organisation's cases (basic contacts: their own), whatever they ask (R1.9).
+    func list(_ request: Request, _ caller: Caller) throws -> (rows: [CaseRow], next: String?) {
+        var query = CaseQuery()
+        query.organisation = try queryText(request, "organisation")
+        query.status = try queryText(request, "status")
+        query.priority = try queryText(request, "priority")
+        query.owner = try queryText(request, "owner")
+        query.team = try queryText(request, "team")
+        query.cursor = try queryText(request, "cursor")
+        if let sort = try queryText(request, "sort") {
+            guard let value = CaseSort(rawValue: sort) else {
+                throw APIError.badRequest("sort must be one of \(CaseSort.allCases.map(\.rawValue).joined(separator: ", "))", path: "sort")
+            }
+            query.sort = value
+        }
+        if let order = try queryText(request, "order") {
+            guard order == "asc" || order == "desc" else { throw APIError.badRequest("order must be asc or desc", path: "order") }
+            query.descending = order == "desc"
+        }
+        query.limit = Int(try queryInt(request, "limit", default: 50, range: 1...1000))
+        if caller.kind == .contact {
+            if let asked = query.organisation, asked != caller.organisationId { return ([], nil) }
+            query.organisation = caller.organisationId
+            if caller.access == .basic { query.reportedBy = caller.id }
+        }
+        do {
+            let page = try queries.list(query)
+            return (page.rows, page.nextCursor)
+        } catch let error as QueryError {
+            throw APIError.badRequest(error.message)
+        }
+    }
+
+    /// The row of the `{id}` case when the caller may see it; 404 otherwise.
+    func visibleRow(_ request: Request, _ context: DocketRequestContext, doing what: String) throws -> CaseRow {
+        let caller = try context.require(Self.readers, doing: what)
+        let id = try caseID(context)
+        guard let row = try queries.row(id),
+              caller.kind != .contact || caller.mayReadCases(of: row.organisationID, contactID: row.reportedBy) else {
+            throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")
+        }
+        return row
+    }
+
+    func waitForReadPosition(_ request: Request) async throws {
+        try await LogRoutes(dependencies: dependencies, readYourWritesTimeout: readYourWritesTimeout).waitForReadPosition(request)
+    }
+}

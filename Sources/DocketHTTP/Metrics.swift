@@ -1,0 +1,67 @@
+import CoreMetrics
+import Foundation
+import Metrics
+import Prometheus
+
+/// Docket's metrics, through swift-metrics into one Prometheus registry (not the global
+/// `MetricsSystem`, so several servers, e.g. in tests, keep separate figures).
+///
+/// - `docket_http_requests_total{route,method,status}`: requests answered.
+/// - `docket_http_request_duration_seconds{route,method}`: latency histogram.
+/// - `docket_append_batch_events`, `docket_append_batch_appends`: group-commit batch sizes.
+/// - `docket_log_head_position`, `docket_projection_lag_events`: set at each scrape.
+public final class DocketMetrics: Sendable {
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    let batchEvents: Recorder
+    let batchAppends: Recorder
+
+    /// Creates the metrics with a registry of their own.
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let sizes: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
+        factory.valueHistogramBuckets["docket_append_batch_events"] = sizes
+        factory.valueHistogramBuckets["docket_append_batch_appends"] = sizes
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+        ]
+        self.registry = registry
+        self.factory = factory
+        self.batchEvents = Recorder(label: "docket_append_batch_events", aggregate: true, factory: factory)
+        self.batchAppends = Recorder(label: "docket_append_batch_appends", aggregate: true, factory: factory)
+    }
+
+    /// Records one answered request.
+    func requestFinished(route: String, method: String, status: Int, duration: Duration) {
+        Counter(label: "docket_http_requests_total",
+                dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
+            .increment()
+        let nanos = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        CoreMetrics.Timer(label: "docket_http_request_duration_seconds", dimensions: [("route", route), ("method", method)],
+                      factory: factory)
+            .recordNanoseconds(nanos)
+    }
+
+    /// Records one committed group-commit batch (hook for `EventLog.Configuration.onBatchCommitted`).
+    public func batchCommitted(appends: Int, events: Int) {
+        batchAppends.record(appends)
+        batchEvents.record(events)
+    }
+
+    /// Sets the gauges read at scrape time.
+    func observe(head: UInt64, projectionLag: UInt64?) {
+        Gauge(label: "docket_log_head_position", factory: factory).record(Double(head))
+        if let projectionLag {
+            Gauge(label: "docket_projection_lag_events", factory: factory).record(Double(projectionLag))
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    func render() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}

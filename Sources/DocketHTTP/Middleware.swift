@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost middleware: assigns the request id, turns every error into the one JSON
+/// error shape, records metrics by route and status, and logs one line per request
+/// (request id, principal id, route, status, duration; never the token).
+struct OperationsMiddleware: RouterMiddleware {
+    typealias Context = DocketRequestContext
+    let metrics: DocketMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let start = ContinuousClock.now
+        context.requestID = Self.requestID(from: request)
+        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        var response: Response
+        var principal: String?
+        do {
+            response = try await next(request, context)
+        } catch {
+            let apiError = apiError(from: error, request: request, logger: context.logger)
+            response = jsonResponse(status: apiError.status, apiError.body, headers: apiError.headers)
+        }
+        principal = response.headers[.docketPrincipal]
+        response.headers[.docketPrincipal] = nil
+        response.headers[.requestID] = context.requestID
+        // Hummingbird names an unmatched request's endpoint "NotFound"; routes start with "/".
+        let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
+        let elapsed = ContinuousClock.now - start
+        metrics.requestFinished(route: route, method: request.method.rawValue, status: response.status.code, duration: elapsed)
+        var metadata: Logger.Metadata = [
+            "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(response.status.code),
+            "duration_us": .stringConvertible(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000),
+        ]
+        if let principal { metadata["principal"] = .string(principal) }
+        context.logger.log(level: response.status.code >= 500 ? .error : .info, "request", metadata: metadata)
+        return response
+    }
+
+    /// The client's `X-Request-Id` when it is 1-64 characters of `[A-Za-z0-9._-]`, else a new UUID.
+    static func requestID(from request: Request) -> String {
+        if let given = request.headers[.requestID], (1...64).contains(given.utf8.count),
+           given.utf8.allSatisfy({ $0 == 45 || $0 == 46 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) {
+            return given
+        }
+        return UUID().uuidString.lowercased()
+    }
+}
+
+/// Authenticates the bearer token (401 when missing, malformed, unknown or revoked) and
+/// applies the per-principal rate limit (429 with `Retry-After`).
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = DocketRequestContext
+    let tokens: TokenStore
+    let limiter: RateLimiter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("missing Authorization header; send Authorization: Bearer <token> (docket token create makes one)")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw APIError.unauthorized("the Authorization header must be \"Bearer <token>\"")
+        }
+        guard let caller = try tokens.authenticate(secret: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+            throw APIError.unauthorized("the bearer token is unknown or revoked")
+        }
+        var context = context
+        context.caller = caller
+        context.logger[metadataKey: "principal"] = .string(caller.id)
+        if let wait = limiter.take(caller.id) {
+            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            var error = APIError(.tooManyRequests, code: "rate-limited",
+                                 "too many requests from \(caller.id); retry after \(seconds) s",
+                                 details: ["retryAfterSeconds": .int(Int64(seconds))])
+            error.headers[.retryAfter] = String(seconds)
+            error.headers[.docketPrincipal] = caller.id
+            throw error
+        }
+        do {
+            var response = try await next(request, context)
+            response.headers[.docketPrincipal] = caller.id
+            return response
+        } catch {
+            var apiError = apiError(from: error, logger: context.logger)
+            apiError.headers[.docketPrincipal] = caller.id
+            throw apiError
+        }
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Request-Id`.
+    static let requestID = fieldName("X-Request-Id")
+    /// `Docket-Position`: the log position a command reached; a query waits for it.
+    static let docketPosition = fieldName("Docket-Position")
+    /// Internal: carries the principal id from the auth middleware to the access log; removed before sending.
+    static let docketPrincipal = fieldName("X-Docket-Principal-Internal")
+}
+
+/// A header name known to be valid at compile time.
+private func fieldName(_ name: String) -> HTTPField.Name {
+    guard let field = HTTPField.Name(name) else { preconditionFailure("invalid HTTP field name \(name)") }
+    return field
+}

@@ -1,0 +1,96 @@
+import EventLog
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/health`, `/ready` and `/metrics`: unauthenticated, for load balancers and Prometheus.
+struct OperationsRoutes {
+    let dependencies: ServerDependencies
+
+    func add(to router: Router<DocketRequestContext>) {
+        router.get("health") { _, _ in
+            jsonResponse(["status": "ok"])
+        }
+        router.get("ready") { _, _ in try ready() }
+        router.get("metrics") { _, _ in try metrics() }
+    }
+
+    struct Readiness: Encodable {
+        var status: String
+        var logHead: UInt64
+        var readPosition: UInt64
+        var projectionLag: UInt64?
+    }
+
+    /// 200 when the log answers and the read side has caught up with it; else 503.
+    func ready() throws -> Response {
+        let head: UInt64
+        let read: UInt64
+        let lag: UInt64?
+        do {
+            head = try dependencies.log.head().position
+            read = try dependencies.readPosition()
+            lag = try dependencies.projectionLag?()
+        } catch {
+            throw APIError(.serviceUnavailable, code: "not-ready", "the event log cannot be read: \(error)")
+        }
+        if let lag, lag > 0 {
+            throw APIError(.serviceUnavailable, code: "not-ready", "projections trail the log by \(lag) events",
+                           details: ["logHead": .int(Int64(head)), "projectionLag": .int(Int64(lag))])
+        }
+        return jsonResponse(Readiness(status: "ready", logHead: head, readPosition: read, projectionLag: lag))
+    }
+
+    /// The Prometheus text exposition.
+    func metrics() throws -> Response {
+        let head = (try? dependencies.log.head().position) ?? 0
+        let lag = try? dependencies.projectionLag?()
+        dependencies.metrics.observe(head: head, projectionLag: lag)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: dependencies.metrics.render())))
+    }
+}
+
+/// `/v1/tokens`: administrators create, list and revoke bearer tokens.
+struct TokenRoutes {
+    let tokens: TokenStore
+
+    struct CreateRequest: Decodable {
+        var principal: Caller
+        var label: String?
+    }
+    struct Created: Encodable {
+        var token: TokenRecord
+        var secret: String
+    }
+    struct Listed: Encodable { var tokens: [TokenRecord] }
+    struct One: Encodable { var token: TokenRecord }
+
+    func add(to group: RouterGroup<DocketRequestContext>) {
+        group.post("tokens") { request, context in
+            _ = try context.require([.admin], doing: "create tokens")
+            let body = try decodeJSON(CreateRequest.self, from: try await readJSONBody(request))
+            if let label = body.label, label.count > 500 {
+                throw APIError.badRequest("$.label must be at most 500 characters", path: "$.label")
+            }
+            let principal: Caller
+            do throws(CallerError) { principal = try body.principal.validated() } catch { throw APIError.badRequest(error.message, path: "$.principal") }
+            let (record, secret) = try await tokens.create(for: principal, label: body.label)
+            context.logger.notice("token created", metadata: ["token_id": .string(record.id), "for": .string(principal.id)])
+            return jsonResponse(status: .created, Created(token: record, secret: secret))
+        }
+        group.get("tokens") { _, context in
+            _ = try context.require([.admin], doing: "list tokens")
+            return jsonResponse(Listed(tokens: try tokens.list()))
+        }
+        group.delete("tokens/{id}") { _, context in
+            _ = try context.require([.admin], doing: "revoke tokens")
+            let id = try context.parameters.require("id")
+            guard let record = try await tokens.revoke(id: id) else {
+                throw APIError.notFound("no token \(id); GET /v1/tokens lists them")
+            }
+            context.logger.notice("token revoked", metadata: ["token_id": .string(record.id)])
+            return jsonResponse(One(token: record))
+        }
+    }
+}

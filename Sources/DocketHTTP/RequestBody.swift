@@ -1,0 +1,74 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Reads a JSON request body: 415 unless the content type is JSON, 413 over 1 MB.
+func readJSONBody(_ request: Request) async throws -> Data {
+    guard let type = request.headers[.contentType]?.split(separator: ";").first?
+        .trimmingCharacters(in: .whitespaces).lowercased(),
+        type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json")) else {
+        throw APIError(.unsupportedMediaType, code: "unsupported-media-type",
+                       "the body must be JSON: send Content-Type: application/json")
+    }
+    if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+        throw bodyTooLarge
+    }
+    var data = Data()
+    for try await buffer in request.body {
+        guard data.count + buffer.readableBytes <= maxBodyBytes else { throw bodyTooLarge }
+        data.append(contentsOf: buffer.readableBytesView)
+    }
+    return data
+}
+
+/// Decodes `T` from JSON; a failure is a 400 naming the JSON path (`$.a.b[2]`) and what was expected.
+func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data) throws(APIError) -> T {
+    do {
+        return try JSONDecoder().decode(T.self, from: data)
+    } catch let error as DecodingError {
+        let (path, message) = describe(error)
+        throw APIError.badRequest(message, path: path)
+    } catch {
+        throw APIError.badRequest("the body is not valid JSON: \(error)", path: "$")
+    }
+}
+
+/// The JSON path and a message for a decoding error.
+func describe(_ error: DecodingError) -> (path: String, message: String) {
+    func path(_ keys: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+        var out = "$"
+        for key in keys + (last.map { [$0] } ?? []) {
+            if let index = key.intValue { out += "[\(index)]" } else { out += ".\(key.stringValue)" }
+        }
+        return out
+    }
+    switch error {
+    case .keyNotFound(let key, let context):
+        let p = path(context.codingPath, key)
+        return (p, "\(p) is required")
+    case .typeMismatch(let type, let context):
+        let p = path(context.codingPath)
+        return (p, "\(p) must be \(jsonTypeName(type))")
+    case .valueNotFound(let type, let context):
+        let p = path(context.codingPath)
+        return (p, "\(p) must be \(jsonTypeName(type)), not null")
+    case .dataCorrupted(let context):
+        let p = path(context.codingPath)
+        if context.codingPath.isEmpty, context.underlyingError != nil {
+            return (p, "the body is not valid JSON")
+        }
+        return (p, "\(p): \(context.debugDescription)")
+    @unknown default:
+        return ("$", "the body does not match the expected JSON")
+    }
+}
+
+private func jsonTypeName(_ type: Any.Type) -> String {
+    switch type {
+    case is String.Type: "a string"
+    case is Int.Type, is Int64.Type, is UInt64.Type, is UInt32.Type: "an integer"
+    case is Double.Type: "a number"
+    case is Bool.Type: "a boolean"
+    default: "a JSON \(String(describing: type).hasPrefix("Array") ? "array" : "object") (\(type))"
+    }
+}

@@ -1,0 +1,183 @@
+import Crypto
+import EventLog
+import Foundation
+import LMDB
+import Logging
+import Synchronization
+
+/// A stored bearer token: its public id, whom it stands for, and its life. The secret is
+/// never stored, only its SHA-256 (the database key).
+public struct TokenRecord: Codable, Sendable, Hashable {
+    /// Public identifier, `tok_` and 16 hex digits; used to list and revoke.
+    public var id: String
+    /// Whom the token stands for.
+    public var principal: Caller
+    /// A free-text note (who holds it, what for).
+    public var label: String?
+    /// When it was created, ISO 8601 UTC.
+    public var createdAt: String
+    /// When it was revoked, ISO 8601 UTC; `nil` while valid.
+    public var revokedAt: String?
+}
+
+/// Bearer tokens in the LMDB named database `tokens` of the log's environment
+/// (schemas/storage.md "tokens"): key = SHA-256 of the secret (32 bytes), value = the
+/// ``TokenRecord`` as JSON. Writes go through the environment's one writer thread.
+///
+/// Authentication results are cached for ``cacheLifetime`` (decoding the record on every
+/// request cost a tenth of a query): a revocation through this store takes effect at once,
+/// one by another process (`docket token revoke` while the server runs) within that time.
+public final class TokenStore: Sendable {
+    /// How long an authentication result is reused.
+    public static let cacheLifetime: Duration = .seconds(1)
+    /// Most cached results; the cache is emptied when it would grow beyond.
+    static let cacheLimit = 10_000
+
+    struct CacheEntry {
+        var caller: Caller?
+        var expires: ContinuousClock.Instant
+    }
+    let cache = Mutex<[[UInt8]: CacheEntry]>([:])
+
+    /// Name of the LMDB database.
+    public static let databaseName = "tokens"
+    /// Prefix of every secret, so a leaked one is recognisable.
+    public static let secretPrefix = "dkt_"
+
+    let log: EventLog
+    let database: Database
+
+    private init(log: EventLog, database: Database) {
+        self.log = log
+        self.database = database
+    }
+
+    /// Opens (creating when missing) the `tokens` database in `log`'s environment.
+    public static func open(log: EventLog) async throws -> TokenStore {
+        let database = try await log.writer.perform { context in
+            try context.openDatabase(named: databaseName)
+        }
+        return TokenStore(log: log, database: database)
+    }
+
+    /// Creates a token for `principal` and returns its record and secret. The secret is
+    /// shown only here; afterwards only its hash exists.
+    public func create(for principal: Caller, label: String?, now: Date = Date()) async throws -> (record: TokenRecord, secret: String) {
+        let principal = try principal.validated()
+        var random = SystemRandomNumberGenerator()
+        let secretBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let secret = Self.secretPrefix + base64URL(secretBytes)
+        let id = "tok_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        let record = TokenRecord(id: id, principal: principal, label: label, createdAt: iso8601(now), revokedAt: nil)
+        let key = Self.hash(secret)
+        let value = try Self.encoder.encode(record)
+        let database = database
+        try await log.writer.perform { context in
+            try context.transaction { txn in
+                try txn.put(database, key: key, value: Array(value), flags: .noOverwrite)
+            }
+        }
+        return (record, secret)
+    }
+
+    /// Every token, valid and revoked, ordered by creation time then id.
+    public func list() throws -> [TokenRecord] {
+        let database = database
+        let values: [Data] = try log.environment.read { txn in
+            try txn.withCursor(database) { cursor in
+                var out: [Data] = []
+                var next = try cursor.get(.first)
+                while let entry = next {
+                    out.append(Data(entry.value))
+                    next = try cursor.get(.next)
+                }
+                return out
+            }
+        }
+        return try values.map { try JSONDecoder().decode(TokenRecord.self, from: $0) }
+            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// Whether no token exists yet (a fresh data directory).
+    public func isEmpty() throws -> Bool {
+        try log.environment.entryCount(database) == 0
+    }
+
+    /// Revokes the token with `id`; returns its record, or `nil` when there is none.
+    /// Revoking twice keeps the first revocation time.
+    public func revoke(id: String, now: Date = Date()) async throws -> TokenRecord? {
+        let database = database
+        let revokedAt = iso8601(now)
+        let revoked = try await log.writer.perform { context in
+            try context.transaction { txn -> TokenRecord? in
+                let found: (key: [UInt8], record: TokenRecord)? = try txn.withCursor(database) { cursor in
+                    var next = try cursor.get(.first)
+                    while let entry = next {
+                        let record = try JSONDecoder().decode(TokenRecord.self, from: Data(entry.value))
+                        if record.id == id { return (Array(entry.key), record) }
+                        next = try cursor.get(.next)
+                    }
+                    return nil
+                }
+                guard let (key, found) = found else { return nil }
+                var record = found
+                if record.revokedAt == nil {
+                    record.revokedAt = revokedAt
+                    try txn.put(database, key: key, value: Array(try Self.encoder.encode(record)))
+                }
+                return record
+            }
+        }
+        // After the commit, so no request re-caches the token as valid.
+        if revoked != nil { cache.withLock { $0.removeAll() } }
+        return revoked
+    }
+
+    /// The principal of a valid token `secret`, or `nil` when it is unknown or revoked.
+    public func authenticate(secret: String) throws -> Caller? {
+        guard secret.hasPrefix(Self.secretPrefix), secret.utf8.count < 200 else { return nil }
+        let key = Self.hash(secret)
+        let now = ContinuousClock.now
+        if let hit = cache.withLock({ $0[key] }), hit.expires > now { return hit.caller }
+        let caller = try lookUp(key)
+        cache.withLock { cache in
+            if cache.count >= Self.cacheLimit { cache.removeAll() }
+            cache[key] = CacheEntry(caller: caller, expires: now + Self.cacheLifetime)
+        }
+        return caller
+    }
+
+    /// The principal of the valid token stored under `key`, read from the database.
+    private func lookUp(_ key: [UInt8]) throws -> Caller? {
+        let database = database
+        let data: Data? = try log.environment.read { txn in
+            try txn.get(database, key: key).map { Data($0) }
+        }
+        guard let data else { return nil }
+        let record = try JSONDecoder().decode(TokenRecord.self, from: data)
+        return record.revokedAt == nil ? record.principal : nil
+    }
+
+    /// SHA-256 of the secret's UTF-8 bytes: the database key.
+    static func hash(_ secret: String) -> [UInt8] {
+        Array(SHA256.hash(data: Data(secret.utf8)))
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+/// Unpadded base64url.
+func base64URL(_ bytes: [UInt8]) -> String {
+    Data(bytes).base64EncodedString()
+        .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` in UTC.
+func iso8601(_ date: Date) -> String {
+    date.formatted(.iso8601)
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Load test of the HTTP API over loopback (issue 5): builds a release `docket`, serves a
+# fresh data directory on a free port with rate limiting off, and drives it with wrk
+# (64 connections, 2 threads). Targets: >= 15k accepted commands/s with p99 <= 10 ms,
+# and >= 30k queries/s.
+# Usage: tools/load.sh [queries|commands|all] (default all); DURATION (default 15s), PORT
+# (default 18080), SCRATCH (a build folder other than .build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-all}"
+duration="${DURATION:-15s}"
+command -v wrk >/dev/null || { echo "load.sh: installing wrk (apt)" >&2; apt-get install -y -qq wrk >/dev/null; }
+tools/ensure-deps.sh
+scratch=()
+if [ -n "${SCRATCH:-}" ]; then scratch=(--scratch-path "$SCRATCH"); fi  # e.g. SCRATCH=.build-release
+swift build -c release --product docket "${scratch[@]}" >&2
+bin="$(swift build -c release --show-bin-path "${scratch[@]}")/docket"
+dir="$(mktemp -d)"
+port="${PORT:-18080}"
+# Per-request access logs to stderr would measure the terminal, not the server: warnings only.
+DOCKET_LOG_LEVEL="${DOCKET_LOG_LEVEL:-warning}" "$bin" serve --data-dir "$dir" --port "$port" --rate-limit 0 > "$dir/stdout" 2> "$dir/server.log" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+admin="$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["adminToken"])' < "$dir/stdout")"
+token() {
+  curl -fs -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+    "http://127.0.0.1:$port/v1/tokens" -d "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])'
+}
+staff="$(token '{"principal":{"kind":"staff","id":"load-staff","staffRole":"tier1"}}')"
+# An organisation in support with the load contact, and one case to query.
+contact="$(token '{"principal":{"kind":"contact","id":"load-contact","organisationId":"load-org","access":"designated"}}')"
+manager="$(token '{"principal":{"kind":"staff","id":"load-manager","staffRole":"manager"}}')"
+send() {  # type payload: one command on org-load-org as the manager
+  curl -fs -o /dev/null -H "Authorization: Bearer $manager" -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/commands" \
+    -d "{\"commandId\":\"$(python3 -c 'import uuid; print(uuid.uuid4())')\",\"type\":\"$1\",\"streamId\":\"org-load-org\",\"payload\":$2}"
+}
+send register-organisation '{"organisationID":"load-org","name":"Load","policyName":"timecare-se"}'
+send add-contact '{"contactID":"load-contact","name":"L","email":"l@load.example","access":"designated"}'
+send add-contact '{"contactID":"load-contact-2","name":"M","email":"m@load.example","access":"designated"}'
+send transition-to-support '{}'
+curl -fs -o /dev/null -H "Authorization: Bearer $contact" -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/commands" \
+  -d '{"commandId":"00000000-0000-4000-8000-000000000001","type":"open-case","streamId":"case-load-1","payload":{"caseID":"load-1","organisationID":"load-org","contactID":"load-contact","subject":"load","description":"d","topic":"payroll","caseType":"support","subType":"question","severity":"P3","region":"sweden","site":"HQ","product":"TimeCare","stage":"production","callMe":false,"cc":[],"channel":"portal"}}'
+if [ "$mode" = queries ] || [ "$mode" = all ]; then
+  echo "== queries: GET /v1/log/head, 64 connections, $duration"
+  DOCKET_TOKEN="$staff" wrk -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
+  echo "== queries: GET /v1/cases/load-1 (case projection), 64 connections, $duration"
+  DOCKET_TOKEN="$staff" DOCKET_PATH=/v1/cases/load-1 wrk -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
+fi
+if [ "$mode" = commands ] || [ "$mode" = all ]; then
+  echo "== commands: POST /v1/commands (open-case, unique commandIds), 64 connections, $duration"
+  DOCKET_TOKEN="$contact" wrk -t2 -c64 -d"$duration" --latency -s tools/load/commands.lua "http://127.0.0.1:$port"
+fi
