@@ -54,7 +54,7 @@ public final class CommandHandler: Sendable {
         }
         await locks.acquire(envelope.streamId)
         defer { locks.release(envelope.streamId) }
-        if let previous = try previousOutcome(of: envelope) { return previous }
+        if let previous = try previousOutcome(of: envelope, actor: actor) { return previous }
         var attempt = 0
         while true {
             attempt += 1
@@ -87,7 +87,7 @@ public final class CommandHandler: Sendable {
                                        currentVersion: error.currentVersion)
                 case .duplicateEventId, .partialDuplicate:
                     // The same commandId raced with itself: return the winner's outcome.
-                    if let previous = try previousOutcome(of: envelope) { return previous }
+                    if let previous = try previousOutcome(of: envelope, actor: actor) { return previous }
                     throw CommandError(.conflict, error.message)
                 default:
                     logger.error("append failed", metadata: ["stream": "\(envelope.streamId)", "error": "\(error.message)"])
@@ -101,8 +101,10 @@ public final class CommandHandler: Sendable {
 
     // MARK: - Idempotency
 
-    /// The outcome of an earlier handling of this commandId, if there was one.
-    private func previousOutcome(of envelope: CommandEnvelope) throws(CommandError) -> CommandOutcome? {
+    /// The outcome of an earlier handling of this commandId, if there was one. Only the
+    /// principal who sent it gets it back; anyone else gets a conflict that names nothing
+    /// of the other command (R1.9: no stream, no type).
+    private func previousOutcome(of envelope: CommandEnvelope, actor: Principal) throws(CommandError) -> CommandOutcome? {
         var events: [RecordedEvent] = []
         do {
             while let e = try log.event(id: DerivedID.event(commandId: envelope.commandId, index: events.count)) {
@@ -112,6 +114,9 @@ public final class CommandHandler: Sendable {
             throw CommandError(.storage, "cannot read the log: \(error)")
         }
         guard let first = events.first, let last = events.last else { return nil }
+        guard first.actor == actor.id else {
+            throw CommandError(.conflict, "commandId \(envelope.commandId.uuidString.lowercased()) was already used by another principal; use a new commandId")
+        }
         let meta = (try? JSONSerialization.jsonObject(with: first.metadata)) as? [String: Any]
         let firstType = meta?["commandType"] as? String
         guard first.stream == envelope.streamId, firstType == nil || firstType == envelope.type else {

@@ -112,6 +112,9 @@ struct CommandHandlerTests {
         // The same commandId for a different command is a conflict, not a silent replay.
         let misuse = try await desk.refusal("add-comment", "case-1", ["commentID": "c1", "body": "hi", "visibility": "public"], id: id)
         #expect(misuse.code == .conflict && misuse.message.contains("already used"))
+        // R1.9: another principal reusing the id learns nothing: no outcome, no stream name.
+        let stranger = try await desk.refusal("open-case", "case-1", desk.openCasePayload("1"), as: Desk.eve, id: id)
+        #expect(stranger.code == .conflict && !stranger.message.contains("case-1") && !stranger.message.contains("open-case"))
     }
 
     @Test("status codes as values: malformed with JSON path, not found, forbidden, conflict with current version, refused with R-number")
