@@ -56,7 +56,8 @@ public struct CaseProjection: Projection {
                 }
                 batch.cases[id] = Work(before: before, state: before ?? CaseDecider.initialState)
             }
-            CaseDecider.evolve(&batch.cases[id]!.state, decoded)
+            // Present since the lines above; `default:` keeps the in-place mutation without a force-unwrap.
+            CaseDecider.evolve(&batch.cases[id, default: Work(before: nil, state: CaseDecider.initialState)].state, decoded)
         }
         return Dictionary(uniqueKeysWithValues: CaseEvent.typeNames.map { ($0, fold) })
     }
