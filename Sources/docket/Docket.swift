@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 
-/// The `docket` command-line tool: the event log, the domain's calendars and SLA clocks,
-/// and (later) the server, replay and reports.
+/// The `docket` command-line tool: the server, the event log, replay and audit, reports,
+/// calendars and SLA clocks.
 @main
 struct Docket: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,4 +16,21 @@ struct Docket: AsyncParsableCommand {
                       ReportCommand.self, RebuildCommand.self, ReplayCommand.self, VerifyCommand.self, ExportCommand.self,
                       BackupCommand.self, ImportCommand.self]
     )
+
+    /// Accepts `--data-dir DIR` (or `--data-dir=DIR`) before the subcommand too, as a global
+    /// option: it is moved into `DOCKET_DATA_DIR`, which every command reads when its own
+    /// `--data-dir` is not given.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first {
+            if first == "--data-dir", arguments.count >= 2 {
+                setenv("DOCKET_DATA_DIR", arguments[1], 1)
+                arguments.removeFirst(2)
+            } else if first.hasPrefix("--data-dir=") {
+                setenv("DOCKET_DATA_DIR", String(first.dropFirst("--data-dir=".count)), 1)
+                arguments.removeFirst()
+            }
+        }
+        await main(arguments)
+    }
 }

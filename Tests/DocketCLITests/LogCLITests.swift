@@ -42,6 +42,11 @@ struct LogCLITests {
         #expect(try jsonObject(b.lines[0])["duplicate"] as? Bool == true)
         #expect(try jsonObject(b.lines[0])["position"] as? Int == 1)
         #expect(FileManager.default.fileExists(atPath: dir + "/data.mdb"))
+        // --data-dir is global: it may also stand before the subcommand.
+        let global = try docket(["--data-dir", dir, "log", "head"])
+        #expect(global.status == 0 && (try jsonObject(try #require(global.lines.first)))["position"] as? Int == 1)
+        let globalEquals = try docket(["--data-dir=\(dir)", "log", "head"])
+        #expect(globalEquals.status == 0)
     }
 
     @Test("read prints NDJSON with every envelope field, for a stream and for the whole log")
