@@ -32,11 +32,7 @@ struct ReportRoutes {
             let rows = try queries.allSurveys().filter { organisation == nil || $0.organisationID == organisation }
             let groups = Reports.surveys(rows, granularity: granularity)
             if format == "csv" {
-                return csvResponse(["Dimension,Key,Period,Sent,Answered,Expired,Response Rate,Mean Knowledge,Mean Communication,Mean Timeliness"]
-                    + groups.map { g in
-                        Reports.csvLine([g.dimension, g.key, g.period, "\(g.sent)", "\(g.answered)", "\(g.expired)", "\(g.responseRate)",
-                                         optional(g.meanKnowledge), optional(g.meanCommunication), optional(g.meanTimeliness)])
-                    })
+                return csvResponse(Reports.surveysCSV(groups))
             }
             return jsonResponse(SurveyReport(granularity: granularity.rawValue, surveys: rows.count, groups: groups))
         }
@@ -46,10 +42,7 @@ struct ReportRoutes {
             let rows = try queries.allRows().filter { organisation == nil || $0.organisationID == organisation }
             let groups = Reports.slaCompliance(rows, granularity: granularity)
             if format == "csv" {
-                return csvResponse(["Policy,Priority,Team,Period,Target,Met,Breached,Pending,Share"] + groups.map { g in
-                    Reports.csvLine([g.policy, g.priority, g.team, g.period, g.target, "\(g.met)", "\(g.breached)", "\(g.pending)",
-                                     optional(g.share)])
-                })
+                return csvResponse(Reports.slaCSV(groups))
             }
             return jsonResponse(SLAReport(granularity: granularity.rawValue, cases: rows.count, groups: groups))
         }
@@ -70,7 +63,6 @@ struct ReportRoutes {
     }
 }
 
-private func optional(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
 
 /// A query parameter of 1-200 characters, `nil` when absent, 400 otherwise.
 func queryText(_ request: Request, _ name: String) throws(APIError) -> String? {

@@ -205,12 +205,7 @@ extension ReportCommand {
                 case .json:
                     try printJSON(SurveyReportJSON(granularity: period.rawValue, surveys: rows.count, groups: groups))
                 case .csv:
-                    print("Dimension,Key,Period,Sent,Answered,Expired,Response Rate,Mean Knowledge,Mean Communication,Mean Timeliness")
-                    for g in groups {
-                        print(Reports.csvLine([g.dimension, g.key, g.period, "\(g.sent)", "\(g.answered)", "\(g.expired)", "\(g.responseRate)",
-                                               g.meanKnowledge.map { "\($0)" } ?? "", g.meanCommunication.map { "\($0)" } ?? "",
-                                               g.meanTimeliness.map { "\($0)" } ?? ""]))
-                    }
+                    for line in Reports.surveysCSV(groups) { print(line) }
                 }
             }
         }
@@ -236,11 +231,7 @@ extension ReportCommand {
                 case .json:
                     try printJSON(SLAReportJSON(granularity: period.rawValue, cases: rows.count, groups: groups))
                 case .csv:
-                    print("Policy,Priority,Team,Period,Target,Met,Breached,Pending,Share")
-                    for g in groups {
-                        print(Reports.csvLine([g.policy, g.priority, g.team, g.period, g.target, "\(g.met)", "\(g.breached)",
-                                               "\(g.pending)", g.share.map { "\($0)" } ?? ""]))
-                    }
+                    for line in Reports.slaCSV(groups) { print(line) }
                 }
             }
         }

@@ -162,6 +162,25 @@ public enum Reports {
     public static func csvLine(_ fields: [String]) -> String { fields.map(csvField).joined(separator: ",") }
 
     /// The case report's CSV header (R8.1).
+    /// The survey report (R5.4) as CSV lines, header first (the CLI and the HTTP API share it).
+    public static func surveysCSV(_ groups: [SurveyGroup]) -> [String] {
+        ["Dimension,Key,Period,Sent,Answered,Expired,Response Rate,Mean Knowledge,Mean Communication,Mean Timeliness"]
+            + groups.map { g in
+                csvLine([g.dimension, g.key, g.period, "\(g.sent)", "\(g.answered)", "\(g.expired)", "\(g.responseRate)",
+                         g.meanKnowledge.map { "\($0)" } ?? "", g.meanCommunication.map { "\($0)" } ?? "",
+                         g.meanTimeliness.map { "\($0)" } ?? ""])
+            }
+    }
+
+    /// The SLA compliance report (R8.2) as CSV lines, header first.
+    public static func slaCSV(_ groups: [SLAComplianceGroup]) -> [String] {
+        ["Policy,Priority,Team,Period,Target,Met,Breached,Pending,Share"]
+            + groups.map { g in
+                csvLine([g.policy, g.priority, g.team, g.period, g.target, "\(g.met)", "\(g.breached)", "\(g.pending)",
+                         g.share.map { "\($0)" } ?? ""])
+            }
+    }
+
     public static let caseCSVHeader = "Subject,Case #,Date Created,Reported By,Date Last Updated,Status,Site/URL/Acct"
 
     /// The case report's CSV line of `row` (R8.1).
