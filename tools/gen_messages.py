@@ -508,6 +508,62 @@ def struct_src(m):
     out += ["    }", "}", ""]
     return "\n".join(out)
 
+SIMPLE = {"String": "string", "Int": "int", "Int64": "int64", "Bool": "bool", "Date": "date", "[String]": "strings"}
+
+def reader_src(n, t):
+    opt = t.endswith("?")
+    base = t.rstrip("?")
+    def fn(x):
+        return "optional" + x[0].upper() + x[1:] if opt else x
+    if base in SIMPLE:
+        return f'try f.{fn(SIMPLE[base])}("{n}")'
+    if base in ENUMS:
+        return f'try f.{fn("enumeration")}("{n}", {base}.self)'
+    return f'try f.{fn("decodable")}("{n}", {base}.self)'
+
+def writer_src(n, t):
+    base = t.rstrip("?")
+    if base == "String": return "w.writeString(v)"
+    if base == "Int": return "w.writeInteger(Int64(v))"
+    if base == "Int64": return "w.writeInteger(v)"
+    if base == "Bool": return "w.writeBool(v)"
+    if base == "Date": return "w.writeDate(v)"
+    if base == "[String]": return "w.writeStrings(v)"
+    if base in ENUMS: return "w.writeString(v.rawValue)"
+    return "try w.writeEncodable(v, type: Self.type)"
+
+def coding_src(m):
+    """Straight-line JSON coding (GeneratedJSONMessage): keys in sorted (byte) order."""
+    fields = m["fields"]
+    out = [f"extension {m['name']}: GeneratedJSONMessage {{",
+           "    init(fields f: MessageFields) throws(MessageCodingError) {"]
+    if fields:
+        args = ", ".join(f"{n}: {reader_src(n, t)}" for (n, t, d) in fields)
+        out.append(f"        self.init({args})")
+    else:
+        out.append("        _ = f")
+        out.append("        self.init()")
+    out.append("    }")
+    out.append("")
+    out.append("    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {")
+    out.append('        w.out.append(UInt8(ascii: "{"))')
+    if fields:
+        out.append("        var first = true")
+        for (n, t, d) in sorted(fields, key=lambda f: f[0].encode()):
+            if t.endswith("?"):
+                out.append(f"        if let v = self.{n} {{")
+                out.append(f'            w.key("{n}", first: &first)')
+                out.append(f"            {writer_src(n, t)}")
+                out.append("        }")
+            else:
+                out.append(f'        w.key("{n}", first: &first)')
+                out.append(f"        do {{ let v = self.{n}; {writer_src(n, t)} }}")
+    out.append('        w.out.append(UInt8(ascii: "}"))')
+    out.append("    }")
+    out.append("}")
+    out.append("")
+    return "\n".join(out)
+
 def family_src(enum, doc, msgs):
     out = [f"/// {doc}", f"public enum {enum}: MessageFamily {{"]
     for m in msgs:
@@ -518,7 +574,19 @@ def family_src(enum, doc, msgs):
     out += [f"        case .{case_name(m['name'])}(let m): m" for m in msgs]
     out += ["        }", "    }", "", "    /// Wraps a payload of this family.", "    public init?(message: any DomainMessage) {", "        switch message {"]
     out += [f"        case let m as {m['name']}: self = .{case_name(m['name'])}(m)" for m in msgs]
-    out += ["        default: return nil", "        }", "    }", "}", ""]
+    out += ["        default: return nil", "        }", "    }", ""]
+    out += ["    /// Payload decoders by type name: generated straight-line code, no casts or searches.",
+            f"    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> {enum}] = ["]
+    out += [f'        "{m["type"]}": {{ bytes throws(MessageCodingError) in .{case_name(m["name"])}(try {m["name"]}.decodeGenerated(bytes)) }},' for m in msgs]
+    out += ["    ]", "",
+            "    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).",
+            f"    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> {enum} {{",
+            "        guard let decode = generatedDecoders[type] else {",
+            "            throw MessageCodingError(\"unknown message type \\(type); known: \\(typeNames.joined(separator: \", \"))\")",
+            "        }",
+            "        guard schemaVersion == 1 else { throw MessageCodingError(\"\\(type) has schema version 1, not \\(schemaVersion)\") }",
+            "        return try MessageCoding.withBytes(payload, decode)",
+            "    }", "}", ""]
     return "\n".join(out)
 
 def swift_enums():
@@ -591,6 +659,7 @@ def gen(path, families):
         for m in msgs:
             write_schema("commands" if index == 0 else "events", m)
         parts += [struct_src(m) for m in msgs]
+        parts += [coding_src(m) for m in msgs]
         parts.append(family_src(enum, doc, msgs))
     write(path, parts)
 
@@ -619,7 +688,13 @@ def union_src(kind, doc):
     out += ["        }", "    }", "", f"    /// Wraps any {kind.lower()} payload.", "    public init?(message: any DomainMessage) {"]
     for i, (_, prefix, case, _, _, _) in enumerate(AGGREGATES):
         out.append(f"        {'if' if i == 0 else '} else if'} let m = {prefix}{kind}(message: message) {{ self = .{case}(m)")
-    out += ["        } else { return nil }", "    }", "}", ""]
+    out += ["        } else { return nil }", "    }", ""]
+    out += [f"    /// Decodes a payload of any {kind.lower()} type (the generated decoders; errors name the JSON path).",
+            f"    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> {name} {{"]
+    for (_, prefix, case, _, _, _) in AGGREGATES:
+        out.append(f"        if {prefix}{kind}.generatedDecoders[type] != nil {{ return .{case}(try {prefix}{kind}.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }}")
+    out += ["        throw MessageCodingError(\"unknown message type \\(type); known: \\(typeNames.joined(separator: \", \"))\")",
+            "    }", "}", ""]
     return "\n".join(out)
 
 write("Core/Registry.generated.swift", [

@@ -239,8 +239,4 @@ struct EventMetadata: Encodable {
 }
 
 /// Encoder for ``EventMetadata`` (sorted keys, deterministic).
-private let metadataEncoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-}()
+private let metadataEncoder = DocketJSONEncoder()

@@ -383,6 +383,418 @@ public struct ExpireSurvey: DomainMessage {
     }
 }
 
+extension OpenCase: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(caseID: try f.string("caseID"), organisationID: try f.string("organisationID"), contactID: try f.string("contactID"), subject: try f.string("subject"), description: try f.string("description"), topic: try f.string("topic"), caseType: try f.enumeration("caseType", CaseType.self), subType: try f.optionalString("subType"), severity: try f.string("severity"), region: try f.string("region"), site: try f.string("site"), product: try f.string("product"), stage: try f.enumeration("stage", ImplementationStage.self), callMe: try f.bool("callMe"), cc: try f.strings("cc"), channel: try f.enumeration("channel", Channel.self), relatedCaseID: try f.optionalString("relatedCaseID"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("callMe", first: &first)
+        do { let v = self.callMe; w.writeBool(v) }
+        w.key("caseID", first: &first)
+        do { let v = self.caseID; w.writeString(v) }
+        w.key("caseType", first: &first)
+        do { let v = self.caseType; w.writeString(v.rawValue) }
+        w.key("cc", first: &first)
+        do { let v = self.cc; w.writeStrings(v) }
+        w.key("channel", first: &first)
+        do { let v = self.channel; w.writeString(v.rawValue) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("description", first: &first)
+        do { let v = self.description; w.writeString(v) }
+        w.key("organisationID", first: &first)
+        do { let v = self.organisationID; w.writeString(v) }
+        w.key("product", first: &first)
+        do { let v = self.product; w.writeString(v) }
+        w.key("region", first: &first)
+        do { let v = self.region; w.writeString(v) }
+        if let v = self.relatedCaseID {
+            w.key("relatedCaseID", first: &first)
+            w.writeString(v)
+        }
+        w.key("severity", first: &first)
+        do { let v = self.severity; w.writeString(v) }
+        w.key("site", first: &first)
+        do { let v = self.site; w.writeString(v) }
+        w.key("stage", first: &first)
+        do { let v = self.stage; w.writeString(v.rawValue) }
+        if let v = self.subType {
+            w.key("subType", first: &first)
+            w.writeString(v)
+        }
+        w.key("subject", first: &first)
+        do { let v = self.subject; w.writeString(v) }
+        w.key("topic", first: &first)
+        do { let v = self.topic; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RouteCase: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(team: try f.string("team"), owner: try f.string("owner"), tier: try f.enumeration("tier", SupportTier.self))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("owner", first: &first)
+        do { let v = self.owner; w.writeString(v) }
+        w.key("team", first: &first)
+        do { let v = self.team; w.writeString(v) }
+        w.key("tier", first: &first)
+        do { let v = self.tier; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SetPriority: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(priority: try f.string("priority"), reason: try f.string("reason"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("priority", first: &first)
+        do { let v = self.priority; w.writeString(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RequestPriorityChange: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(priority: try f.string("priority"), reason: try f.string("reason"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("priority", first: &first)
+        do { let v = self.priority; w.writeString(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension AddComment: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(commentID: try f.string("commentID"), body: try f.string("body"), visibility: try f.enumeration("visibility", Visibility.self))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("body", first: &first)
+        do { let v = self.body; w.writeString(v) }
+        w.key("commentID", first: &first)
+        do { let v = self.commentID; w.writeString(v) }
+        w.key("visibility", first: &first)
+        do { let v = self.visibility; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RequestInformation: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(question: try f.string("question"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("question", first: &first)
+        do { let v = self.question; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension EscalateCase: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(kind: try f.enumeration("kind", EscalationRequest.self), to: try f.optionalString("to"), reason: try f.string("reason"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("kind", first: &first)
+        do { let v = self.kind; w.writeString(v.rawValue) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        if let v = self.to {
+            w.key("to", first: &first)
+            w.writeString(v)
+        }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RestoreService: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(summary: try f.string("summary"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("summary", first: &first)
+        do { let v = self.summary; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ProposeSolution: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(solution: try f.string("solution"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("solution", first: &first)
+        do { let v = self.solution; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ConfirmSolution: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(note: try f.optionalString("note"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        if let v = self.note {
+            w.key("note", first: &first)
+            w.writeString(v)
+        }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RejectSolution: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.string("reason"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CloseCase: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.enumeration("reason", CloseReason.self), note: try f.optionalString("note"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        if let v = self.note {
+            w.key("note", first: &first)
+            w.writeString(v)
+        }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ReopenCase: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.string("reason"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SuspendResolutionTarget: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.string("reason"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ResumeResolutionTarget: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(note: try f.optionalString("note"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        if let v = self.note {
+            w.key("note", first: &first)
+            w.writeString(v)
+        }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension LinkIncident: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(incidentNumber: try f.int("incidentNumber"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("incidentNumber", first: &first)
+        do { let v = self.incidentNumber; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ConvertToIncident: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(incidentNumber: try f.int("incidentNumber"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("incidentNumber", first: &first)
+        do { let v = self.incidentNumber; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension AddAttachment: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(attachmentID: try f.string("attachmentID"), name: try f.string("name"), mediaType: try f.string("mediaType"), size: try f.int64("size"), sha256: try f.string("sha256"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("attachmentID", first: &first)
+        do { let v = self.attachmentID; w.writeString(v) }
+        w.key("mediaType", first: &first)
+        do { let v = self.mediaType; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.key("sha256", first: &first)
+        do { let v = self.sha256; w.writeString(v) }
+        w.key("size", first: &first)
+        do { let v = self.size; w.writeInteger(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RecordClockAtRisk: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RecordClockBreached: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RecordUpdateOverdue: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        _ = f
+        self.init()
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension AutoCloseCase: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        _ = f
+        self.init()
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension AnswerSurvey: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(surveyID: try f.string("surveyID"), knowledge: try f.int("knowledge"), communication: try f.int("communication"), timeliness: try f.int("timeliness"), comment: try f.optionalString("comment"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        if let v = self.comment {
+            w.key("comment", first: &first)
+            w.writeString(v)
+        }
+        w.key("communication", first: &first)
+        do { let v = self.communication; w.writeInteger(Int64(v)) }
+        w.key("knowledge", first: &first)
+        do { let v = self.knowledge; w.writeInteger(Int64(v)) }
+        w.key("surveyID", first: &first)
+        do { let v = self.surveyID; w.writeString(v) }
+        w.key("timeliness", first: &first)
+        do { let v = self.timeliness; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ExpireSurvey: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(surveyID: try f.string("surveyID"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("surveyID", first: &first)
+        do { let v = self.surveyID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Commands of a case stream (`case-<id>`).
 public enum CaseCommand: MessageFamily {
     /// `open-case`: Opens a case (§2); contacts open their own, staff open on a contact's behalf on chat and phone (R2.1).
@@ -521,6 +933,43 @@ public enum CaseCommand: MessageFamily {
         case let m as ExpireSurvey: self = .expireSurvey(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> CaseCommand] = [
+        "open-case": { bytes throws(MessageCodingError) in .openCase(try OpenCase.decodeGenerated(bytes)) },
+        "route-case": { bytes throws(MessageCodingError) in .routeCase(try RouteCase.decodeGenerated(bytes)) },
+        "set-priority": { bytes throws(MessageCodingError) in .setPriority(try SetPriority.decodeGenerated(bytes)) },
+        "request-priority-change": { bytes throws(MessageCodingError) in .requestPriorityChange(try RequestPriorityChange.decodeGenerated(bytes)) },
+        "add-comment": { bytes throws(MessageCodingError) in .addComment(try AddComment.decodeGenerated(bytes)) },
+        "request-information": { bytes throws(MessageCodingError) in .requestInformation(try RequestInformation.decodeGenerated(bytes)) },
+        "escalate-case": { bytes throws(MessageCodingError) in .escalateCase(try EscalateCase.decodeGenerated(bytes)) },
+        "restore-service": { bytes throws(MessageCodingError) in .restoreService(try RestoreService.decodeGenerated(bytes)) },
+        "propose-solution": { bytes throws(MessageCodingError) in .proposeSolution(try ProposeSolution.decodeGenerated(bytes)) },
+        "confirm-solution": { bytes throws(MessageCodingError) in .confirmSolution(try ConfirmSolution.decodeGenerated(bytes)) },
+        "reject-solution": { bytes throws(MessageCodingError) in .rejectSolution(try RejectSolution.decodeGenerated(bytes)) },
+        "close-case": { bytes throws(MessageCodingError) in .closeCase(try CloseCase.decodeGenerated(bytes)) },
+        "reopen-case": { bytes throws(MessageCodingError) in .reopenCase(try ReopenCase.decodeGenerated(bytes)) },
+        "suspend-resolution-target": { bytes throws(MessageCodingError) in .suspendResolutionTarget(try SuspendResolutionTarget.decodeGenerated(bytes)) },
+        "resume-resolution-target": { bytes throws(MessageCodingError) in .resumeResolutionTarget(try ResumeResolutionTarget.decodeGenerated(bytes)) },
+        "link-incident": { bytes throws(MessageCodingError) in .linkIncident(try LinkIncident.decodeGenerated(bytes)) },
+        "convert-to-incident": { bytes throws(MessageCodingError) in .convertToIncident(try ConvertToIncident.decodeGenerated(bytes)) },
+        "add-attachment": { bytes throws(MessageCodingError) in .addAttachment(try AddAttachment.decodeGenerated(bytes)) },
+        "record-clock-at-risk": { bytes throws(MessageCodingError) in .recordClockAtRisk(try RecordClockAtRisk.decodeGenerated(bytes)) },
+        "record-clock-breached": { bytes throws(MessageCodingError) in .recordClockBreached(try RecordClockBreached.decodeGenerated(bytes)) },
+        "record-update-overdue": { bytes throws(MessageCodingError) in .recordUpdateOverdue(try RecordUpdateOverdue.decodeGenerated(bytes)) },
+        "auto-close-case": { bytes throws(MessageCodingError) in .autoCloseCase(try AutoCloseCase.decodeGenerated(bytes)) },
+        "answer-survey": { bytes throws(MessageCodingError) in .answerSurvey(try AnswerSurvey.decodeGenerated(bytes)) },
+        "expire-survey": { bytes throws(MessageCodingError) in .expireSurvey(try ExpireSurvey.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> CaseCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }
 
@@ -1220,6 +1669,678 @@ public struct SurveyExpired: DomainMessage {
     }
 }
 
+extension CaseOpened: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(caseID: try f.string("caseID"), organisationID: try f.string("organisationID"), contactID: try f.string("contactID"), openedBy: try f.string("openedBy"), subject: try f.string("subject"), description: try f.string("description"), topic: try f.string("topic"), caseType: try f.enumeration("caseType", CaseType.self), subType: try f.optionalString("subType"), severity: try f.string("severity"), priority: try f.string("priority"), requestedPriority: try f.optionalString("requestedPriority"), region: try f.string("region"), site: try f.string("site"), product: try f.string("product"), stage: try f.enumeration("stage", ImplementationStage.self), callMe: try f.bool("callMe"), cc: try f.strings("cc"), channel: try f.enumeration("channel", Channel.self), relatedCaseID: try f.optionalString("relatedCaseID"), policyName: try f.string("policyName"), policyVersion: try f.int("policyVersion"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("callMe", first: &first)
+        do { let v = self.callMe; w.writeBool(v) }
+        w.key("caseID", first: &first)
+        do { let v = self.caseID; w.writeString(v) }
+        w.key("caseType", first: &first)
+        do { let v = self.caseType; w.writeString(v.rawValue) }
+        w.key("cc", first: &first)
+        do { let v = self.cc; w.writeStrings(v) }
+        w.key("channel", first: &first)
+        do { let v = self.channel; w.writeString(v.rawValue) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("description", first: &first)
+        do { let v = self.description; w.writeString(v) }
+        w.key("openedBy", first: &first)
+        do { let v = self.openedBy; w.writeString(v) }
+        w.key("organisationID", first: &first)
+        do { let v = self.organisationID; w.writeString(v) }
+        w.key("policyName", first: &first)
+        do { let v = self.policyName; w.writeString(v) }
+        w.key("policyVersion", first: &first)
+        do { let v = self.policyVersion; w.writeInteger(Int64(v)) }
+        w.key("priority", first: &first)
+        do { let v = self.priority; w.writeString(v) }
+        w.key("product", first: &first)
+        do { let v = self.product; w.writeString(v) }
+        w.key("region", first: &first)
+        do { let v = self.region; w.writeString(v) }
+        if let v = self.relatedCaseID {
+            w.key("relatedCaseID", first: &first)
+            w.writeString(v)
+        }
+        if let v = self.requestedPriority {
+            w.key("requestedPriority", first: &first)
+            w.writeString(v)
+        }
+        w.key("severity", first: &first)
+        do { let v = self.severity; w.writeString(v) }
+        w.key("site", first: &first)
+        do { let v = self.site; w.writeString(v) }
+        w.key("stage", first: &first)
+        do { let v = self.stage; w.writeString(v.rawValue) }
+        if let v = self.subType {
+            w.key("subType", first: &first)
+            w.writeString(v)
+        }
+        w.key("subject", first: &first)
+        do { let v = self.subject; w.writeString(v) }
+        w.key("topic", first: &first)
+        do { let v = self.topic; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CaseRouted: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(team: try f.string("team"), owner: try f.string("owner"), tier: try f.enumeration("tier", SupportTier.self), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("owner", first: &first)
+        do { let v = self.owner; w.writeString(v) }
+        w.key("team", first: &first)
+        do { let v = self.team; w.writeString(v) }
+        w.key("tier", first: &first)
+        do { let v = self.tier; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension PriorityChanged: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(from: try f.string("from"), to: try f.string("to"), reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("from", first: &first)
+        do { let v = self.from; w.writeString(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.key("to", first: &first)
+        do { let v = self.to; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension PriorityChangeRequested: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(priority: try f.string("priority"), reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("priority", first: &first)
+        do { let v = self.priority; w.writeString(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CommentAdded: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(commentID: try f.string("commentID"), authorID: try f.string("authorID"), authorRole: try f.enumeration("authorRole", Role.self), visibility: try f.enumeration("visibility", Visibility.self), body: try f.string("body"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("authorID", first: &first)
+        do { let v = self.authorID; w.writeString(v) }
+        w.key("authorRole", first: &first)
+        do { let v = self.authorRole; w.writeString(v.rawValue) }
+        w.key("body", first: &first)
+        do { let v = self.body; w.writeString(v) }
+        w.key("commentID", first: &first)
+        do { let v = self.commentID; w.writeString(v) }
+        w.key("visibility", first: &first)
+        do { let v = self.visibility; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension InvestigationStarted: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension InformationRequested: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(question: try f.string("question"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("question", first: &first)
+        do { let v = self.question; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CustomerResponded: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ServiceRestored: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(summary: try f.string("summary"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("summary", first: &first)
+        do { let v = self.summary; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SolutionProposed: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(solution: try f.string("solution"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("solution", first: &first)
+        do { let v = self.solution; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SolutionRejected: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CaseClosed: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.enumeration("reason", CloseReason.self), note: try f.optionalString("note"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        if let v = self.note {
+            w.key("note", first: &first)
+            w.writeString(v)
+        }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CaseReopened: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension EscalationFlagRaised: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(kind: try f.enumeration("kind", EscalationKind.self), rule: try f.string("rule"), raisedBy: try f.string("raisedBy"), reason: try f.string("reason"), target: try f.optionalEnumeration("target", SLATarget.self), participant: try f.optionalString("participant"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("kind", first: &first)
+        do { let v = self.kind; w.writeString(v.rawValue) }
+        if let v = self.participant {
+            w.key("participant", first: &first)
+            w.writeString(v)
+        }
+        w.key("raisedBy", first: &first)
+        do { let v = self.raisedBy; w.writeString(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.key("rule", first: &first)
+        do { let v = self.rule; w.writeString(v) }
+        if let v = self.target {
+            w.key("target", first: &first)
+            w.writeString(v.rawValue)
+        }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension EscalationFlagCleared: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(kind: try f.enumeration("kind", EscalationKind.self), target: try f.optionalEnumeration("target", SLATarget.self), reason: try f.string("reason"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("kind", first: &first)
+        do { let v = self.kind; w.writeString(v.rawValue) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        if let v = self.target {
+            w.key("target", first: &first)
+            w.writeString(v.rawValue)
+        }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockStarted: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), duration: try f.decodable("duration", TargetDuration.self), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("duration", first: &first)
+        do { let v = self.duration; try w.writeEncodable(v, type: Self.type) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockPaused: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), reason: try f.string("reason"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockResumed: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockSuspended: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockSuspensionEnded: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockMet: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockStopped: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), reason: try f.string("reason"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockRetargeted: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), duration: try f.decodable("duration", TargetDuration.self), priority: try f.string("priority"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("duration", first: &first)
+        do { let v = self.duration; try w.writeEncodable(v, type: Self.type) }
+        w.key("priority", first: &first)
+        do { let v = self.priority; w.writeString(v) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockAtRisk: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), at: try f.date("at"), recordedAt: try f.date("recordedAt"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("recordedAt", first: &first)
+        do { let v = self.recordedAt; w.writeDate(v) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ClockBreached: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(target: try f.enumeration("target", SLATarget.self), at: try f.date("at"), recordedAt: try f.date("recordedAt"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("recordedAt", first: &first)
+        do { let v = self.recordedAt; w.writeDate(v) }
+        w.key("target", first: &first)
+        do { let v = self.target; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension IncidentLinked: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(incidentNumber: try f.int("incidentNumber"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("incidentNumber", first: &first)
+        do { let v = self.incidentNumber; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CaseConvertedToIncident: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(incidentNumber: try f.int("incidentNumber"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("incidentNumber", first: &first)
+        do { let v = self.incidentNumber; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension AttachmentAdded: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(attachmentID: try f.string("attachmentID"), name: try f.string("name"), mediaType: try f.string("mediaType"), size: try f.int64("size"), sha256: try f.string("sha256"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("attachmentID", first: &first)
+        do { let v = self.attachmentID; w.writeString(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("mediaType", first: &first)
+        do { let v = self.mediaType; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.key("sha256", first: &first)
+        do { let v = self.sha256; w.writeString(v) }
+        w.key("size", first: &first)
+        do { let v = self.size; w.writeInteger(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension NotificationQueued: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.enumeration("reason", NotificationReason.self), recipients: try f.strings("recipients"), reference: try f.string("reference"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v.rawValue) }
+        w.key("recipients", first: &first)
+        do { let v = self.recipients; w.writeStrings(v) }
+        w.key("reference", first: &first)
+        do { let v = self.reference; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SurveySent: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(surveyID: try f.string("surveyID"), contactID: try f.string("contactID"), answerBy: try f.date("answerBy"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("answerBy", first: &first)
+        do { let v = self.answerBy; w.writeDate(v) }
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("surveyID", first: &first)
+        do { let v = self.surveyID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SurveyAnswered: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(surveyID: try f.string("surveyID"), knowledge: try f.int("knowledge"), communication: try f.int("communication"), timeliness: try f.int("timeliness"), comment: try f.optionalString("comment"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        if let v = self.comment {
+            w.key("comment", first: &first)
+            w.writeString(v)
+        }
+        w.key("communication", first: &first)
+        do { let v = self.communication; w.writeInteger(Int64(v)) }
+        w.key("knowledge", first: &first)
+        do { let v = self.knowledge; w.writeInteger(Int64(v)) }
+        w.key("surveyID", first: &first)
+        do { let v = self.surveyID; w.writeString(v) }
+        w.key("timeliness", first: &first)
+        do { let v = self.timeliness; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SurveyExpired: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(surveyID: try f.string("surveyID"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("surveyID", first: &first)
+        do { let v = self.surveyID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Events of a case stream (`case-<id>`).
 public enum CaseEvent: MessageFamily {
     /// `case-opened`: A case was opened (§2), with the policy version in force (R4.9).
@@ -1398,5 +2519,50 @@ public enum CaseEvent: MessageFamily {
         case let m as SurveyExpired: self = .surveyExpired(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> CaseEvent] = [
+        "case-opened": { bytes throws(MessageCodingError) in .caseOpened(try CaseOpened.decodeGenerated(bytes)) },
+        "case-routed": { bytes throws(MessageCodingError) in .caseRouted(try CaseRouted.decodeGenerated(bytes)) },
+        "priority-changed": { bytes throws(MessageCodingError) in .priorityChanged(try PriorityChanged.decodeGenerated(bytes)) },
+        "priority-change-requested": { bytes throws(MessageCodingError) in .priorityChangeRequested(try PriorityChangeRequested.decodeGenerated(bytes)) },
+        "comment-added": { bytes throws(MessageCodingError) in .commentAdded(try CommentAdded.decodeGenerated(bytes)) },
+        "investigation-started": { bytes throws(MessageCodingError) in .investigationStarted(try InvestigationStarted.decodeGenerated(bytes)) },
+        "information-requested": { bytes throws(MessageCodingError) in .informationRequested(try InformationRequested.decodeGenerated(bytes)) },
+        "customer-responded": { bytes throws(MessageCodingError) in .customerResponded(try CustomerResponded.decodeGenerated(bytes)) },
+        "service-restored": { bytes throws(MessageCodingError) in .serviceRestored(try ServiceRestored.decodeGenerated(bytes)) },
+        "solution-proposed": { bytes throws(MessageCodingError) in .solutionProposed(try SolutionProposed.decodeGenerated(bytes)) },
+        "solution-rejected": { bytes throws(MessageCodingError) in .solutionRejected(try SolutionRejected.decodeGenerated(bytes)) },
+        "case-closed": { bytes throws(MessageCodingError) in .caseClosed(try CaseClosed.decodeGenerated(bytes)) },
+        "case-reopened": { bytes throws(MessageCodingError) in .caseReopened(try CaseReopened.decodeGenerated(bytes)) },
+        "escalation-flag-raised": { bytes throws(MessageCodingError) in .escalationFlagRaised(try EscalationFlagRaised.decodeGenerated(bytes)) },
+        "escalation-flag-cleared": { bytes throws(MessageCodingError) in .escalationFlagCleared(try EscalationFlagCleared.decodeGenerated(bytes)) },
+        "clock-started": { bytes throws(MessageCodingError) in .clockStarted(try ClockStarted.decodeGenerated(bytes)) },
+        "clock-paused": { bytes throws(MessageCodingError) in .clockPaused(try ClockPaused.decodeGenerated(bytes)) },
+        "clock-resumed": { bytes throws(MessageCodingError) in .clockResumed(try ClockResumed.decodeGenerated(bytes)) },
+        "clock-suspended": { bytes throws(MessageCodingError) in .clockSuspended(try ClockSuspended.decodeGenerated(bytes)) },
+        "clock-suspension-ended": { bytes throws(MessageCodingError) in .clockSuspensionEnded(try ClockSuspensionEnded.decodeGenerated(bytes)) },
+        "clock-met": { bytes throws(MessageCodingError) in .clockMet(try ClockMet.decodeGenerated(bytes)) },
+        "clock-stopped": { bytes throws(MessageCodingError) in .clockStopped(try ClockStopped.decodeGenerated(bytes)) },
+        "clock-retargeted": { bytes throws(MessageCodingError) in .clockRetargeted(try ClockRetargeted.decodeGenerated(bytes)) },
+        "clock-at-risk": { bytes throws(MessageCodingError) in .clockAtRisk(try ClockAtRisk.decodeGenerated(bytes)) },
+        "clock-breached": { bytes throws(MessageCodingError) in .clockBreached(try ClockBreached.decodeGenerated(bytes)) },
+        "incident-linked": { bytes throws(MessageCodingError) in .incidentLinked(try IncidentLinked.decodeGenerated(bytes)) },
+        "case-converted-to-incident": { bytes throws(MessageCodingError) in .caseConvertedToIncident(try CaseConvertedToIncident.decodeGenerated(bytes)) },
+        "attachment-added": { bytes throws(MessageCodingError) in .attachmentAdded(try AttachmentAdded.decodeGenerated(bytes)) },
+        "notification-queued": { bytes throws(MessageCodingError) in .notificationQueued(try NotificationQueued.decodeGenerated(bytes)) },
+        "survey-sent": { bytes throws(MessageCodingError) in .surveySent(try SurveySent.decodeGenerated(bytes)) },
+        "survey-answered": { bytes throws(MessageCodingError) in .surveyAnswered(try SurveyAnswered.decodeGenerated(bytes)) },
+        "survey-expired": { bytes throws(MessageCodingError) in .surveyExpired(try SurveyExpired.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> CaseEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }

@@ -26,20 +26,21 @@ public enum DomainTime {
 
     /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.sssZ`.
     public static func format(_ date: Date) -> String {
-        let ms = milliseconds(date)
-        let days = floorDiv(ms, 86_400_000)
-        let msOfDay = ms - days * 86_400_000
-        let civil = CivilDate(dayNumber: Int(days))
-        let (y, m, d) = (Int64(civil.year), Int64(civil.month), Int64(civil.day))
-        let h = msOfDay / 3_600_000, mi = (msOfDay / 60_000) % 60, s = (msOfDay / 1000) % 60, f = msOfDay % 1000
-        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(h, 2) + ":" + pad(mi, 2) + ":"
-            + pad(s, 2) + "." + pad(f, 3) + "Z"
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        append(date, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.f{1,3}]Z`; returns `nil` for anything else.
     public static func parse(_ text: String) -> Date? {
-        let u = Array(text.utf8)
-        guard u.count >= 20, u.last == UInt8(ascii: "Z"), u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
+        var text = text
+        return text.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``parse(_:)`` on UTF-8 bytes (the JSON decoders call this without making a `String`).
+    public static func parse(utf8 u: UnsafeRawBufferPointer) -> Date? {
+        guard u.count >= 20, u[u.count - 1] == UInt8(ascii: "Z"), u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
               u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":")
         else { return nil }
         func num(_ r: Range<Int>) -> Int64? {
@@ -58,15 +59,52 @@ public enum DomainTime {
         if u.count > 20 {
             let digits = u.count - 21
             guard u[19] == UInt8(ascii: "."), (1...3).contains(digits), let f = num(20..<(20 + digits)) else { return nil }
-            frac = f * [1, 100, 10, 1][digits]
+            frac = f * (digits == 1 ? 100 : digits == 2 ? 10 : 1)
         } else if u[19] != UInt8(ascii: "Z") {
             return nil
         }
-        let dayNumber = CivilDate.dayNumber(year: Int(y), month: Int(mo), day: Int(d))
         // Refuse dates that do not exist (2026-02-31 would otherwise roll into March).
-        guard CivilDate(dayNumber: dayNumber) == CivilDate(year: Int(y), month: Int(mo), day: Int(d)) else { return nil }
-        let days = Int64(dayNumber)
+        guard d <= 28 || Int(d) <= CivilDate.daysIn(year: Int(y), month: Int(mo)) else { return nil }
+        let days = Int64(CivilDate.dayNumber(year: Int(y), month: Int(mo), day: Int(d)))
         return date(milliseconds: ((days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + frac)
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS.sssZ` to `out` (what ``format(_:)`` returns, without a `String`).
+    public static func append(_ date: Date, to out: inout [UInt8]) {
+        let ms = milliseconds(date)
+        let days = floorDiv(ms, 86_400_000)
+        let msOfDay = ms - days * 86_400_000
+        let civil = CivilDate(dayNumber: Int(days))
+        func digits(_ v: Int64, _ width: Int) {
+            if v < 0 || width > 4 || (width == 4 && v > 9999) {
+                let text = String(v)
+                out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, width - text.utf8.count)))
+                out.append(contentsOf: text.utf8)
+                return
+            }
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = v
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int64(civil.year), 4)
+        out.append(UInt8(ascii: "-"))
+        digits(Int64(civil.month), 2)
+        out.append(UInt8(ascii: "-"))
+        digits(Int64(civil.day), 2)
+        out.append(UInt8(ascii: "T"))
+        digits(msOfDay / 3_600_000, 2)
+        out.append(UInt8(ascii: ":"))
+        digits((msOfDay / 60_000) % 60, 2)
+        out.append(UInt8(ascii: ":"))
+        digits((msOfDay / 1000) % 60, 2)
+        out.append(UInt8(ascii: "."))
+        digits(msOfDay % 1000, 3)
+        out.append(UInt8(ascii: "Z"))
     }
 
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
@@ -74,10 +112,6 @@ public enum DomainTime {
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
 
-    private static func pad(_ v: Int64, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
 
     /// Seconds in one calendar day as the domain counts calendar days (R2.6, R2.7, R5.3):
     /// 24 wall-clock hours.

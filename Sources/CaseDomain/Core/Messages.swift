@@ -101,9 +101,19 @@ public struct MessageCodingError: Error, Sendable, Hashable, CustomStringConvert
 
 /// The JSON coding of every payload: sorted keys, unescaped slashes, dates as
 /// `YYYY-MM-DDTHH:MM:SS.sssZ` (``DomainTime``). Deterministic byte for byte.
+///
+/// ``encoder()`` and ``decoder()`` are Docket's own codec (``DocketJSONEncoder``,
+/// ``DocketJSONDecoder``); ``foundationEncoder()`` and ``foundationDecoder()`` configure
+/// Foundation's coders to the same format, which the tests use as the reference.
 public enum MessageCoding {
-    /// A configured encoder.
-    public static func encoder() -> JSONEncoder {
+    /// The encoder of the wire format.
+    public static func encoder() -> DocketJSONEncoder { DocketJSONEncoder() }
+
+    /// The decoder of the wire format.
+    public static func decoder() -> DocketJSONDecoder { DocketJSONDecoder() }
+
+    /// `JSONEncoder` configured to write the same bytes as ``encoder()`` (the reference).
+    public static func foundationEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -113,8 +123,8 @@ public enum MessageCoding {
         return encoder
     }
 
-    /// A configured decoder.
-    public static func decoder() -> JSONDecoder {
+    /// `JSONDecoder` configured to accept what ``decoder()`` accepts (the reference).
+    public static func foundationDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -128,9 +138,12 @@ public enum MessageCoding {
         return decoder
     }
 
-    /// Encodes one payload.
+    /// Encodes one payload (generated straight-line code for every Docket message type).
     public static func encode(_ message: any DomainMessage) throws(MessageCodingError) -> EncodedMessage {
         let type = Swift.type(of: message)
+        if let generated = message as? any GeneratedJSONMessage {
+            return EncodedMessage(type: type.type, schemaVersion: type.schemaVersion, payload: try generated.encodeGenerated())
+        }
         do {
             return EncodedMessage(type: type.type, schemaVersion: type.schemaVersion, payload: try encoder().encode(message))
         } catch {
@@ -138,28 +151,64 @@ public enum MessageCoding {
         }
     }
 
-    /// One configured decoder for ``decode(type:schemaVersion:payload:among:)``: making one
-    /// per payload costs more than decoding a small payload (replay decodes thousands).
-    /// `JSONDecoder` is `Sendable`; its configuration never changes after this.
     private static let sharedDecoder = decoder()
+
+    /// Runs `body` on `data`'s bytes, keeping its typed error.
+    static func withBytes<R>(_ data: Data, _ body: (UnsafeRawBufferPointer) throws(MessageCodingError) -> R) throws(MessageCodingError) -> R {
+        let result: Result<R, MessageCodingError> = data.withUnsafeBytes { bytes in
+            Result { () throws(MessageCodingError) in try body(bytes) }
+        }
+        return try result.get()
+    }
+
+    /// Decodes a payload of type `T` (no type-name lookup; the caller knows the type).
+    public static func decode<T: DomainMessage>(_ type: T.Type, payload: Data) throws(MessageCodingError) -> T {
+        do {
+            return try payload.withUnsafeBytes { bytes throws -> T in
+                if let generated = T.self as? any GeneratedJSONMessage.Type {
+                    func open<G: GeneratedJSONMessage>(_ g: G.Type) throws -> any DomainMessage { try G.decodeGenerated(bytes) }
+                    guard let value = try open(generated) as? T else { throw MessageCodingError("\(T.type) decoded as another type") }
+                    return value
+                }
+                return try sharedDecoder.decode(T.self, fromBytes: bytes)
+            }
+        } catch let error as MessageCodingError {
+            throw error
+        } catch {
+            throw MessageCodingError.describing(error, type: T.type)
+        }
+    }
+
+    /// One decoding function per message type name, made once: a lookup by name instead of
+    /// a linear search and two dynamic casts per payload.
+    private static let decoders: [String: (type: any DomainMessage.Type, decode: @Sendable (Data) throws(MessageCodingError) -> any DomainMessage)] = {
+        func make<T: DomainMessage>(_ t: T.Type) -> @Sendable (Data) throws(MessageCodingError) -> any DomainMessage {
+            { data throws(MessageCodingError) in try decode(T.self, payload: data) }
+        }
+        var out: [String: (type: any DomainMessage.Type, decode: @Sendable (Data) throws(MessageCodingError) -> any DomainMessage)] = [:]
+        for t in DomainEvent.messageTypes + DomainCommand.messageTypes { out[t.type] = (t, make(t)) }
+        return out
+    }()
 
     /// Decodes a payload of one of `types` named `type` at `schemaVersion`.
     public static func decode(type: String, schemaVersion: Int, payload: Data,
                               among types: [any DomainMessage.Type]) throws(MessageCodingError) -> any DomainMessage {
+        if let entry = decoders[type], types.contains(where: { $0 == entry.type }) {
+            guard entry.type.schemaVersion == schemaVersion else {
+                throw MessageCodingError("\(type) has schema version \(entry.type.schemaVersion), not \(schemaVersion)")
+            }
+            return try entry.decode(payload)
+        }
         guard let metatype = types.first(where: { $0.type == type }) else {
             throw MessageCodingError("unknown message type \(type); known: \(types.map { $0.type }.joined(separator: ", "))")
         }
         guard metatype.schemaVersion == schemaVersion else {
             throw MessageCodingError("\(type) has schema version \(metatype.schemaVersion), not \(schemaVersion)")
         }
-        func open<T: DomainMessage>(_ t: T.Type) throws -> any DomainMessage {
-            try sharedDecoder.decode(T.self, from: payload)
+        func open<T: DomainMessage>(_ t: T.Type) throws(MessageCodingError) -> any DomainMessage {
+            try decode(T.self, payload: payload)
         }
-        do {
-            return try open(metatype)
-        } catch {
-            throw MessageCodingError.describing(error, type: type)
-        }
+        return try open(metatype)
     }
 }
 

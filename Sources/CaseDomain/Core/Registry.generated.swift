@@ -39,6 +39,16 @@ public enum DomainEvent: MessageFamily {
         } else if let m = VersionEvent(message: message) { self = .version(m)
         } else { return nil }
     }
+
+    /// Decodes a payload of any event type (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> DomainEvent {
+        if OrganisationEvent.generatedDecoders[type] != nil { return .organisation(try OrganisationEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        if CaseEvent.generatedDecoders[type] != nil { return .case(try CaseEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        if IncidentEvent.generatedDecoders[type] != nil { return .incident(try IncidentEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        if FeatureRequestEvent.generatedDecoders[type] != nil { return .featureRequest(try FeatureRequestEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        if VersionEvent.generatedDecoders[type] != nil { return .version(try VersionEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+    }
 }
 
 /// Any command of any aggregate: what the HTTP layer accepts, decoded with `decode(type:schemaVersion:payload:)`.
@@ -77,5 +87,15 @@ public enum DomainCommand: MessageFamily {
         } else if let m = FeatureRequestCommand(message: message) { self = .featureRequest(m)
         } else if let m = VersionCommand(message: message) { self = .version(m)
         } else { return nil }
+    }
+
+    /// Decodes a payload of any command type (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> DomainCommand {
+        if OrganisationCommand.generatedDecoders[type] != nil { return .organisation(try OrganisationCommand.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        if CaseCommand.generatedDecoders[type] != nil { return .case(try CaseCommand.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        if IncidentCommand.generatedDecoders[type] != nil { return .incident(try IncidentCommand.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        if FeatureRequestCommand.generatedDecoders[type] != nil { return .featureRequest(try FeatureRequestCommand.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        if VersionCommand.generatedDecoders[type] != nil { return .version(try VersionCommand.decode(type: type, schemaVersion: schemaVersion, payload: payload)) }
+        throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
     }
 }

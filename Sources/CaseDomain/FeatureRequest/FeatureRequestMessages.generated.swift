@@ -56,6 +56,62 @@ public struct CloseFeatureRequest: DomainMessage {
     }
 }
 
+extension SubmitFeatureRequest: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(featureID: try f.string("featureID"), organisationID: try f.string("organisationID"), subject: try f.string("subject"), description: try f.string("description"), product: try f.string("product"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("description", first: &first)
+        do { let v = self.description; w.writeString(v) }
+        w.key("featureID", first: &first)
+        do { let v = self.featureID; w.writeString(v) }
+        w.key("organisationID", first: &first)
+        do { let v = self.organisationID; w.writeString(v) }
+        w.key("product", first: &first)
+        do { let v = self.product; w.writeString(v) }
+        w.key("subject", first: &first)
+        do { let v = self.subject; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ChangeFeatureRequestStatus: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(status: try f.enumeration("status", FeatureRequestStatus.self), subStatus: try f.enumeration("subStatus", FeatureRequestSubStatus.self), note: try f.optionalString("note"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        if let v = self.note {
+            w.key("note", first: &first)
+            w.writeString(v)
+        }
+        w.key("status", first: &first)
+        do { let v = self.status; w.writeString(v.rawValue) }
+        w.key("subStatus", first: &first)
+        do { let v = self.subStatus; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CloseFeatureRequest: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.string("reason"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Commands of a feature-request stream (`feature-<id>`).
 public enum FeatureRequestCommand: MessageFamily {
     /// `submit-feature-request`: Submits a feature request (R7); designated contacts and staff.
@@ -89,6 +145,22 @@ public enum FeatureRequestCommand: MessageFamily {
         case let m as CloseFeatureRequest: self = .closeFeatureRequest(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> FeatureRequestCommand] = [
+        "submit-feature-request": { bytes throws(MessageCodingError) in .submitFeatureRequest(try SubmitFeatureRequest.decodeGenerated(bytes)) },
+        "change-feature-request-status": { bytes throws(MessageCodingError) in .changeFeatureRequestStatus(try ChangeFeatureRequestStatus.decodeGenerated(bytes)) },
+        "close-feature-request": { bytes throws(MessageCodingError) in .closeFeatureRequest(try CloseFeatureRequest.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> FeatureRequestCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }
 
@@ -170,6 +242,78 @@ public struct FeatureRequestClosed: DomainMessage {
     }
 }
 
+extension FeatureRequestSubmitted: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(featureID: try f.string("featureID"), organisationID: try f.string("organisationID"), subject: try f.string("subject"), description: try f.string("description"), product: try f.string("product"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("description", first: &first)
+        do { let v = self.description; w.writeString(v) }
+        w.key("featureID", first: &first)
+        do { let v = self.featureID; w.writeString(v) }
+        w.key("organisationID", first: &first)
+        do { let v = self.organisationID; w.writeString(v) }
+        w.key("product", first: &first)
+        do { let v = self.product; w.writeString(v) }
+        w.key("subject", first: &first)
+        do { let v = self.subject; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension FeatureRequestStatusChanged: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(fromStatus: try f.enumeration("fromStatus", FeatureRequestStatus.self), fromSubStatus: try f.enumeration("fromSubStatus", FeatureRequestSubStatus.self), status: try f.enumeration("status", FeatureRequestStatus.self), subStatus: try f.enumeration("subStatus", FeatureRequestSubStatus.self), note: try f.optionalString("note"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("fromStatus", first: &first)
+        do { let v = self.fromStatus; w.writeString(v.rawValue) }
+        w.key("fromSubStatus", first: &first)
+        do { let v = self.fromSubStatus; w.writeString(v.rawValue) }
+        if let v = self.note {
+            w.key("note", first: &first)
+            w.writeString(v)
+        }
+        w.key("status", first: &first)
+        do { let v = self.status; w.writeString(v.rawValue) }
+        w.key("subStatus", first: &first)
+        do { let v = self.subStatus; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension FeatureRequestClosed: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("reason", first: &first)
+        do { let v = self.reason; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Events of a feature-request stream (`feature-<id>`).
 public enum FeatureRequestEvent: MessageFamily {
     /// `feature-request-submitted`: A feature request was submitted: open-customer-care/new (R7).
@@ -203,5 +347,21 @@ public enum FeatureRequestEvent: MessageFamily {
         case let m as FeatureRequestClosed: self = .featureRequestClosed(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> FeatureRequestEvent] = [
+        "feature-request-submitted": { bytes throws(MessageCodingError) in .featureRequestSubmitted(try FeatureRequestSubmitted.decodeGenerated(bytes)) },
+        "feature-request-status-changed": { bytes throws(MessageCodingError) in .featureRequestStatusChanged(try FeatureRequestStatusChanged.decodeGenerated(bytes)) },
+        "feature-request-closed": { bytes throws(MessageCodingError) in .featureRequestClosed(try FeatureRequestClosed.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> FeatureRequestEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }

@@ -104,6 +104,108 @@ public struct ScheduleMaintenance: DomainMessage {
     }
 }
 
+extension DeclareIncident: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(incidentNumber: try f.int("incidentNumber"), title: try f.string("title"), affectedServices: try f.strings("affectedServices"), origin: try f.enumeration("origin", IncidentOrigin.self), affectedOrganisations: try f.strings("affectedOrganisations"), subsetOfClients: try f.bool("subsetOfClients"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("affectedOrganisations", first: &first)
+        do { let v = self.affectedOrganisations; w.writeStrings(v) }
+        w.key("affectedServices", first: &first)
+        do { let v = self.affectedServices; w.writeStrings(v) }
+        w.key("incidentNumber", first: &first)
+        do { let v = self.incidentNumber; w.writeInteger(Int64(v)) }
+        w.key("origin", first: &first)
+        do { let v = self.origin; w.writeString(v.rawValue) }
+        w.key("subsetOfClients", first: &first)
+        do { let v = self.subsetOfClients; w.writeBool(v) }
+        w.key("title", first: &first)
+        do { let v = self.title; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SendAlert: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(kind: try f.enumeration("kind", AlertKind.self), message: try f.string("message"), occurredFrom: try f.optionalDate("occurredFrom"), occurredTo: try f.optionalDate("occurredTo"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("kind", first: &first)
+        do { let v = self.kind; w.writeString(v.rawValue) }
+        w.key("message", first: &first)
+        do { let v = self.message; w.writeString(v) }
+        if let v = self.occurredFrom {
+            w.key("occurredFrom", first: &first)
+            w.writeDate(v)
+        }
+        if let v = self.occurredTo {
+            w.key("occurredTo", first: &first)
+            w.writeDate(v)
+        }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension PublishRCA: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(cause: try f.string("cause"), detection: try f.string("detection"), prevention: try f.string("prevention"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("cause", first: &first)
+        do { let v = self.cause; w.writeString(v) }
+        w.key("detection", first: &first)
+        do { let v = self.detection; w.writeString(v) }
+        w.key("prevention", first: &first)
+        do { let v = self.prevention; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension LinkCase: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(caseID: try f.string("caseID"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("caseID", first: &first)
+        do { let v = self.caseID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ScheduleMaintenance: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(windowID: try f.string("windowID"), start: try f.date("start"), end: try f.date("end"), expectedOutageMinutes: try f.int("expectedOutageMinutes"), description: try f.string("description"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("description", first: &first)
+        do { let v = self.description; w.writeString(v) }
+        w.key("end", first: &first)
+        do { let v = self.end; w.writeDate(v) }
+        w.key("expectedOutageMinutes", first: &first)
+        do { let v = self.expectedOutageMinutes; w.writeInteger(Int64(v)) }
+        w.key("start", first: &first)
+        do { let v = self.start; w.writeDate(v) }
+        w.key("windowID", first: &first)
+        do { let v = self.windowID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Commands of an incident stream (`OPI-<n>`).
 public enum IncidentCommand: MessageFamily {
     /// `declare-incident`: Declares an operations incident `OPI-<n>` (R6.1); operations staff only.
@@ -147,6 +249,24 @@ public enum IncidentCommand: MessageFamily {
         case let m as ScheduleMaintenance: self = .scheduleMaintenance(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> IncidentCommand] = [
+        "declare-incident": { bytes throws(MessageCodingError) in .declareIncident(try DeclareIncident.decodeGenerated(bytes)) },
+        "send-alert": { bytes throws(MessageCodingError) in .sendAlert(try SendAlert.decodeGenerated(bytes)) },
+        "publish-rca": { bytes throws(MessageCodingError) in .publishRCA(try PublishRCA.decodeGenerated(bytes)) },
+        "link-case": { bytes throws(MessageCodingError) in .linkCase(try LinkCase.decodeGenerated(bytes)) },
+        "schedule-maintenance": { bytes throws(MessageCodingError) in .scheduleMaintenance(try ScheduleMaintenance.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> IncidentCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }
 
@@ -291,6 +411,134 @@ public struct MaintenanceScheduled: DomainMessage {
     }
 }
 
+extension IncidentDeclared: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(incidentNumber: try f.int("incidentNumber"), title: try f.string("title"), affectedServices: try f.strings("affectedServices"), origin: try f.enumeration("origin", IncidentOrigin.self), affectedOrganisations: try f.strings("affectedOrganisations"), subsetOfClients: try f.bool("subsetOfClients"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("affectedOrganisations", first: &first)
+        do { let v = self.affectedOrganisations; w.writeStrings(v) }
+        w.key("affectedServices", first: &first)
+        do { let v = self.affectedServices; w.writeStrings(v) }
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("incidentNumber", first: &first)
+        do { let v = self.incidentNumber; w.writeInteger(Int64(v)) }
+        w.key("origin", first: &first)
+        do { let v = self.origin; w.writeString(v.rawValue) }
+        w.key("subsetOfClients", first: &first)
+        do { let v = self.subsetOfClients; w.writeBool(v) }
+        w.key("title", first: &first)
+        do { let v = self.title; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension AlertSent: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(kind: try f.enumeration("kind", AlertKind.self), message: try f.string("message"), occurredFrom: try f.optionalDate("occurredFrom"), occurredTo: try f.optionalDate("occurredTo"), recipients: try f.strings("recipients"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("kind", first: &first)
+        do { let v = self.kind; w.writeString(v.rawValue) }
+        w.key("message", first: &first)
+        do { let v = self.message; w.writeString(v) }
+        if let v = self.occurredFrom {
+            w.key("occurredFrom", first: &first)
+            w.writeDate(v)
+        }
+        if let v = self.occurredTo {
+            w.key("occurredTo", first: &first)
+            w.writeDate(v)
+        }
+        w.key("recipients", first: &first)
+        do { let v = self.recipients; w.writeStrings(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RCAPublished: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(cause: try f.string("cause"), detection: try f.string("detection"), prevention: try f.string("prevention"), recipients: try f.strings("recipients"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("cause", first: &first)
+        do { let v = self.cause; w.writeString(v) }
+        w.key("detection", first: &first)
+        do { let v = self.detection; w.writeString(v) }
+        w.key("prevention", first: &first)
+        do { let v = self.prevention; w.writeString(v) }
+        w.key("recipients", first: &first)
+        do { let v = self.recipients; w.writeStrings(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CaseLinked: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(caseID: try f.string("caseID"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("caseID", first: &first)
+        do { let v = self.caseID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension MaintenanceScheduled: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(windowID: try f.string("windowID"), start: try f.date("start"), end: try f.date("end"), expectedOutageMinutes: try f.int("expectedOutageMinutes"), description: try f.string("description"), recipients: try f.strings("recipients"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("description", first: &first)
+        do { let v = self.description; w.writeString(v) }
+        w.key("end", first: &first)
+        do { let v = self.end; w.writeDate(v) }
+        w.key("expectedOutageMinutes", first: &first)
+        do { let v = self.expectedOutageMinutes; w.writeInteger(Int64(v)) }
+        w.key("recipients", first: &first)
+        do { let v = self.recipients; w.writeStrings(v) }
+        w.key("start", first: &first)
+        do { let v = self.start; w.writeDate(v) }
+        w.key("windowID", first: &first)
+        do { let v = self.windowID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Events of an incident stream (`OPI-<n>`).
 public enum IncidentEvent: MessageFamily {
     /// `incident-declared`: An incident was declared (R6.1).
@@ -334,5 +582,23 @@ public enum IncidentEvent: MessageFamily {
         case let m as MaintenanceScheduled: self = .maintenanceScheduled(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> IncidentEvent] = [
+        "incident-declared": { bytes throws(MessageCodingError) in .incidentDeclared(try IncidentDeclared.decodeGenerated(bytes)) },
+        "alert-sent": { bytes throws(MessageCodingError) in .alertSent(try AlertSent.decodeGenerated(bytes)) },
+        "rca-published": { bytes throws(MessageCodingError) in .rcaPublished(try RCAPublished.decodeGenerated(bytes)) },
+        "case-linked": { bytes throws(MessageCodingError) in .caseLinked(try CaseLinked.decodeGenerated(bytes)) },
+        "maintenance-scheduled": { bytes throws(MessageCodingError) in .maintenanceScheduled(try MaintenanceScheduled.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> IncidentEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }

@@ -125,6 +125,136 @@ public struct SetAlertOptOut: DomainMessage {
     }
 }
 
+extension RegisterOrganisation: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(organisationID: try f.string("organisationID"), name: try f.string("name"), policyName: try f.string("policyName"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.key("organisationID", first: &first)
+        do { let v = self.organisationID; w.writeString(v) }
+        w.key("policyName", first: &first)
+        do { let v = self.policyName; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension TransitionToSupport: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        _ = f
+        self.init()
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension AddContact: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), name: try f.string("name"), email: try f.string("email"), access: try f.enumeration("access", ContactAccess.self))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("access", first: &first)
+        do { let v = self.access; w.writeString(v.rawValue) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("email", first: &first)
+        do { let v = self.email; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension UpdateContact: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), name: try f.string("name"), email: try f.string("email"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("email", first: &first)
+        do { let v = self.email; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RemoveContact: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ChangeContactAccess: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), access: try f.enumeration("access", ContactAccess.self))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("access", first: &first)
+        do { let v = self.access; w.writeString(v.rawValue) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SetIncidentReportAccess: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), granted: try f.bool("granted"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("granted", first: &first)
+        do { let v = self.granted; w.writeBool(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension SetAlertOptOut: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), optedOut: try f.bool("optedOut"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("optedOut", first: &first)
+        do { let v = self.optedOut; w.writeBool(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Commands of an organisation stream (`org-<id>`).
 public enum OrganisationCommand: MessageFamily {
     /// `register-organisation`: Registers an organisation; it starts in implementation (R1.1).
@@ -183,6 +313,27 @@ public enum OrganisationCommand: MessageFamily {
         case let m as SetAlertOptOut: self = .setAlertOptOut(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> OrganisationCommand] = [
+        "register-organisation": { bytes throws(MessageCodingError) in .registerOrganisation(try RegisterOrganisation.decodeGenerated(bytes)) },
+        "transition-to-support": { bytes throws(MessageCodingError) in .transitionToSupport(try TransitionToSupport.decodeGenerated(bytes)) },
+        "add-contact": { bytes throws(MessageCodingError) in .addContact(try AddContact.decodeGenerated(bytes)) },
+        "update-contact": { bytes throws(MessageCodingError) in .updateContact(try UpdateContact.decodeGenerated(bytes)) },
+        "remove-contact": { bytes throws(MessageCodingError) in .removeContact(try RemoveContact.decodeGenerated(bytes)) },
+        "change-contact-access": { bytes throws(MessageCodingError) in .changeContactAccess(try ChangeContactAccess.decodeGenerated(bytes)) },
+        "set-incident-report-access": { bytes throws(MessageCodingError) in .setIncidentReportAccess(try SetIncidentReportAccess.decodeGenerated(bytes)) },
+        "set-alert-opt-out": { bytes throws(MessageCodingError) in .setAlertOptOut(try SetAlertOptOut.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> OrganisationCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }
 
@@ -339,6 +490,156 @@ public struct AlertOptOutChanged: DomainMessage {
     }
 }
 
+extension OrganisationRegistered: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(organisationID: try f.string("organisationID"), name: try f.string("name"), policyName: try f.string("policyName"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.key("organisationID", first: &first)
+        do { let v = self.organisationID; w.writeString(v) }
+        w.key("policyName", first: &first)
+        do { let v = self.policyName; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension OrganisationTransitioned: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ContactAdded: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), name: try f.string("name"), email: try f.string("email"), access: try f.enumeration("access", ContactAccess.self), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("access", first: &first)
+        do { let v = self.access; w.writeString(v.rawValue) }
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("email", first: &first)
+        do { let v = self.email; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ContactUpdated: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), name: try f.string("name"), email: try f.string("email"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("email", first: &first)
+        do { let v = self.email; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ContactRemoved: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ContactAccessChanged: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), from: try f.enumeration("from", ContactAccess.self), to: try f.enumeration("to", ContactAccess.self), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("from", first: &first)
+        do { let v = self.from; w.writeString(v.rawValue) }
+        w.key("to", first: &first)
+        do { let v = self.to; w.writeString(v.rawValue) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension IncidentReportAccessChanged: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), granted: try f.bool("granted"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("granted", first: &first)
+        do { let v = self.granted; w.writeBool(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension AlertOptOutChanged: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(contactID: try f.string("contactID"), optedOut: try f.bool("optedOut"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("contactID", first: &first)
+        do { let v = self.contactID; w.writeString(v) }
+        w.key("optedOut", first: &first)
+        do { let v = self.optedOut; w.writeBool(v) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Events of an organisation stream (`org-<id>`).
 public enum OrganisationEvent: MessageFamily {
     /// `organisation-registered`: An organisation was registered, in implementation (R1.1).
@@ -397,5 +698,26 @@ public enum OrganisationEvent: MessageFamily {
         case let m as AlertOptOutChanged: self = .alertOptOutChanged(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> OrganisationEvent] = [
+        "organisation-registered": { bytes throws(MessageCodingError) in .organisationRegistered(try OrganisationRegistered.decodeGenerated(bytes)) },
+        "organisation-transitioned": { bytes throws(MessageCodingError) in .organisationTransitioned(try OrganisationTransitioned.decodeGenerated(bytes)) },
+        "contact-added": { bytes throws(MessageCodingError) in .contactAdded(try ContactAdded.decodeGenerated(bytes)) },
+        "contact-updated": { bytes throws(MessageCodingError) in .contactUpdated(try ContactUpdated.decodeGenerated(bytes)) },
+        "contact-removed": { bytes throws(MessageCodingError) in .contactRemoved(try ContactRemoved.decodeGenerated(bytes)) },
+        "contact-access-changed": { bytes throws(MessageCodingError) in .contactAccessChanged(try ContactAccessChanged.decodeGenerated(bytes)) },
+        "incident-report-access-changed": { bytes throws(MessageCodingError) in .incidentReportAccessChanged(try IncidentReportAccessChanged.decodeGenerated(bytes)) },
+        "alert-opt-out-changed": { bytes throws(MessageCodingError) in .alertOptOutChanged(try AlertOptOutChanged.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> OrganisationEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }

@@ -41,6 +41,46 @@ public struct RecordCalendarVersion: DomainMessage {
     }
 }
 
+extension RecordPolicyVersion: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(name: try f.string("name"), version: try f.int("version"), content: try f.string("content"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("content", first: &first)
+        do { let v = self.content; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.key("version", first: &first)
+        do { let v = self.version; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension RecordCalendarVersion: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(name: try f.string("name"), version: try f.int("version"), content: try f.string("content"), reason: try f.optionalString("reason"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("content", first: &first)
+        do { let v = self.content; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        if let v = self.reason {
+            w.key("reason", first: &first)
+            w.writeString(v)
+        }
+        w.key("version", first: &first)
+        do { let v = self.version; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Commands of a policy or calendar stream (`policy-<name>`, `calendar-<name>`, R4.9).
 public enum VersionCommand: MessageFamily {
     /// `record-policy-version`: Records a new version of a support policy (R4.9).
@@ -69,6 +109,21 @@ public enum VersionCommand: MessageFamily {
         case let m as RecordCalendarVersion: self = .recordCalendarVersion(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> VersionCommand] = [
+        "record-policy-version": { bytes throws(MessageCodingError) in .recordPolicyVersion(try RecordPolicyVersion.decodeGenerated(bytes)) },
+        "record-calendar-version": { bytes throws(MessageCodingError) in .recordCalendarVersion(try RecordCalendarVersion.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> VersionCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }
 
@@ -123,6 +178,54 @@ public struct CalendarVersionRecorded: DomainMessage {
     }
 }
 
+extension PolicyVersionRecorded: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(name: try f.string("name"), version: try f.int("version"), content: try f.string("content"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("content", first: &first)
+        do { let v = self.content; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        w.key("version", first: &first)
+        do { let v = self.version; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension CalendarVersionRecorded: GeneratedJSONMessage {
+    init(fields f: MessageFields) throws(MessageCodingError) {
+        self.init(name: try f.string("name"), version: try f.int("version"), content: try f.string("content"), reason: try f.optionalString("reason"), by: try f.string("by"), at: try f.date("at"))
+    }
+
+    func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
+        w.out.append(UInt8(ascii: "{"))
+        var first = true
+        w.key("at", first: &first)
+        do { let v = self.at; w.writeDate(v) }
+        w.key("by", first: &first)
+        do { let v = self.by; w.writeString(v) }
+        w.key("content", first: &first)
+        do { let v = self.content; w.writeString(v) }
+        w.key("name", first: &first)
+        do { let v = self.name; w.writeString(v) }
+        if let v = self.reason {
+            w.key("reason", first: &first)
+            w.writeString(v)
+        }
+        w.key("version", first: &first)
+        do { let v = self.version; w.writeInteger(Int64(v)) }
+        w.out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// Events of a policy or calendar stream (`policy-<name>`, `calendar-<name>`, R4.9).
 public enum VersionEvent: MessageFamily {
     /// `policy-version-recorded`: A policy version was recorded (R4.9).
@@ -151,5 +254,20 @@ public enum VersionEvent: MessageFamily {
         case let m as CalendarVersionRecorded: self = .calendarVersionRecorded(m)
         default: return nil
         }
+    }
+
+    /// Payload decoders by type name: generated straight-line code, no casts or searches.
+    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> VersionEvent] = [
+        "policy-version-recorded": { bytes throws(MessageCodingError) in .policyVersionRecorded(try PolicyVersionRecorded.decodeGenerated(bytes)) },
+        "calendar-version-recorded": { bytes throws(MessageCodingError) in .calendarVersionRecorded(try CalendarVersionRecorded.decodeGenerated(bytes)) },
+    ]
+
+    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> VersionEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try MessageCoding.withBytes(payload, decode)
     }
 }

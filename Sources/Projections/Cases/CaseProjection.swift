@@ -49,7 +49,7 @@ public struct CaseProjection: Projection {
         let fold: ProjectionHandler<Batch> = { batch, event, table, txn in
             guard event.stream.hasPrefix("case-") else { return }
             let id = String(event.stream.dropFirst(5))
-            let decoded = try CaseEventDecoding.decode(event, with: batch.decoder)
+            let decoded = try CaseEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
             if batch.cases[id] == nil {
                 let before = try txn.get(table, key: CaseKeys.state(id)).map { bytes in
                     try batch.decoder.decode(StoredCaseState.self, from: Data(bytes)).state
@@ -98,7 +98,7 @@ public struct CaseProjection: Projection {
     }
 
     /// Every entry derived from a case's state except the state itself.
-    func derived(_ s: CaseState, id: String, encoder: JSONEncoder) throws -> [[UInt8]: [UInt8]] {
+    func derived(_ s: CaseState, id: String, encoder: DocketJSONEncoder) throws -> [[UInt8]: [UInt8]] {
         guard s.exists else { return [:] }
         let policy = try? catalog.policy(named: s.policyName, version: s.policyVersion)
         let row = CaseRow.make(s, id: id, measures: measures, policy: policy)
@@ -266,41 +266,5 @@ struct IndexFields {
         createdAt = s.openedAt ?? Date(timeIntervalSince1970: 0)
         lastUpdatedAt = s.lastModifiedAt ?? s.openedAt ?? Date(timeIntervalSince1970: 0)
         closedAt = s.status == .closed ? s.closedAt : nil
-    }
-}
-
-/// Decodes case event payloads with a caller's `JSONDecoder` (one per batch) and a
-/// dictionary lookup of the type, instead of a new decoder and a linear search per event.
-enum CaseEventDecoding {
-    typealias Decode = @Sendable (JSONDecoder, Data) throws -> CaseEvent
-
-    static let decoders: [String: (version: Int, decode: Decode)] = {
-        func make<T: DomainMessage>(_ type: T.Type) -> Decode {
-            { decoder, data in
-                guard let event = CaseEvent(message: try decoder.decode(T.self, from: data)) else {
-                    throw MessageCodingError("\(T.type) is not a case event")
-                }
-                return event
-            }
-        }
-        var out: [String: (version: Int, decode: Decode)] = [:]
-        for t in CaseEvent.messageTypes { out[t.type] = (t.schemaVersion, make(t)) }
-        return out
-    }()
-
-    static func decode(_ event: ProjectionEvent, with decoder: JSONDecoder) throws -> CaseEvent {
-        guard let entry = decoders[event.type] else {
-            throw MessageCodingError("unknown case event type \(event.type)")
-        }
-        guard entry.version == event.schemaVersion else {
-            throw MessageCodingError("\(event.type) has schema version \(entry.version), not \(event.schemaVersion)")
-        }
-        do {
-            return try entry.decode(decoder, event.payload)
-        } catch let error as MessageCodingError {
-            throw error
-        } catch {
-            throw MessageCodingError("invalid \(event.type) payload: \(error)")
-        }
     }
 }

@@ -28,6 +28,59 @@ func domainSuite() -> BenchSuite {
     }
 }
 
+/// The wire codec (``MessageCoding``): the Domain suite's case history, payload by payload,
+/// through Foundation's coders (the baseline) and through Docket's own.
+func codecSuite() -> BenchSuite {
+    BenchSuite(name: "Codec") {
+        let history = try DomainBenchHistory.build()
+        var sink = 0
+        // The wire codec: the same history's payloads through Foundation and through Docket's codec.
+        let payloads = try history.map { try MessageCoding.encode($0.message) }
+        let rounds = 2_000
+        let foundationDecoder = MessageCoding.foundationDecoder(), docketDecoder = MessageCoding.decoder()
+        func decodeAll(_ decode: (EncodedMessage) throws -> any DomainMessage) throws {
+            for _ in 0..<rounds { for p in payloads { sink &+= (try decode(p)) is CaseOpened ? 1 : 0 } }
+        }
+        func viaFoundation<T: DomainMessage>(_ t: T.Type, _ data: Data) throws -> any DomainMessage { try foundationDecoder.decode(T.self, from: data) }
+        func viaDocket<T: DomainMessage>(_ t: T.Type, _ data: Data) throws -> any DomainMessage { try docketDecoder.decode(T.self, from: data) }
+        let types: [String: any DomainMessage.Type] = Dictionary(uniqueKeysWithValues: CaseEvent.messageTypes.map { ($0.type, $0) })
+        if ProcessInfo.processInfo.environment["DOCKET_BENCH_CODEC_PROFILE"] != nil {
+            // A long run of the generated decoder alone, for `perf record`.
+            for _ in 0..<20 {
+                try decodeAll { p in try CaseEvent.decode(type: p.type, schemaVersion: 1, payload: p.payload).message }
+            }
+            return
+        }
+        let foundationDecode = try measure("codec: decode a case event payload with Foundation JSONDecoder", count: rounds * payloads.count) {
+            try decodeAll { p in let t: any DomainMessage.Type = types[p.type] ?? CaseOpened.self; return try viaFoundation(t, p.payload) }
+        }
+        report(foundationDecode, unit: "payloads")
+        let docketDecode = try measure("codec: decode a case event payload with DocketJSONDecoder", count: rounds * payloads.count) {
+            try decodeAll { p in let t: any DomainMessage.Type = types[p.type] ?? CaseOpened.self; return try viaDocket(t, p.payload) }
+        }
+        report(docketDecode, baseline: foundationDecode, unit: "payloads")
+        let generatedDecode = try measure("codec: decode with MessageCoding (generated code)", count: rounds * payloads.count) {
+            try decodeAll { p in try CaseEvent.decode(type: p.type, schemaVersion: 1, payload: p.payload).message }
+        }
+        report(generatedDecode, baseline: foundationDecode, unit: "payloads")
+        let foundationEncoder = MessageCoding.foundationEncoder(), docketEncoder = MessageCoding.encoder()
+        let messages = history.map(\.message)
+        let foundationEncode = try measure("codec: encode a case event payload with Foundation JSONEncoder", count: rounds * messages.count) {
+            for _ in 0..<rounds { for m in messages { sink &+= try foundationEncoder.encode(m).count } }
+        }
+        report(foundationEncode, unit: "payloads")
+        let docketEncode = try measure("codec: encode a case event payload with DocketJSONEncoder", count: rounds * messages.count) {
+            for _ in 0..<rounds { for m in messages { sink &+= try docketEncoder.encode(m).count } }
+        }
+        report(docketEncode, baseline: foundationEncode, unit: "payloads")
+        let generatedEncode = try measure("codec: encode with MessageCoding (generated code)", count: rounds * messages.count) {
+            for _ in 0..<rounds { for m in messages { sink &+= try MessageCoding.encode(m).payload.count } }
+        }
+        report(generatedEncode, baseline: foundationEncode, unit: "payloads")
+        if sink == 42 { print("") }
+    }
+}
+
 /// Builds the benchmark's case history through `decide`, as the service would.
 enum DomainBenchHistory {
     static let t0 = Date(timeIntervalSince1970: 1_772_442_000)  // 2026-03-02T09:00:00Z, a Monday

@@ -4,6 +4,7 @@ func allSuites() -> [BenchSuite] {
         eventLogSuite(),
         calendarSuite(),
         domainSuite(),
+        codecSuite(),
         projectionsSuite(),
         commandsSuite(),
         auditSuite(),
