@@ -44,6 +44,17 @@ func codecSuite() -> BenchSuite {
         func viaFoundation<T: DomainMessage>(_ t: T.Type, _ data: Data) throws -> any DomainMessage { try foundationDecoder.decode(T.self, from: data) }
         func viaDocket<T: DomainMessage>(_ t: T.Type, _ data: Data) throws -> any DomainMessage { try docketDecoder.decode(T.self, from: data) }
         let types: [String: any DomainMessage.Type] = Dictionary(uniqueKeysWithValues: CaseEvent.messageTypes.map { ($0.type, $0) })
+        let state = CaseDecider.fold(history)
+        let stateEncoder = MessageCoding.encoder()
+        let stateBytes = try stateEncoder.encodeBytes(state)
+        let stateEncode = try measure("codec: encode a folded \(stateBytes.count)-byte case state", count: 5_000) {
+            for _ in 0..<5_000 { sink &+= try stateEncoder.encodeBytes(state).count }
+        }
+        report(stateEncode, unit: "states")
+        if ProcessInfo.processInfo.environment["DOCKET_BENCH_CODEC_PROFILE"] == "state" {
+            for _ in 0..<50_000 { sink &+= try stateEncoder.encodeBytes(state).count }
+            return
+        }
         if ProcessInfo.processInfo.environment["DOCKET_BENCH_CODEC_PROFILE"] != nil {
             // A long run of the generated decoder alone, for `perf record`.
             for _ in 0..<20 {

@@ -71,6 +71,29 @@ func projectionsSuite() -> BenchSuite {
             print("    (\(memoryNote()))")
         }
 
+        // What a rebuild of `cases` cannot go below: read every event, decode every case
+        // payload and fold it in memory (no derived rows, no tables written).
+        t = now()
+        var states: [String: CaseState] = [:]
+        var position: UInt64 = 1
+        while true {
+            let visited = try log.forEachRecord(from: position, limit: 65_536) { p, value in
+                position = p + 1
+                let r = try EventLog.decodeRecord(value)
+                guard r.stream.hasPrefix("case-") else { return }
+                let event = try CaseEvent.decode(type: r.type, schemaVersion: Int(r.schemaVersion), payload: r.payload)
+                CaseDecider.evolve(&states[String(r.stream.dropFirst(5)), default: CaseDecider.initialState], event)
+            }
+            if visited == 0 { break }
+        }
+        report(Measurement(name: "in-memory fold of every case event (floor for rebuild)", count: events, seconds: now() - t), unit: "events")
+        t = now()
+        let encoder = MessageCoding.encoder()
+        var bytes = 0
+        for (_, state) in states { bytes += try encoder.encode(state).count }
+        report(Measurement(name: "encode every folded case state once (JSON)", count: states.count, seconds: now() - t), unit: "cases")
+        if bytes == 42 { print("") }
+
         let queries = CaseQueries(runner: runner)
         var shapes: [(String, CaseQuery)] = []
         var q = CaseQuery(); q.organisation = "org1"; q.status = "closed"; shapes.append(("org+status, by created", q))

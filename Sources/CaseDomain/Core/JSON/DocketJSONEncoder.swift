@@ -348,18 +348,38 @@ struct JSONWriter {
 }
 
 /// The order in which `JSONEncoder` with `.sortedKeys` writes an object's members on this
-/// platform: `String`'s `<` (for ASCII names, every Docket key, plain byte order).
+/// platform: `String`'s `<`, which for ASCII names (every Docket key) is byte order, so
+/// ASCII names are compared with `memcmp`.
 enum JSONKeyOrder {
     static func sortedIndices(_ keys: [String]) -> [Int] {
         var indices = Array(keys.indices)
         if keys.count < 2 { return indices }
         var sorted = true
-        for i in 1..<keys.count where !(keys[i - 1] < keys[i]) {
+        for i in 1..<keys.count where !less(keys[i - 1], keys[i]) {
             sorted = false
             break
         }
         if sorted { return indices }
-        indices.sort { keys[$0] < keys[$1] }
+        indices.sort { less(keys[$0], keys[$1]) }
         return indices
+    }
+
+    @inline(__always) static func less(_ a: String, _ b: String) -> Bool {
+        var result: Int8 = 2  // 0: not less, 1: less, 2: undecided (non-ASCII difference)
+        _ = a.utf8.withContiguousStorageIfAvailable { x in
+            _ = b.utf8.withContiguousStorageIfAvailable { y in result = asciiLess(x, y) }
+        }
+        if result < 2 { return result == 1 }
+        return a < b
+    }
+
+    /// Byte order equals `String` order when the first differing bytes are ASCII.
+    private static func asciiLess(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int8 {
+        let n = min(x.count, y.count)
+        var i = 0
+        while i < n, x[i] == y[i] { i += 1 }
+        if i == n { return x.count < y.count ? 1 : 0 }
+        guard x[i] < 0x80, y[i] < 0x80 else { return 2 }
+        return x[i] < y[i] ? 1 : 0
     }
 }
