@@ -16,6 +16,10 @@ import Synchronization
 ///   conflict (409).
 /// - Time: `at` is the decision's `now` (the HTTP layer passes the clock; imports and the
 ///   deadline scheduler pass the instant being replayed).
+/// - Batches: ``beginBatch()`` returns a ``CommandBatch`` that decides commands with the
+///   same decide and encode code against in-memory state and appends them all in one
+///   atomic append (`docket import`). Only the source of stream states differs
+///   (``StreamStates``: the log here, the batch's overlay there).
 public final class CommandHandler: Sendable {
     /// The event log commands append to.
     public let log: EventLog

@@ -41,6 +41,9 @@ public struct SystemSchedulerClock: SchedulerClock {
 ///   new events; and `decide` itself refuses a deadline already recorded.
 /// - Start-up: the first pass folds every case, so deadlines that passed while the service
 ///   was down fire at once, each at its own due instant.
+/// - Batches: ``fireDue(upTo:into:)`` decides the due commands into a ``CommandBatch``
+///   instead of appending them (`docket import`): they see the batch's state and are
+///   appended with it, atomically.
 public actor DeadlineScheduler {
     let handler: CommandHandler
     let log: EventLog
