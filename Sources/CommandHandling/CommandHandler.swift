@@ -16,6 +16,10 @@ import Synchronization
 ///   conflict (409).
 /// - Time: `at` is the decision's `now` (the HTTP layer passes the clock; imports and the
 ///   deadline scheduler pass the instant being replayed).
+/// - Batches: ``beginBatch()`` returns a ``CommandBatch`` that decides commands with the
+///   same decide and encode code against in-memory state and appends them all in one
+///   atomic append (`docket import`). Only the source of stream states differs
+///   (``StreamStates``: the log here, the batch's overlay there).
 public final class CommandHandler: Sendable {
     /// The event log commands append to.
     public let log: EventLog
@@ -46,19 +50,15 @@ public final class CommandHandler: Sendable {
 
     /// Handles one command from `actor` at instant `at`.
     public func handle(_ envelope: CommandEnvelope, actor: Principal, at: Date) async throws(CommandError) -> CommandOutcome {
-        let command: DomainCommand
-        do {
-            command = try DomainCommand.decode(type: envelope.type, schemaVersion: 1, payload: envelope.payload)
-        } catch {
-            throw CommandError(.malformed, error.message, path: error.path.map { "$.payload" + $0.dropFirst() } ?? "$.payload")
-        }
+        let command = try self.command(of: envelope)
         await locks.acquire(envelope.streamId)
         defer { locks.release(envelope.streamId) }
         if let previous = try previousOutcome(of: envelope, actor: actor) { return previous }
         var attempt = 0
         while true {
             attempt += 1
-            let decision = try decide(command, envelope: envelope, actor: actor, at: at)
+            var states = LogStates(handler: self)
+            let decision = try decide(command, envelope: envelope, actor: actor, at: at, catalog: catalog, states: &states)
             guard !decision.events.isEmpty else {
                 return CommandOutcome(commandId: envelope.commandId, streamId: envelope.streamId, events: [],
                                       streamVersion: decision.loadedVersion, position: try head(), duplicate: false)
@@ -104,7 +104,7 @@ public final class CommandHandler: Sendable {
     /// The outcome of an earlier handling of this commandId, if there was one. Only the
     /// principal who sent it gets it back; anyone else gets a conflict that names nothing
     /// of the other command (R1.9: no stream, no type).
-    private func previousOutcome(of envelope: CommandEnvelope, actor: Principal) throws(CommandError) -> CommandOutcome? {
+    func previousOutcome(of envelope: CommandEnvelope, actor: Principal) throws(CommandError) -> CommandOutcome? {
         var events: [RecordedEvent] = []
         do {
             while let e = try log.event(id: DerivedID.event(commandId: envelope.commandId, index: events.count)) {
@@ -128,7 +128,7 @@ public final class CommandHandler: Sendable {
             streamVersion: last.version, position: last.position, duplicate: true)
     }
 
-    private func head() throws(CommandError) -> UInt64 {
+    func head() throws(CommandError) -> UInt64 {
         do { return try log.head().position } catch { throw CommandError(.storage, "cannot read the log head: \(error)") }
     }
 }

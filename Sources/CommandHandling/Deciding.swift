@@ -4,8 +4,40 @@ import Foundation
 
 /// The events a command decided, ready to append, and the stream version they were decided on.
 struct Decision {
+    /// The encoded events, ids derived from the commandId (``DerivedID``).
     var events: [NewEvent]
+    /// The target stream's version the decision was made on (`nil`: no events yet).
     var loadedVersion: UInt64?
+    /// The target stream's state with the decided events folded in. Computed on demand:
+    /// only a ``CommandBatch`` needs it, to let the next command of the batch see it.
+    var stateAfter: () -> any Sendable
+}
+
+/// Where a decision reads stream states from. The live path reads the log (through the
+/// handler's state cache, ``LogStates``); a ``CommandBatch`` reads its overlay of decided
+/// but not yet appended events over the log. Both go through the one
+/// ``CommandHandler/decide(_:envelope:actor:at:catalog:states:)``.
+protocol StreamStates {
+    /// The state of `stream` folded with `decider`, and its version (`nil`: no events).
+    mutating func load<D: Decider>(_ decider: D.Type, stream: String, extract: (DomainEvent) -> D.Event?) throws(CommandError)
+        -> (D.State, UInt64?)
+    /// Every organisation's state, by organisation id.
+    mutating func allOrganisations() throws(CommandError) -> [String: OrganisationState]
+}
+
+/// Stream states as the log holds them (the live path).
+struct LogStates: StreamStates {
+    let handler: CommandHandler
+
+    func load<D: Decider>(_ decider: D.Type, stream: String, extract: (DomainEvent) -> D.Event?) throws(CommandError)
+        -> (D.State, UInt64?)
+    {
+        try handler.load(decider, stream: stream, extract: extract)
+    }
+
+    func allOrganisations() throws(CommandError) -> [String: OrganisationState] {
+        try handler.allOrganisations()
+    }
 }
 
 /// Command types that create their stream; every other command needs an existing stream (404).
@@ -15,10 +47,21 @@ let creatingCommands: Set<String> = [
 ]
 
 extension CommandHandler {
-    /// Loads the target stream, builds the context and decides. Throws ``CommandError``
-    /// for every refusal; appends nothing.
-    func decide(_ command: DomainCommand, envelope: CommandEnvelope, actor: Principal, at: Date) throws(CommandError) -> Decision {
-        let catalog = self.catalog
+    /// Decodes an envelope's payload into its domain command (`$.payload` paths on errors).
+    func command(of envelope: CommandEnvelope) throws(CommandError) -> DomainCommand {
+        do {
+            return try DomainCommand.decode(type: envelope.type, schemaVersion: 1, payload: envelope.payload)
+        } catch {
+            throw CommandError(.malformed, error.message, path: error.path.map { "$.payload" + $0.dropFirst() } ?? "$.payload")
+        }
+    }
+
+    /// The one decide path of the live handler and of batches: loads the target stream
+    /// (and what the decision needs besides) from `states`, builds the context with
+    /// `catalog`, decides, and encodes the events with ids derived from the commandId.
+    /// Throws ``CommandError`` for every refusal; appends nothing and changes no state.
+    func decide<S: StreamStates>(_ command: DomainCommand, envelope: CommandEnvelope, actor: Principal, at: Date,
+                                 catalog: PolicyCatalog, states: inout S) throws(CommandError) -> Decision {
         let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
         let stream = envelope.streamId
         func context(policy: SupportPolicy?, organisation: OrganisationState? = nil,
@@ -32,11 +75,11 @@ extension CommandHandler {
             if case .openCase(let open) = c, stream != StreamName.case(open.caseID) {
                 throw CommandError(.malformed, "open-case for case \(open.caseID) must go to stream \(StreamName.case(open.caseID)), not \(stream)", path: "$.streamId")
             }
-            let (state, version) = try load(CaseDecider.self, stream: stream) { if case .case(let e) = $0 { e } else { nil } }
+            let (state, version) = try states.load(CaseDecider.self, stream: stream) { if case .case(let e) = $0 { e } else { nil } }
             try requireExisting(version, envelope)
             let organisationID: String
             if case .openCase(let open) = c { organisationID = open.organisationID } else { organisationID = state.organisationID }
-            let (organisation, orgVersion) = try load(OrganisationDecider.self, stream: StreamName.organisation(organisationID)) {
+            let (organisation, orgVersion) = try states.load(OrganisationDecider.self, stream: StreamName.organisation(organisationID)) {
                 if case .organisation(let e) = $0 { e } else { nil }
             }
             guard orgVersion != nil else {
@@ -51,14 +94,14 @@ extension CommandHandler {
             let events = try run { () throws(DomainError) in
                 try CaseDecider.decide(c, state: state, context: context(policy: policy, organisation: organisation))
             }
-            return Decision(events: try encode(events.map(DomainEvent.case), envelope: envelope, actor: actor), loadedVersion: version)
+            return try decision(CaseDecider.self, events, DomainEvent.case, state: state, version: version, envelope: envelope, actor: actor)
 
         case .organisation(let c):
             try expectPrefix("org-", stream, for: envelope.type)
             if case .registerOrganisation(let r) = c, stream != StreamName.organisation(r.organisationID) {
                 throw CommandError(.malformed, "register-organisation for \(r.organisationID) must go to stream \(StreamName.organisation(r.organisationID)), not \(stream)", path: "$.streamId")
             }
-            let (state, version) = try load(OrganisationDecider.self, stream: stream) { if case .organisation(let e) = $0 { e } else { nil } }
+            let (state, version) = try states.load(OrganisationDecider.self, stream: stream) { if case .organisation(let e) = $0 { e } else { nil } }
             try requireExisting(version, envelope)
             var policyName = state.policyName
             if case .registerOrganisation(let r) = c { policyName = r.policyName }
@@ -66,36 +109,36 @@ extension CommandHandler {
             let events = try run { () throws(DomainError) in
                 try OrganisationDecider.decide(c, state: state, context: context(policy: policy))
             }
-            return Decision(events: try encode(events.map(DomainEvent.organisation), envelope: envelope, actor: actor), loadedVersion: version)
+            return try decision(OrganisationDecider.self, events, DomainEvent.organisation, state: state, version: version, envelope: envelope, actor: actor)
 
         case .incident(let c):
             try expectPrefix("OPI-", stream, for: envelope.type)
-            let (state, version) = try load(IncidentDecider.self, stream: stream) { if case .incident(let e) = $0 { e } else { nil } }
+            let (state, version) = try states.load(IncidentDecider.self, stream: stream) { if case .incident(let e) = $0 { e } else { nil } }
             try requireExisting(version, envelope)
-            let organisations = try allOrganisations()
+            let organisations = try states.allOrganisations()
             let events = try run { () throws(DomainError) in
                 try IncidentDecider.decide(c, state: state, context: context(policy: nil, organisations: organisations))
             }
-            return Decision(events: try encode(events.map(DomainEvent.incident), envelope: envelope, actor: actor), loadedVersion: version)
+            return try decision(IncidentDecider.self, events, DomainEvent.incident, state: state, version: version, envelope: envelope, actor: actor)
 
         case .featureRequest(let c):
             try expectPrefix("feature-", stream, for: envelope.type)
-            let (state, version) = try load(FeatureRequestDecider.self, stream: stream) { if case .featureRequest(let e) = $0 { e } else { nil } }
+            let (state, version) = try states.load(FeatureRequestDecider.self, stream: stream) { if case .featureRequest(let e) = $0 { e } else { nil } }
             try requireExisting(version, envelope)
             let events = try run { () throws(DomainError) in
                 try FeatureRequestDecider.decide(c, state: state, context: context(policy: nil))
             }
-            return Decision(events: try encode(events.map(DomainEvent.featureRequest), envelope: envelope, actor: actor), loadedVersion: version)
+            return try decision(FeatureRequestDecider.self, events, DomainEvent.featureRequest, state: state, version: version, envelope: envelope, actor: actor)
 
         case .version(let c):
             guard stream.hasPrefix("policy-") || stream.hasPrefix("calendar-") else {
                 throw CommandError(.malformed, "\(envelope.type) goes to a stream policy-<name> or calendar-<name>, not \(stream)", path: "$.streamId")
             }
-            let (state, version) = try load(PolicyDecider.self, stream: stream) { if case .version(let e) = $0 { e } else { nil } }
+            let (state, version) = try states.load(PolicyDecider.self, stream: stream) { if case .version(let e) = $0 { e } else { nil } }
             let events = try run { () throws(DomainError) in
                 try PolicyDecider.decide(c, state: state, context: context(policy: nil))
             }
-            return Decision(events: try encode(events.map(DomainEvent.version), envelope: envelope, actor: actor), loadedVersion: version)
+            return try decision(PolicyDecider.self, events, DomainEvent.version, state: state, version: version, envelope: envelope, actor: actor)
         }
     }
 
@@ -196,6 +239,13 @@ extension CommandHandler {
                 throw CommandError(.refused, error.message, domain: error)
             }
         }
+    }
+
+    /// The ``Decision`` of `events` decided by `decider` on `state` at `version`.
+    private func decision<D: Decider>(_ decider: D.Type, _ events: [D.Event], _ wrap: (D.Event) -> DomainEvent, state: D.State,
+                                      version: UInt64?, envelope: CommandEnvelope, actor: Principal) throws(CommandError) -> Decision {
+        Decision(events: try encode(events.map(wrap), envelope: envelope, actor: actor), loadedVersion: version,
+                 stateAfter: { events.reduce(into: state) { D.evolve(&$0, $1) } })
     }
 
     /// Envelopes for the decided events: ids derived from the commandId, the actor, and

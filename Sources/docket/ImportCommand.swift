@@ -6,7 +6,7 @@ import Foundation
 import Projections
 
 /// `docket import commands.ndjson`: runs a history of commands through the same decide path
-/// as the HTTP endpoint (migrations from another helpdesk).
+/// as the HTTP endpoint (migrations from another helpdesk), in atomic batches.
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
@@ -16,15 +16,21 @@ struct ImportCommand: AsyncParsableCommand {
             "expectedVersion"?,"payload"}) plus "at" (ISO 8601, the decision's time) and "actor" (a \
             principal: {"id","role","organisationID"?,"access"?,"staffRole"?,"channel"?}). \
             Times must not go backwards. The whole file is checked first: a malformed line or a time \
-            going backwards is reported with its line number and nothing is appended (exit 65). Then \
-            commands run in order, one atomic append each; the first one refused is reported with its line \
-            number, nothing of it is appended, the lines before it stay applied, and the import stops \
-            (exit 1). Fix the line and re-run the same file: commands already applied are recognised by \
-            their commandId and append nothing again. Before each command the deadline scheduler fires the \
-            time-driven commands due by its time (at-risk, breaches, update overdue, auto-close, survey expiry), \
-            as if time had passed; --until also fires what falls due after the last line, up to that instant \
+            going backwards is reported with its line number and nothing is appended (exit 65). \
+            Then the commands are decided in batches (the whole file, or --batch-size commands each): \
+            each command sees the state the batch's earlier commands produced, and a batch's events \
+            are appended in one atomic append, or none of them. A refused command is reported with \
+            its line number and why; nothing from its batch is appended, batches before it stay \
+            committed (the message says how many lines) and the import stops (exit 1). If another \
+            writer (docket serve) changed a stream the batch writes to meanwhile, the batch fails the \
+            same way (exit 1). Fix the line and re-run the same file: commands already applied are \
+            recognised by their commandId and append nothing again. Before each command the deadline \
+            scheduler fires, into the same batch, the time-driven commands due by its time (at-risk, \
+            breaches, update overdue, auto-close, survey expiry), as if time had passed; --until also \
+            fires what falls due after the last line, up to that instant, into the last batch \
             (schemas/cli/import.md). \
-            Exit codes: 0 ok, 1 a command was refused, 65 malformed file, 66 no such file, 74 storage error.
+            Exit codes: 0 ok, 1 a command was refused or a batch conflicted, 64 bad arguments, \
+            65 malformed file, 66 no such file, 74 storage error.
             """)
 
     @OptionGroup var data: DataDirOptions
@@ -33,10 +39,18 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("After the last line, fire the time-driven commands due up to this instant (ISO 8601).",
                                valueName: "instant"))
     var until: String?
+    @Option(name: .customLong("batch-size"),
+            help: ArgumentHelp("Commands (non-blank lines) per atomic batch; default: the whole file is one batch. "
+                               + "For very large migrations: a batch's events are held in memory and appended in one transaction.",
+                               valueName: "n"))
+    var batchSize: Int?
 
     func validate() throws {
         if let until, parseInstant(until) == nil {
             throw ValidationError("--until \(until) is not an ISO 8601 instant; use e.g. 2026-03-31T00:00:00Z")
+        }
+        if let batchSize, batchSize < 1 {
+            throw ValidationError("--batch-size \(batchSize) must be 1 or more (commands per batch); leave it out for one batch of the whole file")
         }
     }
 
@@ -68,46 +82,131 @@ struct ImportCommand: AsyncParsableCommand {
             let log = try openLog(data, create: true)
             defer { log.close() }
             let handler = CommandHandler(log: log, catalog: try auditing { try catalog.load() }, logger: cliLogger)
-            var bar = ProgressBar(label: "importing", total: UInt64(commands.count))
             let scheduler = DeadlineScheduler(handler: handler, logger: cliLogger)
-            var applied = 0, duplicates = 0, events = 0, fired = 0, firedEvents = 0
-            /// Fires what fell due by `instant` as the deadline scheduler would have.
-            func fire(upTo instant: Date, before line: Int?) async throws {
-                do {
-                    for outcome in try await scheduler.fireDue(upTo: instant) where !outcome.duplicate && !outcome.events.isEmpty {
-                        fired += 1
-                        firedEvents += outcome.events.count
-                    }
-                } catch {
-                    let place = line.map { "before line \($0)" } ?? "for --until"
-                    throw CLIFailure(message: "\(file): firing time-driven commands \(place) failed: \(error); lines before it stay applied",
-                                     code: Exit.ioError)
-                }
-            }
-            for (index, command) in commands.enumerated() {
-                try await fire(upTo: command.at, before: command.line)
-                do throws(CommandError) {
-                    let outcome = try await handler.handle(command.envelope, actor: command.actor, at: command.at)
-                    if outcome.duplicate { duplicates += 1 } else { applied += 1; events += outcome.events.count }
-                } catch {
-                    bar.finish()
-                    let done = "lines before it stay applied (\(applied) commands, \(events) events appended; \(duplicates) already applied before)"
-                    throw CLIFailure(
-                        message: "\(file):\(command.line): \(command.envelope.type) on \(command.envelope.streamId) refused (\(error.code.rawValue)"
-                            + (error.domain.map { ", \($0.rule)" } ?? "") + "): \(error.message); nothing of it was appended; \(done); "
-                            + "fix the line and re-run: applied commandIds are skipped",
-                        code: error.code == .storage ? Exit.ioError : Exit.refused)
-                }
-                bar.update(UInt64(index + 1), note: "\(index + 1) commands")
-            }
-            if let untilInstant { try await fire(upTo: untilInstant, before: nil) }
-            bar.update(UInt64(commands.count), force: true)
-            bar.finish()
+            var importer = BatchImport(file: file, handler: handler, scheduler: scheduler,
+                                       progress: ProgressBar(label: "importing", total: UInt64(commands.count)))
+            // At least one batch, so that --until fires even for an empty file.
+            let size = max(1, batchSize ?? commands.count)
+            var start = 0
+            repeat {
+                let slice = commands[start..<min(start + size, commands.count)]
+                start += size
+                try await importer.run(slice, until: start >= commands.count ? untilInstant : nil,
+                                       wholeFile: batchSize == nil || slice.count == commands.count)
+            } while start < commands.count
+            importer.progress.update(UInt64(commands.count), force: true)
+            importer.progress.finish()
             let head = try log.head()
+            let t = importer.committed
             print(try jsonLine([
-                "lines": lineNumber, "commands": commands.count, "applied": applied, "duplicates": duplicates,
-                "events": events, "fired": fired, "firedEvents": firedEvents, "position": head.position, "hash": head.hash.hex,
+                "lines": lineNumber, "commands": commands.count, "applied": t.applied, "duplicates": t.duplicates,
+                "events": t.events, "fired": t.fired, "firedEvents": t.firedEvents, "batches": t.batches,
+                "position": head.position, "hash": head.hash.hex,
             ] as [String: Any]))
+        }
+    }
+}
+
+/// Runs an import's batches one after another and keeps the tally of what was committed.
+struct BatchImport {
+    /// What the import did (a batch's share counts once it is committed).
+    struct Tally {
+        var applied = 0, duplicates = 0, events = 0, fired = 0, firedEvents = 0, batches = 0
+        /// The last line of the last committed batch (0: none).
+        var throughLine = 0
+
+        static func += (a: inout Tally, b: Tally) {
+            a.applied += b.applied
+            a.duplicates += b.duplicates
+            a.events += b.events
+            a.fired += b.fired
+            a.firedEvents += b.firedEvents
+        }
+    }
+
+    let file: String
+    let handler: CommandHandler
+    let scheduler: DeadlineScheduler
+    var progress: ProgressBar
+    private(set) var committed = Tally()
+    private var done = 0
+
+    init(file: String, handler: CommandHandler, scheduler: DeadlineScheduler, progress: ProgressBar) {
+        self.file = file
+        self.handler = handler
+        self.scheduler = scheduler
+        self.progress = progress
+    }
+
+    /// What was committed before the failing batch, for error messages.
+    private var before: String {
+        guard committed.batches > 0 else {
+            return "nothing was committed before it"
+        }
+        return "\(committed.batches) batch\(committed.batches == 1 ? "" : "es") before it stay committed "
+            + "(lines 1–\(committed.throughLine): \(committed.applied) commands applied, \(committed.events) events, "
+            + "\(committed.duplicates) already applied before, \(committed.fired) time-driven commands fired)"
+    }
+
+    /// Decides `slice` (and, with `until`, what falls due up to it) into one batch and
+    /// commits it atomically. Throws a ``CLIFailure`` naming the line, the batch and what
+    /// stays committed.
+    mutating func run(_ slice: ArraySlice<ImportedCommand>, until: Date?, wholeFile: Bool) async throws {
+        let batch = handler.beginBatch()
+        let number = committed.batches + 1
+        let span = wholeFile ? "the whole file, one batch"
+            : "batch \(number), lines \(slice.first?.line ?? 0)–\(slice.last?.line ?? 0)"
+        var tally = Tally()
+        for command in slice {
+            try await fire(upTo: command.at, into: batch, tally: &tally, place: "\(file):\(command.line): before this line", span: span)
+            do throws(CommandError) {
+                let decided = try batch.decide(command.envelope, actor: command.actor, at: command.at)
+                if decided.duplicate {
+                    tally.duplicates += 1
+                } else {
+                    tally.applied += 1
+                    tally.events += decided.eventTypes.count
+                }
+            } catch {
+                progress.finish()
+                throw CLIFailure(
+                    message: "\(file):\(command.line): \(command.envelope.type) on \(command.envelope.streamId) refused (\(error.code.rawValue)"
+                        + (error.domain.map { ", \($0.rule)" } ?? "") + "): \(error.message); "
+                        + "nothing from its batch (\(span)) was appended; \(before); "
+                        + "fix the line and re-run the same file: commands already applied are recognised by their commandId and skipped",
+                    code: error.code == .storage ? Exit.ioError : Exit.refused)
+            }
+            done += 1
+            progress.update(UInt64(done), note: "\(done) commands")
+        }
+        if let until {
+            try await fire(upTo: until, into: batch, tally: &tally, place: "\(file): for --until", span: span)
+        }
+        do throws(CommandError) {
+            try await batch.commit()
+        } catch {
+            progress.finish()
+            throw CLIFailure(
+                message: "\(file): the batch (\(span)) was not appended: \(error.message); \(before)",
+                code: error.code == .storage ? Exit.ioError : Exit.refused)
+        }
+        committed += tally
+        committed.batches += 1
+        committed.throughLine = slice.last?.line ?? committed.throughLine
+    }
+
+    /// Fires into `batch` what fell due by `instant`, as the deadline scheduler would have.
+    private mutating func fire(upTo instant: Date, into batch: CommandBatch, tally: inout Tally, place: String, span: String) async throws {
+        do {
+            for decided in try await scheduler.fireDue(upTo: instant, into: batch) where !decided.duplicate && !decided.eventTypes.isEmpty {
+                tally.fired += 1
+                tally.firedEvents += decided.eventTypes.count
+            }
+        } catch {
+            progress.finish()
+            throw CLIFailure(message: "\(place): firing the time-driven commands due by \(DomainTime.format(instant)) failed: \(error); "
+                                + "nothing from its batch (\(span)) was appended; \(before)",
+                             code: Exit.ioError)
         }
     }
 }

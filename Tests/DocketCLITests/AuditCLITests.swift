@@ -350,18 +350,95 @@ struct ImportCLITests {
         #expect(try docket(["import", temporaryPath(), "--data-dir", dir]).status == 66)
     }
 
-    @Test("a refused command is reported with its line; earlier lines stay applied and nothing of it is appended")
+    @Test("a refused line in the middle of the batch appends nothing from it and names the line; fixed, the file imports")
     func refusedLine() throws {
         let dir = temporaryPath()
         let file = temporaryPath("commands") + ".ndjson"
         try importLines(refuseAt: 6).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let r = try docket(["import", file, "--data-dir", dir])
         #expect(r.status == 1 && r.stdout.isEmpty)
-        #expect(r.stderr.contains("\(file):6: route-case on case-1 refused") && r.stderr.contains("5 commands"))
+        #expect(r.stderr.contains("\(file):6: route-case on case-1 refused"), "\(r.stderr)")
+        #expect(r.stderr.contains("nothing from its batch (the whole file, one batch) was appended") && r.stderr.contains("nothing was committed before it"))
+        // The whole file is one batch: lines 1-5 were decided but nothing was appended.
+        #expect(try logPosition(dir) == 0)
+
+        try importLines().joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let fixed = try docket(["import", file, "--data-dir", dir])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        let summary = try jsonObject(fixed.stdout)
+        #expect(summary["applied"] as? Int == 7 && summary["duplicates"] as? Int == 0 && summary["batches"] as? Int == 1)
+        let again = try jsonObject(try docket(["import", file, "--data-dir", dir]).stdout)
+        #expect(again["applied"] as? Int == 0 && again["duplicates"] as? Int == 7 && again["position"] as? Int == summary["position"] as? Int)
+    }
+
+    @Test("--batch-size: batches before the refused line stay committed, its own appends nothing; re-running after the fix is idempotent")
+    func batchSize() throws {
+        let dir = temporaryPath()
+        let file = temporaryPath("commands") + ".ndjson"
+        try importLines(refuseAt: 6).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try docket(["import", file, "--data-dir", dir, "--batch-size", "2"])
+        #expect(r.status == 1 && r.stdout.isEmpty)
+        #expect(r.stderr.contains("\(file):6: route-case on case-1 refused") && r.stderr.contains("batch 3, lines 5–6"), "\(r.stderr)")
+        #expect(r.stderr.contains("2 batches before it stay committed (lines 1–4: 4 commands applied"), "\(r.stderr)")
+        // Lines 1-4 (the organisation) are in the log; line 5 (open-case, in the failed batch) is not.
+        let organisation = try docket(["log", "read", "--stream", "org-acme", "--data-dir", dir])
+        #expect(organisation.status == 0 && organisation.lines.count >= 4, "\(organisation.stderr)")
+        let committed = try logPosition(dir)
+        #expect(committed == organisation.lines.count)
+
+        try importLines().joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let fixed = try docket(["import", file, "--data-dir", dir, "--batch-size", "2"])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        let summary = try jsonObject(fixed.stdout)
+        #expect(summary["applied"] as? Int == 3 && summary["duplicates"] as? Int == 4 && summary["batches"] as? Int == 4)
+        // Re-running, in other batch sizes too, appends nothing.
+        for size in ["2", "3", "100"] {
+            let again = try jsonObject(try docket(["import", file, "--data-dir", dir, "--batch-size", size]).stdout)
+            #expect(again["applied"] as? Int == 0 && again["duplicates"] as? Int == 7 && again["position"] as? Int == summary["position"] as? Int)
+        }
+        #expect(try docket(["import", file, "--data-dir", dir, "--batch-size", "0"]).status == 64)
+        let help = try docket(["import", "--help"])
+        #expect(help.stdout.contains("--batch-size") && help.stdout.contains("atomic"))
+    }
+
+    @Test("time-driven events fired between two lines are part of the atomic batch")
+    func firedEventsAreInTheBatch() throws {
+        var lines = try importLines()
+        // The comment comes at 15:00Z, after the response target's at-risk (12:00Z) and breach (13:00Z);
+        // line 8, later still, is refused (a contact may not route).
+        lines[6] = lines[6].replacingOccurrences(of: "2026-03-02T10:00:00.250Z", with: "2026-03-02T15:00:00Z")
+        let refused = try importLines(refuseAt: 6)[5].replacingOccurrences(of: "2026-03-02T09:30:00Z", with: "2026-03-02T16:00:00Z")
+            .replacingOccurrences(of: "00000000-0000-4000-8000-000000000006", with: "00000000-0000-4000-8000-000000000008")
+        let dir = temporaryPath()
+        let file = temporaryPath("commands") + ".ndjson"
+        try (lines + [refused]).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try docket(["import", file, "--data-dir", dir])
+        #expect(r.status == 1 && r.stderr.contains("\(file):8: route-case on case-1 refused"), "\(r.stderr)")
+        #expect(try logPosition(dir) == 0, "the breach fired before line 7 went with the batch")
+
+        // In batches of 7 lines, the first (with its breach) commits; the second fails alone.
+        let split = try docket(["import", file, "--data-dir", dir, "--batch-size", "7"])
+        #expect(split.status == 1 && split.stderr.contains("batch 2, lines 8–8") && split.stderr.contains("time-driven commands fired)"), "\(split.stderr)")
         let replay = try jsonObject(try docket(["replay", "case", "1", "--data-dir", dir, "--format", "json"]).stdout)
         let types = (replay["steps"] as? [[String: Any]])?.compactMap { $0["type"] as? String } ?? []
-        #expect(types.first == "case-opened" && !types.contains("case-routed"))
+        let breach = try #require(types.firstIndex(of: "clock-breached"), "\(types)")
+        #expect(types.firstIndex(of: "comment-added").map { breach < $0 } == true, "\(types)")
+        let head = try logPosition(dir)
+
+        // Fixed (line 8 dropped) and re-run as one batch: nothing is appended twice, fired events included.
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let fixed = try docket(["import", file, "--data-dir", dir])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        let summary = try jsonObject(fixed.stdout)
+        #expect(summary["duplicates"] as? Int == 7 && summary["fired"] as? Int == 0 && summary["position"] as? Int == head)
     }
+}
+
+/// The head position of the log in `dir` (0 when empty).
+func logPosition(_ dir: String) throws -> Int {
+    let head = try docket(["log", "head", "--data-dir", dir])
+    guard head.status == 0 else { throw CLITestError("docket log head failed: \(head.stderr)") }
+    return try jsonObject(head.stdout)["position"] as? Int ?? -1
 }
 
 /// Appends a byte to the first row of whichever of `tables` holds rows; returns its key as text.

@@ -176,3 +176,94 @@ final class FakeClock: SchedulerClock {
         }
     }
 }
+
+@Suite struct DeadlineSchedulerBatchTests {
+    static let t0 = DeadlineSchedulerTests.t0
+    static let staff = DeadlineSchedulerTests.staff
+
+    /// Organisation `acme` (genesys-cloud), case-1 opened at t0 (critical: response due in
+    /// 1 h, restoration in 4 h), a comment at t0 + 5 h: (type, stream, payload, at, commandId).
+    static func steps() -> [(String, String, [String: Any], Date, UUID)] {
+        let id = { (n: Int) in UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", n)) ?? UUID() }
+        return [
+            ("register-organisation", "org-acme", ["organisationID": "acme", "name": "Acme", "policyName": "genesys-cloud"], t0, id(1)),
+            ("add-contact", "org-acme", ["contactID": "ada", "name": "ada", "email": "ada@acme.example", "access": "designated"], t0, id(2)),
+            ("add-contact", "org-acme", ["contactID": "bo", "name": "bo", "email": "bo@acme.example", "access": "designated"], t0, id(3)),
+            ("transition-to-support", "org-acme", [:], t0, id(4)),
+            ("open-case", "case-1", [
+                "caseID": "1", "organisationID": "acme", "contactID": "ada", "subject": "Calls drop", "description": "All queues",
+                "topic": "telephony", "caseType": "support", "subType": "problem", "severity": "critical", "region": "europe",
+                "site": "eu-1", "product": "Cloud", "stage": "production", "callMe": true, "cc": [], "channel": "phone"], t0, id(5)),
+            ("add-comment", "case-1", ["commentID": "c1", "body": "Looking", "visibility": "public"], t0.addingTimeInterval(5 * 3600), id(6)),
+        ]
+    }
+
+    static func envelope(_ s: (String, String, [String: Any], Date, UUID)) throws -> CommandEnvelope {
+        CommandEnvelope(commandId: s.4, type: s.0, streamId: s.1, payload: try JSONSerialization.data(withJSONObject: s.2, options: [.sortedKeys]))
+    }
+
+    /// The log's events without the log's own stamps.
+    static func shapes(_ log: EventLog) throws -> [String] {
+        try log.readAll(from: 1, limit: 100_000).map {
+            "\($0.id) \($0.stream)@\($0.version) \($0.type) \($0.actor) \(String(decoding: $0.payload, as: UTF8.self)) \(String(decoding: $0.metadata, as: UTF8.self))"
+        }
+    }
+
+    @Test func firedIntoABatchTheyAreDecidedOnItsStateAppendedWithItAndEqualTheLivePath() async throws {
+        let logger = Logger(label: "scheduler-test")
+        let live = try await withTempLog { log, _ in
+            let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: logger)
+            let scheduler = DeadlineScheduler(handler: handler, clock: FakeClock(Self.t0), logger: logger)
+            for s in Self.steps() {
+                try await scheduler.fireDue(upTo: s.3)
+                _ = try await handler.handle(try Self.envelope(s), actor: Self.staff, at: s.3)
+            }
+            return try Self.shapes(log)
+        }
+        #expect(live.contains { $0.contains("clock-breached") }, "the scenario must fire deadlines: \(live)")
+        try await withTempLog { log, _ in
+            let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: logger)
+            let scheduler = DeadlineScheduler(handler: handler, clock: FakeClock(Self.t0), logger: logger)
+            let batch = handler.beginBatch()
+            var fired: [BatchedCommand] = []
+            for s in Self.steps() {
+                fired += try await scheduler.fireDue(upTo: s.3, into: batch)
+                _ = try batch.decide(try Self.envelope(s), actor: Self.staff, at: s.3)
+            }
+            // The case was opened in the batch; its deadlines fired into the batch, before the comment.
+            #expect(fired.contains { $0.eventTypes.contains("clock-breached") } && fired.allSatisfy { !$0.duplicate })
+            #expect(try log.head().position == 0, "nothing is appended before the commit")
+            #expect(await scheduler.sent == fired.filter { !$0.eventTypes.isEmpty }.count)
+            let commit = try await batch.commit()
+            #expect(commit.commands == Self.steps().count + fired.filter { !$0.eventTypes.isEmpty }.count)
+            #expect(try Self.shapes(log) == live)
+
+            // Decided again (re-running the import): the live scheduler and a new batch find nothing left to fire.
+            let again = handler.beginBatch()
+            for s in Self.steps() {
+                let refired = try await scheduler.fireDue(upTo: s.3, into: again)
+                #expect(refired.allSatisfy { $0.duplicate || $0.eventTypes.isEmpty })
+                #expect(try again.decide(try Self.envelope(s), actor: Self.staff, at: s.3).duplicate)
+            }
+            #expect(try await again.commit().commands == 0)
+            #expect(try await scheduler.fireDue(upTo: Self.t0.addingTimeInterval(5 * 3600)).isEmpty)
+            #expect(try Self.shapes(log) == live)
+        }
+    }
+
+    @Test func aBatchThatIsNeverCommittedLeavesNoScheduleBehind() async throws {
+        try await withTempLog { log, _ in
+            let logger = Logger(label: "scheduler-test")
+            let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: logger)
+            let scheduler = DeadlineScheduler(handler: handler, clock: FakeClock(Self.t0), logger: logger)
+            let batch = handler.beginBatch()
+            for s in Self.steps().prefix(5) { _ = try batch.decide(try Self.envelope(s), actor: Self.staff, at: s.3) }
+            try await scheduler.fireDue(upTo: Self.t0, into: batch)
+            #expect(await scheduler.nextDue() != nil, "the batch's case has deadlines")
+            // Dropped: the live path must not act on the uncommitted case.
+            #expect(try await scheduler.fireDue(upTo: Self.t0.addingTimeInterval(86_400)).isEmpty)
+            #expect(await scheduler.nextDue() == nil)
+            #expect(try log.head().position == 0)
+        }
+    }
+}

@@ -41,6 +41,9 @@ public struct SystemSchedulerClock: SchedulerClock {
 ///   new events; and `decide` itself refuses a deadline already recorded.
 /// - Start-up: the first pass folds every case, so deadlines that passed while the service
 ///   was down fire at once, each at its own due instant.
+/// - Batches: ``fireDue(upTo:into:)`` decides the due commands into a ``CommandBatch``
+///   instead of appending them (`docket import`): they see the batch's state and are
+///   appended with it, atomically.
 public actor DeadlineScheduler {
     let handler: CommandHandler
     let log: EventLog
@@ -50,6 +53,9 @@ public actor DeadlineScheduler {
     public let pollInterval: TimeInterval
     var position: UInt64 = 0
     var schedule: [String: [DueCommand]] = [:]
+    /// The batch whose changes the schedule follows (``fireDue(upTo:into:)``), how far, and
+    /// which case streams it wrote to.
+    var followedBatch: FollowedBatch?
     /// Commands sent by this instance (for tests and monitoring).
     public private(set) var sent = 0
 
@@ -108,10 +114,35 @@ public actor DeadlineScheduler {
     /// being replayed. Returns the outcomes of the commands that appended events.
     @discardableResult
     public func fireDue(upTo instant: Date) async throws -> [CommandOutcome] {
-        var outcomes: [CommandOutcome] = []
+        let handler = self.handler
+        return try await fire(upTo: instant, batch: nil) { envelope, at throws(CommandError) in
+            let outcome = try await handler.handle(envelope, actor: .deadlineScheduler, at: at)
+            return (outcome, !outcome.events.isEmpty && !outcome.duplicate)
+        }
+    }
+
+    /// Like ``fireDue(upTo:)``, but decides the time-driven commands into `batch` instead of
+    /// appending them: they see the state the batch's commands produced (a case opened
+    /// earlier in the batch gets its deadlines), later commands of the batch see theirs, and
+    /// they are appended with the batch, atomically, or not at all. Their commandIds are the
+    /// same as on the live path (``commandId(stream:due:)``), so a batch decided again after
+    /// an earlier commit adds nothing twice. Returns the commands that were decided.
+    @discardableResult
+    public func fireDue(upTo instant: Date, into batch: CommandBatch) async throws -> [BatchedCommand] {
+        try await fire(upTo: instant, batch: batch) { envelope, at throws(CommandError) in
+            let decided = try batch.decide(envelope, actor: .deadlineScheduler, at: at)
+            return (decided, !decided.eventTypes.isEmpty && !decided.duplicate)
+        }
+    }
+
+    /// The firing loop of both ``fireDue(upTo:)`` and ``fireDue(upTo:into:)``: `send`
+    /// decides one command and says whether it added events.
+    private func fire<Outcome>(upTo instant: Date, batch: CommandBatch?,
+                               send: (CommandEnvelope, Date) async throws(CommandError) -> (Outcome, added: Bool)) async throws -> [Outcome] {
+        var outcomes: [Outcome] = []
         var tried = Set<UUID>()
         while true {
-            try refresh()
+            try refresh(batch: batch)
             var due: [(stream: String, command: DueCommand, id: UUID)] = []
             for (stream, list) in schedule {
                 for d in list where d.due <= instant {
@@ -133,8 +164,8 @@ public actor DeadlineScheduler {
                 }
                 let envelope = CommandEnvelope(commandId: item.id, type: item.command.command.type, streamId: item.stream, payload: payload)
                 do {
-                    let outcome = try await handler.handle(envelope, actor: .deadlineScheduler, at: item.command.due)
-                    if !outcome.events.isEmpty && !outcome.duplicate { sent += 1 }
+                    let (outcome, added) = try await send(envelope, item.command.due)
+                    if added { sent += 1 }
                     outcomes.append(outcome)
                 } catch where error.code != .storage {
                     // Stale schedule: the case moved on (met, closed, already recorded). Drop
@@ -150,7 +181,10 @@ public actor DeadlineScheduler {
     }
 
     /// Folds the case streams touched since the last pass and recomputes their schedules.
-    func refresh() throws {
+    /// With `batch`, also the case streams the batch wrote to, folded as the batch left them.
+    /// Streams a different (or no) batch wrote to before are folded again from the log, so
+    /// a batch that was never committed leaves no schedule behind.
+    func refresh(batch: CommandBatch? = nil) throws {
         var touched = Set<String>()
         while true {
             let events = try log.readAll(from: position + 1, limit: 4_096)
@@ -158,18 +192,27 @@ public actor DeadlineScheduler {
             for e in events where e.stream.hasPrefix("case-") { touched.insert(e.stream) }
             position = last.position
         }
+        if let followed = followedBatch, followed.id != batch?.id {
+            touched.formUnion(followed.streams)
+            followedBatch = nil
+        }
+        if let batch {
+            var followed = followedBatch ?? FollowedBatch(id: batch.id)
+            let changed = batch.changedStreams(since: followed.cursor)
+            let cases = changed.streams.filter { $0.hasPrefix("case-") }
+            followed.cursor = changed.cursor
+            followed.streams.formUnion(cases)
+            followedBatch = followed
+            touched.formUnion(cases)
+        }
         let catalog = handler.catalog
         let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
         for stream in touched {
-            var state = CaseState()
-            var version: UInt64 = 0
-            while true {
-                let events = try log.readStream(stream, from: version, limit: 1_000)
-                for e in events {
-                    CaseDecider.evolve(&state, try CaseEvent.decode(type: e.type, schemaVersion: Int(e.schemaVersion), payload: e.payload))
-                }
-                guard let last = events.last, events.count == 1_000 else { break }
-                version = last.version + 1
+            let state: CaseState
+            if let batch {
+                state = try batch.caseState(stream).state
+            } else {
+                state = try foldCase(stream)
             }
             guard let policy = try? catalog.policy(named: state.policyName, version: state.policyVersion) else {
                 schedule[stream] = nil
@@ -179,4 +222,28 @@ public actor DeadlineScheduler {
             schedule[stream] = list.isEmpty ? nil : list
         }
     }
+
+    /// Folds case stream `stream` from the log.
+    private func foldCase(_ stream: String) throws -> CaseState {
+        var state = CaseState()
+        var version: UInt64 = 0
+        while true {
+            let events = try log.readStream(stream, from: version, limit: 1_000)
+            for e in events {
+                CaseDecider.evolve(&state, try CaseEvent.decode(type: e.type, schemaVersion: Int(e.schemaVersion), payload: e.payload))
+            }
+            guard let last = events.last, events.count == 1_000 else { return state }
+            version = last.version + 1
+        }
+    }
+}
+
+/// How far a ``DeadlineScheduler`` has followed a ``CommandBatch``.
+struct FollowedBatch {
+    /// The batch's ``CommandBatch/id``.
+    var id: UUID
+    /// Its ``CommandBatch/changedStreams(since:)`` cursor.
+    var cursor = 0
+    /// The case streams it wrote to so far.
+    var streams: Set<String> = []
 }
