@@ -151,8 +151,18 @@ public struct CaseQueries: Sendable {
     /// - Throws: ``QueryError`` for a malformed cursor, a limit outside 1...1000, or
     ///   `sort: .closed` combined with filters other than organisation and ranges.
     public func list(_ query: CaseQuery) throws -> CasePage {
+        let page = try listJSON(query)
+        let decoder = MessageCoding.decoder()
+        return CasePage(rows: try page.rows.map { try decoder.decode(CaseRow.self, from: $0) }, nextCursor: page.nextCursor)
+    }
+
+    /// ``list(_:)`` with each row as its stored JSON (schemas/cli/report-cases.schema.json
+    /// `$defs/row`), for callers that send rows on as JSON (the HTTP API): a row is decoded
+    /// only when a filter the index does not cover must look inside it.
+    public func listJSON(_ query: CaseQuery) throws -> (rows: [[UInt8]], nextCursor: String?) {
         guard (1...1_000).contains(query.limit) else { throw QueryError("limit must be 1 to 1000, got \(query.limit)") }
         let (dimension, value) = try plan(query)
+        let needsRow = needsRowFilter(query, dimension)
         let prefix = CaseKeys.indexPrefix(dimension, query.sort, value: value)
         let range: (from: Date?, to: Date?) = switch query.sort {
         case .created: (query.createdFrom, query.createdTo)
@@ -171,7 +181,8 @@ public struct CaseQueries: Sendable {
         let decoder = MessageCoding.decoder()
         return try runner.read(projection) { txn, db in
             try txn.withCursor(db) { cursor in
-                var rows: [CaseRow] = []
+                var rows: [[UInt8]] = []
+                rows.reserveCapacity(min(query.limit, 64))
                 var lastKey: [UInt8]?
                 var more = false
                 var e: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
@@ -184,28 +195,51 @@ public struct CaseQueries: Sendable {
                     e = try cursor.get(.setRange, key: start)
                     if let k = cursorKey, let x = e, x.key.elementsEqual(k) { e = try cursor.get(.next) }
                 }
+                var rowKey: [UInt8] = [CaseKeys.rowTag]
                 while let x = e, Keys.hasPrefix(x.key, prefix), x.key.count >= prefix.count + 8 {
                     let t = Keys.readBE64(x.key, at: prefix.count)
                     if query.descending ? t < lo : t > hi { break }
                     if t >= lo && t <= hi {
-                        let id = x.key[(prefix.count + 8)...]
-                        if let bytes = try txn.get(db, key: [CaseKeys.rowTag] + id) {
-                            let row = try decoder.decode(CaseRow.self, from: Data(bytes))
-                            if matches(row, query) {
+                        rowKey.removeSubrange(1...)
+                        rowKey.append(contentsOf: x.key[(prefix.count + 8)...])
+                        if let bytes = try txn.get(db, key: rowKey) {
+                            let keep = try !needsRow || matches(try decoder.decode(CaseRow.self, fromBytes: bytes), query)
+                            if keep {
                                 if rows.count == query.limit {
                                     more = true
                                     break
                                 }
-                                rows.append(row)
+                                rows.append(Array(bytes))
                                 lastKey = Array(x.key)
                             }
                         }
                     }
                     e = try cursor.get(query.descending ? .previous : .next)
                 }
-                return CasePage(rows: rows, nextCursor: more ? lastKey.map(hexEncode) : nil)
+                return (rows, more ? lastKey.map(hexEncode) : nil)
             }
         }
+    }
+
+    /// Whether `matches` can reject a row the index range already admitted: a filter the
+    /// chosen index does not cover.
+    func needsRowFilter(_ q: CaseQuery, _ dimension: CaseIndex.Dimension) -> Bool {
+        let covered: Set<String> = switch dimension {
+        case .all: []
+        case .organisation: ["organisation"]
+        case .status: ["status"]
+        case .priority: ["priority"]
+        case .owner: ["owner"]
+        case .team: ["team"]
+        case .organisationStatus: ["organisation", "status"]
+        }
+        let filters: [(String, Bool)] = [("organisation", q.organisation != nil), ("status", q.status != nil),
+                                          ("priority", q.priority != nil), ("owner", q.owner != nil), ("team", q.team != nil),
+                                          ("reportedBy", q.reportedBy != nil)]
+        if filters.contains(where: { $0.1 && !covered.contains($0.0) }) { return true }
+        if q.sort != .created && (q.createdFrom != nil || q.createdTo != nil) { return true }
+        if q.sort != .closed && (q.closedFrom != nil || q.closedTo != nil) { return true }
+        return false
     }
 
     /// The index that covers the most equality filters.
