@@ -1,6 +1,8 @@
 import Crypto
+import Dispatch
 import Foundation
 import LMDB
+import Synchronization
 
 /// One disagreement found by ``EventLog/verify(expecting:chunkSize:progress:)``.
 public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
@@ -43,165 +45,134 @@ extension EventLog {
     /// earlier `position:hash`).
     ///
     /// How it is fast (issue 6: at least 1 M events/s) without dropping a check:
-    /// - one pass over `events` recomputes every hash and walks each record's fields in
-    ///   place (no decoding into strings and `Data`, no per-event allocation but the stream
-    ///   name), checking positions, structure and per-stream versions;
+    /// - every link of the chain is checked on its own: `SHA-256(stored hash of p-1 ‖
+    ///   canonical(p))` must equal the stored hash of `p`, for every `p` from 1 with the
+    ///   genesis hash before it. By induction this is the same as recomputing the chain from
+    ///   the first event, and it lets the log be cut into contiguous segments verified on
+    ///   all cores at once; a segment starts from the stored hash of the record before it;
+    /// - one pass over each segment recomputes every hash and walks each record's fields in
+    ///   place (no decoding into strings and `Data`, no per-event allocation), checking
+    ///   positions, structure and per-stream versions in a table keyed by the stream's bytes;
+    ///   a stream's first version in a segment is checked against its last version in the
+    ///   segments before when the segments are merged, in log order;
     /// - instead of two random B-tree lookups per event, the event-id index and the stream
-    ///   index are each read once in key order and compared with the events as multisets:
-    ///   every (position, id) and (position, stream, version) pair is mixed with a keyed hash
-    ///   (`Hasher`, randomly seeded per process, plus a random salt per call) and summed;
-    ///   equal counts and sums mean the index holds exactly the log's pairs (an alteration
-    ///   goes unnoticed with probability about 2⁻⁶⁴, and cannot be aimed at without the seed);
+    ///   index are each read once in key order (in parallel with the segments) and compared
+    ///   with the events as multisets: every (position, id) and (position, stream, version)
+    ///   pair is mixed with a keyed hash (`Hasher`, randomly seeded per process, plus a random
+    ///   salt per call) and summed; equal counts and sums mean the index holds exactly the
+    ///   log's pairs (an alteration goes unnoticed with probability about 2⁻⁶⁴, and cannot be
+    ///   aimed at without the seed);
     /// - only when a sum differs does a second pass look every event up in the indexes, to
-    ///   name the positions that are wrong (the same problems the lookups always reported).
+    ///   name the positions that are wrong (the same problems the lookups always reported);
+    /// - the stream heads are read in one cursor pass over `streams`, in one snapshot.
+    ///
+    /// `progress` is called on the calling thread, about ten times a second and at the end.
     public func verify(expecting digest: LogHead? = nil, chunkSize: Int = 65_536,
                        progress: ((_ done: UInt64, _ total: UInt64) -> Void)? = nil) throws -> VerificationReport {
+        try verify(expecting: digest, chunkSize: chunkSize, segments: nil, workers: nil, progress: progress)
+    }
+
+    /// ``verify(expecting:chunkSize:progress:)`` with the parallelism chosen by the caller
+    /// (tests): the log is cut into `segments` (nil: automatic) verified by `workers` threads
+    /// (nil: one per core; 1: everything on the calling thread).
+    func verify(expecting digest: LogHead?, chunkSize: Int, segments: Int?, workers: Int?,
+                progress: ((_ done: UInt64, _ total: UInt64) -> Void)?) throws -> VerificationReport {
         let chunkSize = max(1, chunkSize)
         let end = try head().position
-        var problems: [VerificationProblem] = []
-        var problemCount = 0
-        func problem(_ position: UInt64?, _ kind: String, _ message: String) {
-            problemCount += 1
-            if problems.count < 100 { problems.append(VerificationProblem(position: position, kind: kind, message: message)) }
-        }
-        let salt = UInt64.random(in: .min ... .max)
-        var idsFromLog = IndexPrint()
-        var streamIndexFromLog = IndexPrint()
-        var expected: UInt64 = 1
-        var previous = [UInt8](repeating: 0, count: 32)
-        var streams: [String: (version: UInt64, last: UInt64)] = [:]
-        var digestSeen = digest.map { $0.position == 0 } ?? true
+        var problems = ProblemLog()
         if let digest, digest.position == 0, digest.hash != .genesis {
-            problem(nil, "digest", "digest 0:\(digest.hash.hex) is not the empty log's (0:\(ChainHash.genesis.hex))")
+            problems.add(nil, "digest", "digest 0:\(digest.hash.hex) is not the empty log's (0:\(ChainHash.genesis.hex))")
         }
-        while expected <= end {
-            let visited = try environment.read { txn -> Int in
-                try txn.withCursor(databases.events) { cursor in
-                    var count = 0
-                    var entry = try cursor.get(.setRange, key: RecordCoding.be64(expected))
-                    while let e = entry, count < chunkSize, expected <= end {
-                        count += 1
-                        let value = e.value
-                        let key = e.key.count == 8 ? RecordCoding.readBE64(e.key) : 0
-                        if key != expected {
-                            problem(expected, "gap", "expected position \(expected) next, found key \(key)")
-                            if key > expected { expected = key }
-                        }
-                        // The chain covers the canonical bytes as stored, decodable or not.
-                        if value.count > 32 {
-                            var hasher = SHA256()
-                            previous.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-                            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: value[32...]))
-                            let recomputed = hasher.finalize()
-                            let matches = recomputed.withUnsafeBytes { $0.elementsEqual(value.prefix(32)) }
-                            if !matches {
-                                let stored = ChainHash(bytes: Array(value.prefix(32)))
-                                problem(key, "hash-mismatch", "stored hash \(stored.hex) but SHA-256(previous hash ‖ record) is \(ChainHash(bytes: Array(recomputed)).hex): the record or an earlier one was altered")
-                            }
-                            previous.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: value[0..<32])) }
-                        } else {
-                            problem(key, "undecodable", "record is \(value.count) bytes, shorter than a hash and a header")
-                        }
-                        if let digest, digest.position == key {
-                            digestSeen = true
-                            if digest.hash.bytes != previous {
-                                problem(key, "digest", "the kept digest \(key):\(digest.hash.hex) does not match the log's hash \(ChainHash(bytes: previous).hex) at that position: the log does not extend it")
-                            }
-                        }
-                        switch RecordLayout.parse(value) {
-                        case .failure(let reason):
-                            problem(key, "undecodable", "record does not decode: \(reason)")
-                        case .success(let record):
-                            if record.position != key {
-                                problem(key, "position-mismatch", "record under key \(key) says position \(record.position)")
-                            }
-                            let streamBytes = UnsafeRawBufferPointer(rebasing: value[record.stream])
-                            let stream = String(decoding: streamBytes, as: UTF8.self)
-                            let want = streams[stream].map { $0.version + 1 } ?? 0
-                            if record.version != want {
-                                problem(key, "stream-version", "stream \(stream) has version \(record.version) here, expected \(want)")
-                            }
-                            streams[stream] = (record.version, key)
-                            idsFromLog.add(IndexPrint.mix(salt, key, UnsafeRawBufferPointer(rebasing: value[record.id])))
-                            streamIndexFromLog.add(IndexPrint.mix(salt, key, streamBytes, record.version))
-                        }
-                        expected = key + 1
-                        entry = try cursor.get(.next)
-                    }
-                    return count
+        let workerCount = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        let segmentCount = max(1, segments ?? (workerCount == 1 || end < 16_384 ? 1 : workerCount * 4))
+        let run = VerifyRun(log: self, end: end, salt: UInt64.random(in: .min ... .max), digest: digest,
+                            chunkSize: chunkSize, segments: VerifyRun.split(end: end, into: segmentCount))
+
+        // The segments and the two index scans run on `workerCount` threads; this thread merges
+        // the segments' results in log order as they arrive, and reports progress.
+        var merge = SegmentMerge(digest: digest)
+        if workerCount == 1 {
+            run.work()
+        } else {
+            let group = DispatchGroup()
+            for _ in 0..<workerCount {
+                group.enter()
+                DispatchQueue.global().async {
+                    run.work()
+                    group.leave()
                 }
             }
-            progress?(min(expected - 1, end), end)
-            if visited == 0 {
-                problem(expected, "gap", "the log ends at \(expected - 1), before its head \(end)")
-                break
+            while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+                while let next = run.takeResult(merge.merged) { merge.add(next) }
+                progress?(min(run.done.load(ordering: .relaxed), end), end)
             }
         }
-        if let digest, !digestSeen {
-            problem(nil, "digest", "the kept digest is at position \(digest.position), beyond the log's head \(end)")
+        if let error = run.failure { throw error }
+        while let next = run.takeResult(merge.merged) { merge.add(next) }
+        progress?(end, end)
+        problems.absorb(merge.problems.sorted(), count: merge.problemCount)
+        if let digest, !merge.digestSeen {
+            problems.add(nil, "digest", "the kept digest is at position \(digest.position), beyond the log's head \(end)")
         }
-        // The indexes, each read once in key order; entries for events appended after
-        // verification began (positions beyond `end`) are not part of the verified log.
-        var idIndex = IndexPrint()
-        try scanIndex(databases.eventIds, chunkSize: chunkSize) { key, value in
-            guard key.count == 16, value.count == 8 else { idIndex.add(0); return }
-            let position = RecordCoding.readBE64(value)
-            if position <= end { idIndex.add(IndexPrint.mix(salt, position, key)) }
+        guard let idIndex = run.idIndex, let streamIndex = run.streamIndex else {
+            throw EventLogError(.storage, "verification finished without scanning the indexes")
         }
-        var streamIndex = IndexPrint()
-        try scanIndex(databases.streamIndex, chunkSize: chunkSize) { key, value in
-            guard key.count >= 9, key[key.count - 9] == 0, value.count == 8 else { streamIndex.add(0); return }
-            let position = RecordCoding.readBE64(value)
-            if position <= end {
-                let stream = UnsafeRawBufferPointer(rebasing: key[0..<(key.count - 9)])
-                streamIndex.add(IndexPrint.mix(salt, position, stream, RecordCoding.readBE64(key, at: key.count - 8)))
-            }
-        }
-        if idIndex != idsFromLog || streamIndex != streamIndexFromLog {
-            try locateIndexProblems(end: end, chunkSize: chunkSize, problem: problem)
+        if idIndex != merge.ids || streamIndex != merge.streamIndex {
+            try locateIndexProblems(end: end, chunkSize: chunkSize) { problems.add($0, $1, $2) }
         }
         // Index sizes and stream heads, each in one snapshot.
+        let streams = merge.streams
         try environment.read { txn in
             let events = try txn.entryCount(databases.events)
             let ids = try txn.entryCount(databases.eventIds)
             let index = try txn.entryCount(databases.streamIndex)
             if ids != events {
-                problem(nil, "index-count", "event id index has \(ids) entries for \(events) events")
+                problems.add(nil, "index-count", "event id index has \(ids) entries for \(events) events")
             }
             if index != events {
-                problem(nil, "index-count", "stream index has \(index) entries for \(events) events")
+                problems.add(nil, "index-count", "stream index has \(index) entries for \(events) events")
             }
-            for (stream, tracked) in streams {
-                guard let value = try txn.get(databases.streams, key: Array(stream.utf8)) else {
-                    problem(tracked.last, "stream-head", "stream \(stream) has events but no head")
-                    continue
-                }
-                let version = RecordCoding.readBE64(value, at: 0)
-                let last = RecordCoding.readBE64(value, at: 8)
-                // A head beyond `end` belongs to a live append made after verification began.
-                if last <= end && (version != tracked.version || last != tracked.last) || last > end && version <= tracked.version {
-                    problem(tracked.last, "stream-head", "stream \(stream) head says version \(version) at \(last), the log says version \(tracked.version) at \(tracked.last)")
-                }
-            }
+            var headSeen = [Bool](repeating: false, count: streams.count)
             try txn.withCursor(databases.streams) { cursor in
                 var entry = try cursor.get(.first)
                 while let e = entry {
-                    let stream = String(decoding: e.key, as: UTF8.self)
-                    if streams[stream] == nil && RecordCoding.readBE64(e.value, at: 8) <= end {
-                        problem(nil, "stream-head", "stream \(stream) has a head but no events")
-                    }
                     entry = try cursor.get(.next)
+                    let i = streams.find(hash: StreamTable.hash(run.salt, e.key), name: e.key)
+                    guard e.value.count == 16 else {
+                        problems.add(i.map { streams.entries[$0].lastPosition }, "stream-head",
+                                     "stream \(String(decoding: e.key, as: UTF8.self)) has a head of \(e.value.count) bytes, not 16")
+                        if let i { headSeen[i] = true }
+                        continue
+                    }
+                    let version = RecordCoding.readBE64(e.value, at: 0)
+                    let last = RecordCoding.readBE64(e.value, at: 8)
+                    guard let i else {
+                        if last <= end {
+                            problems.add(nil, "stream-head", "stream \(String(decoding: e.key, as: UTF8.self)) has a head but no events")
+                        }
+                        continue
+                    }
+                    headSeen[i] = true
+                    let tracked = streams.entries[i]
+                    // A head beyond `end` belongs to a live append made after verification began.
+                    if last <= end && (version != tracked.lastVersion || last != tracked.lastPosition)
+                        || last > end && version <= tracked.lastVersion {
+                        problems.add(tracked.lastPosition, "stream-head", "stream \(streams.name(i)) head says version \(version) at \(last), the log says version \(tracked.lastVersion) at \(tracked.lastPosition)")
+                    }
                 }
             }
+            for i in headSeen.indices where !headSeen[i] {
+                problems.add(streams.entries[i].lastPosition, "stream-head", "stream \(streams.name(i)) has events but no head")
+            }
         }
-        let verifiedHead = LogHead(position: end, hash: end == 0 ? .genesis : ChainHash(bytes: previous))
+        let verifiedHead = LogHead(position: end, hash: end == 0 ? .genesis : ChainHash(bytes: merge.lastHash))
         return VerificationReport(head: verifiedHead, eventsChecked: end, streamsChecked: streams.count,
-                                  problems: problems, problemCount: problemCount)
+                                  problems: problems.problems, problemCount: problems.count)
     }
 
     /// Reads every entry of `database` in key order, `chunkSize` entries per read transaction.
-    private func scanIndex(_ database: Database, chunkSize: Int,
-                           _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) throws {
+    fileprivate func scanIndex(_ database: Database, chunkSize: Int,
+                               _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) throws {
         var resume: [UInt8]?
         while true {
             let last = try environment.read { txn -> [UInt8]? in
@@ -260,8 +231,435 @@ extension EventLog {
     }
 }
 
+/// The first 100 problems found, and how many there were in all.
+struct ProblemLog: Sendable {
+    var problems: [VerificationProblem] = []
+    var count = 0
+
+    mutating func add(_ position: UInt64?, _ kind: String, _ message: String) {
+        count += 1
+        if problems.count < 100 { problems.append(VerificationProblem(position: position, kind: kind, message: message)) }
+    }
+
+    /// Adds problems kept elsewhere (`kept`, the first of `count` in all).
+    mutating func absorb(_ kept: [VerificationProblem], count: Int) {
+        self.count += count
+        problems.append(contentsOf: kept.prefix(max(0, 100 - problems.count)))
+    }
+}
+
+/// One verification's shared state: the work (event segments and the two index scans),
+/// handed to worker threads one task at a time, and what each task found.
+final class VerifyRun: Sendable {
+    let log: EventLog
+    /// The head position seen at the start: what is verified.
+    let end: UInt64
+    /// Random per verification: keys the index fingerprints and the stream table.
+    let salt: UInt64
+    let digest: LogHead?
+    let chunkSize: Int
+    /// Contiguous ranges of positions covering 1...end, in order.
+    let segments: [ClosedRange<UInt64>]
+    /// The next task to hand out: 0 and 1 are the index scans, 2... the segments.
+    private let nextTask = Atomic<Int>(0)
+    /// Events of the segments checked so far (for progress).
+    let done = Atomic<UInt64>(0)
+    private let state = Mutex(Results())
+
+    private struct Results {
+        var segments: [SegmentResult?] = []
+        var idIndex: IndexPrint?
+        var streamIndex: IndexPrint?
+        var failure: (any Error)?
+    }
+
+    init(log: EventLog, end: UInt64, salt: UInt64, digest: LogHead?, chunkSize: Int, segments: [ClosedRange<UInt64>]) {
+        self.log = log
+        self.end = end
+        self.salt = salt
+        self.digest = digest
+        self.chunkSize = chunkSize
+        self.segments = segments
+        state.withLock { $0.segments = Array(repeating: nil, count: segments.count) }
+    }
+
+    /// Cuts 1...`end` into at most `count` contiguous non-empty ranges of nearly equal size.
+    static func split(end: UInt64, into count: Int) -> [ClosedRange<UInt64>] {
+        guard end > 0 else { return [] }
+        let n = min(UInt64(max(1, count)), end)
+        let (size, longer) = (end / n, end % n)  // the first `longer` ranges hold one more
+        func start(_ i: UInt64) -> UInt64 { i * size + min(i, longer) + 1 }
+        return (0..<n).map { (i: UInt64) -> ClosedRange<UInt64> in start(i)...(start(i + 1) - 1) }
+    }
+
+    var failure: (any Error)? { state.withLock { $0.failure } }
+    var idIndex: IndexPrint? { state.withLock { $0.idIndex } }
+    var streamIndex: IndexPrint? { state.withLock { $0.streamIndex } }
+
+    /// Removes and returns the result of segment `index` once it is there.
+    func takeResult(_ index: Int) -> SegmentResult? {
+        state.withLock { results -> SegmentResult? in
+            guard index < results.segments.count, let result = results.segments[index] else { return nil }
+            results.segments[index] = nil
+            return result
+        }
+    }
+
+    /// Runs tasks until none is left (or one failed).
+    func work() {
+        while true {
+            let task = nextTask.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard task < segments.count + 2, failure == nil else { return }
+            do {
+                switch task {
+                case 0:
+                    let print = try scanEventIDs()
+                    state.withLock { $0.idIndex = print }
+                case 1:
+                    let print = try scanStreamIndex()
+                    state.withLock { $0.streamIndex = print }
+                default:
+                    let result = try verifySegment(segments[task - 2])
+                    state.withLock { $0.segments[task - 2] = result }
+                }
+            } catch {
+                state.withLock { if $0.failure == nil { $0.failure = error } }
+                return
+            }
+        }
+    }
+
+    /// The event-id index, read once in key order; entries for events appended after
+    /// verification began (positions beyond `end`) are not part of the verified log.
+    private func scanEventIDs() throws -> IndexPrint {
+        var print = IndexPrint()
+        let (salt, end) = (self.salt, self.end)
+        try log.scanIndex(log.databases.eventIds, chunkSize: chunkSize) { key, value in
+            guard key.count == 16, value.count == 8 else { print.add(0); return }
+            let position = RecordCoding.readBE64(value)
+            if position <= end { print.add(IndexPrint.mix(salt, position, id: key)) }
+        }
+        return print
+    }
+
+    /// The stream index, read once in key order (positions beyond `end` left out).
+    private func scanStreamIndex() throws -> IndexPrint {
+        var print = IndexPrint()
+        let (salt, end) = (self.salt, self.end)
+        try log.scanIndex(log.databases.streamIndex, chunkSize: chunkSize) { key, value in
+            guard key.count >= 9, key[key.count - 9] == 0, value.count == 8 else { print.add(0); return }
+            let position = RecordCoding.readBE64(value)
+            if position <= end {
+                let stream = UnsafeRawBufferPointer(rebasing: key[0..<(key.count - 9)])
+                print.add(IndexPrint.mix(salt, position, stream: StreamTable.hash(salt, stream),
+                                         version: RecordCoding.readBE64(key, at: key.count - 8)))
+            }
+        }
+        return print
+    }
+
+    /// Verifies the events of `range`: every link of the chain (starting from the stored hash
+    /// of the record before the range), record structure, positions, per-stream versions
+    /// within the range, and the digest if it falls in the range; fingerprints the (position,
+    /// id) and (position, stream, version) pairs. A gap is reported by the segment holding
+    /// its first missing position.
+    func verifySegment(_ range: ClosedRange<UInt64>) throws -> SegmentResult {
+        var out = SegmentResult()
+        let events = log.databases.events
+        let (salt, end, chunkSize, digest) = (self.salt, self.end, self.chunkSize, self.digest)
+        var previous = [UInt8](repeating: 0, count: 32)
+        var expected = range.lowerBound
+        // Whether a gap at the range's first position began here (and not in an earlier segment).
+        var ownsStartGap = true
+        if range.lowerBound > 1 {
+            try log.environment.read { txn in
+                try txn.withCursor(events) { cursor in
+                    var entry = try cursor.get(.setRange, key: RecordCoding.be64(range.lowerBound))
+                    entry = try entry == nil ? cursor.get(.last) : cursor.get(.previous)
+                    let predecessor = entry.flatMap { $0.key.count == 8 ? RecordCoding.readBE64($0.key) : nil }
+                    ownsStartGap = predecessor == range.lowerBound - 1
+                    // The chain continues from the last record long enough to hold a hash.
+                    while let e = entry {
+                        if e.value.count > 32 {
+                            previous.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: e.value[0..<32])) }
+                            break
+                        }
+                        entry = try cursor.get(.previous)
+                    }
+                }
+            }
+        }
+        var resume: [UInt8]?
+        var finished = false
+        var after: UInt64?  // the first key beyond the range, once seen
+        while !finished {
+            let visited = try log.environment.read { txn -> UInt64 in
+                try txn.withCursor(events) { cursor in
+                    var entry = try cursor.get(.setRange, key: resume ?? RecordCoding.be64(expected))
+                    if let resume, let e = entry, e.key.elementsEqual(resume) { entry = try cursor.get(.next) }
+                    var count: UInt64 = 0
+                    while let e = entry {
+                        let value = e.value
+                        guard e.key.count == 8 else {
+                            out.problems.add(expected, "gap", "expected position \(expected) next, found a key of \(e.key.count) bytes")
+                            count += 1
+                            if count >= chunkSize { resume = Array(e.key); return count }
+                            entry = try cursor.get(.next)
+                            continue
+                        }
+                        let key = RecordCoding.readBE64(e.key)
+                        if key > range.upperBound {
+                            after = key
+                            finished = true
+                            return count
+                        }
+                        if key != expected && (expected > range.lowerBound || ownsStartGap) {
+                            out.problems.add(expected, "gap", "expected position \(expected) next, found key \(key)")
+                        }
+                        // The chain covers the canonical bytes as stored, decodable or not.
+                        if value.count > 32 {
+                            var hasher = SHA256()
+                            previous.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: value[32...]))
+                            let recomputed = hasher.finalize()
+                            let matches = recomputed.withUnsafeBytes { r in
+                                guard let a = r.baseAddress, let b = value.baseAddress, r.count == 32 else { return false }
+                                return memcmp(a, b, 32) == 0
+                            }
+                            if !matches {
+                                let stored = ChainHash(bytes: Array(value.prefix(32)))
+                                out.problems.add(key, "hash-mismatch", "stored hash \(stored.hex) but SHA-256(previous hash ‖ record) is \(ChainHash(bytes: Array(recomputed)).hex): the record or an earlier one was altered")
+                            }
+                            previous.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: value[0..<32])) }
+                            out.lastHash = previous
+                        } else {
+                            out.problems.add(key, "undecodable", "record is \(value.count) bytes, shorter than a hash and a header")
+                        }
+                        if let digest, digest.position == key {
+                            out.digestSeen = true
+                            if digest.hash.bytes != previous {
+                                out.problems.add(key, "digest", "the kept digest \(key):\(digest.hash.hex) does not match the log's hash \(ChainHash(bytes: previous).hex) at that position: the log does not extend it")
+                            }
+                        }
+                        switch RecordLayout.parse(value) {
+                        case .failure(let reason):
+                            out.problems.add(key, "undecodable", "record does not decode: \(reason)")
+                        case .success(let record):
+                            if record.position != key {
+                                out.problems.add(key, "position-mismatch", "record under key \(key) says position \(record.position)")
+                            }
+                            let streamBytes = UnsafeRawBufferPointer(rebasing: value[record.stream])
+                            let streamHash = StreamTable.hash(salt, streamBytes)
+                            let (i, inserted) = out.streams.findOrInsert(hash: streamHash, name: streamBytes)
+                            if inserted {
+                                out.streams.entries[i].firstVersion = record.version
+                                out.streams.entries[i].firstPosition = key
+                            } else {
+                                let want = out.streams.entries[i].lastVersion &+ 1
+                                if record.version != want {
+                                    out.problems.add(key, "stream-version", "stream \(String(decoding: streamBytes, as: UTF8.self)) has version \(record.version) here, expected \(want)")
+                                }
+                            }
+                            out.streams.entries[i].lastVersion = record.version
+                            out.streams.entries[i].lastPosition = key
+                            out.ids.add(IndexPrint.mix(salt, key, id: UnsafeRawBufferPointer(rebasing: value[record.id])))
+                            out.streamIndex.add(IndexPrint.mix(salt, key, stream: streamHash, version: record.version))
+                        }
+                        expected = key + 1
+                        count += 1
+                        if count >= chunkSize { resume = Array(e.key); return count }
+                        entry = try cursor.get(.next)
+                    }
+                    finished = true
+                    return count
+                }
+            }
+            done.wrappingAdd(visited, ordering: .relaxed)
+        }
+        // The end of the range is missing: report it here if the gap began in this segment.
+        if expected <= range.upperBound && (expected > range.lowerBound || ownsStartGap) {
+            if let after {
+                out.problems.add(expected, "gap", "expected position \(expected) next, found key \(after)")
+            } else {
+                out.problems.add(expected, "gap", "the log ends at \(expected - 1), before its head \(end)")
+            }
+        }
+        return out
+    }
+}
+
+/// What one segment of the log was found to hold.
+struct SegmentResult: Sendable {
+    var problems = ProblemLog()
+    /// Fingerprints of the (position, id) and (position, stream, version) pairs.
+    var ids = IndexPrint()
+    var streamIndex = IndexPrint()
+    /// Each stream's first and last version (and their positions) in the segment.
+    var streams = StreamTable()
+    var digestSeen = false
+    /// The stored hash of the segment's last record holding one.
+    var lastHash: [UInt8]?
+}
+
+/// The segments' results folded in log order.
+struct SegmentMerge {
+    let digest: LogHead?
+    /// How many segments were folded.
+    var merged = 0
+    var problems: [VerificationProblem] = []
+    var problemCount = 0
+    var ids = IndexPrint()
+    var streamIndex = IndexPrint()
+    /// Every stream's last version and position in the segments folded so far.
+    var streams = StreamTable()
+    var digestSeen: Bool
+    var lastHash = ChainHash.genesis.bytes
+
+    init(digest: LogHead?) {
+        self.digest = digest
+        digestSeen = digest.map { $0.position == 0 } ?? true
+    }
+
+    /// Folds the next segment's result.
+    mutating func add(_ segment: SegmentResult) {
+        merged += 1
+        var found = segment.problems
+        for i in segment.streams.entries.indices {
+            let s = segment.streams.entries[i]
+            let want: UInt64
+            let (g, inserted) = segment.streams.withName(i) { streams.findOrInsert(hash: s.hash, name: $0) }
+            if inserted {
+                want = 0
+                streams.entries[g].firstVersion = s.firstVersion
+                streams.entries[g].firstPosition = s.firstPosition
+            } else {
+                want = streams.entries[g].lastVersion &+ 1
+            }
+            if s.firstVersion != want {
+                found.add(s.firstPosition, "stream-version", "stream \(segment.streams.name(i)) has version \(s.firstVersion) here, expected \(want)")
+            }
+            streams.entries[g].lastVersion = s.lastVersion
+            streams.entries[g].lastPosition = s.lastPosition
+        }
+        problems.append(contentsOf: found.problems)
+        problemCount += found.count
+        ids.add(segment.ids)
+        streamIndex.add(segment.streamIndex)
+        if segment.digestSeen { digestSeen = true }
+        if let last = segment.lastHash { lastHash = last }
+    }
+}
+
+extension [VerificationProblem] {
+    /// In position order (problems without a position last), keeping the order of equals.
+    func sorted() -> [VerificationProblem] {
+        enumerated().sorted { a, b in
+            let (pa, pb) = (a.element.position ?? .max, b.element.position ?? .max)
+            return pa != pb ? pa < pb : a.offset < b.offset
+        }.map(\.element)
+    }
+}
+
+/// Streams met in the log, keyed by their name's bytes (no `String` per event): each with
+/// its first and last version and position. Open addressing on a keyed hash of the name,
+/// names checked byte for byte on a hash match.
+struct StreamTable: Sendable {
+    struct Entry: Sendable {
+        var hash: UInt64
+        var nameStart: Int
+        var nameCount: Int
+        var firstVersion: UInt64 = 0
+        var firstPosition: UInt64 = 0
+        var lastVersion: UInt64 = 0
+        var lastPosition: UInt64 = 0
+    }
+
+    /// The streams, in the order they were first met.
+    var entries: [Entry] = []
+    /// Every stream's name, one after another.
+    private var names: [UInt8] = []
+    /// Open-addressing slots: index into `entries` plus one, 0 when free. Kept at most half full.
+    private var slots = [Int32](repeating: 0, count: 1024)
+
+    var count: Int { entries.count }
+
+    /// The keyed hash of a stream name (also what the stream-index fingerprint mixes in).
+    static func hash(_ salt: UInt64, _ name: UnsafeRawBufferPointer) -> UInt64 {
+        var h = Hasher()
+        h.combine(salt &+ 2)
+        h.combine(bytes: name)
+        return UInt64(UInt(bitPattern: h.finalize()))
+    }
+
+    /// The name of entry `i`.
+    func name(_ i: Int) -> String {
+        withName(i) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the bytes of entry `i`'s name.
+    func withName<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let e = entries[i]
+        return names.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[e.nameStart..<(e.nameStart + e.nameCount)])) }
+    }
+
+    /// The entry for `name` (whose hash is `hash`), if any.
+    func find(hash: UInt64, name: UnsafeRawBufferPointer) -> Int? {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let index = Int(slots[slot]) - 1
+            if index < 0 { return nil }
+            if matches(index, hash: hash, name: name) { return index }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// The entry for `name`, added (with versions and positions zero) when missing.
+    mutating func findOrInsert(hash: UInt64, name: UnsafeRawBufferPointer) -> (index: Int, inserted: Bool) {
+        var mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let index = Int(slots[slot]) - 1
+            if index < 0 { break }
+            if matches(index, hash: hash, name: name) { return (index, false) }
+            slot = (slot + 1) & mask
+        }
+        if (entries.count + 1) * 2 > slots.count {
+            grow()
+            mask = slots.count - 1
+            slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+        }
+        entries.append(Entry(hash: hash, nameStart: names.count, nameCount: name.count))
+        names.append(contentsOf: name)
+        slots[slot] = Int32(entries.count)
+        return (entries.count - 1, true)
+    }
+
+    private func matches(_ index: Int, hash: UInt64, name: UnsafeRawBufferPointer) -> Bool {
+        let e = entries[index]
+        guard e.hash == hash, e.nameCount == name.count else { return false }
+        guard let b = name.baseAddress else { return true }
+        return names.withUnsafeBytes { n in
+            guard let a = n.baseAddress else { return false }
+            return memcmp(a + e.nameStart, b, name.count) == 0
+        }
+    }
+
+    private mutating func grow() {
+        var bigger = [Int32](repeating: 0, count: slots.count * 2)
+        let mask = bigger.count - 1
+        for (i, e) in entries.enumerated() {
+            var slot = Int(truncatingIfNeeded: e.hash) & mask
+            while bigger[slot] != 0 { slot = (slot + 1) & mask }
+            bigger[slot] = Int32(i + 1)
+        }
+        slots = bigger
+    }
+}
+
 /// A multiset fingerprint of index entries: how many, and the sum of their keyed hashes.
-struct IndexPrint: Equatable {
+struct IndexPrint: Equatable, Sendable {
     var count: UInt64 = 0
     var sum: UInt64 = 0
 
@@ -270,23 +668,34 @@ struct IndexPrint: Equatable {
         sum &+= mixed
     }
 
-    /// Keyed hash of an event-id entry (position, id bytes).
-    static func mix(_ salt: UInt64, _ position: UInt64, _ id: UnsafeRawBufferPointer) -> UInt64 {
+    /// Adds another fingerprint's entries (the union of the two multisets).
+    mutating func add(_ other: IndexPrint) {
+        count &+= other.count
+        sum &+= other.sum
+    }
+
+    /// Keyed hash of an event-id entry (position, the id's 16 bytes).
+    static func mix(_ salt: UInt64, _ position: UInt64, id: UnsafeRawBufferPointer) -> UInt64 {
         var h = Hasher()
         h.combine(salt)
         h.combine(position)
-        h.combine(bytes: id)
+        if id.count == 16 {
+            h.combine(id.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+            h.combine(id.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        } else {
+            h.combine(bytes: id)
+        }
         return UInt64(UInt(bitPattern: h.finalize()))
     }
 
-    /// Keyed hash of a stream-index entry (position, stream bytes, version).
-    static func mix(_ salt: UInt64, _ position: UInt64, _ stream: UnsafeRawBufferPointer, _ version: UInt64) -> UInt64 {
+    /// Keyed hash of a stream-index entry (position, the stream's keyed hash
+    /// ``StreamTable/hash(_:_:)``, version).
+    static func mix(_ salt: UInt64, _ position: UInt64, stream: UInt64, version: UInt64) -> UInt64 {
         var h = Hasher()
         h.combine(salt &+ 1)
         h.combine(position)
         h.combine(version)
-        h.combine(stream.count)
-        h.combine(bytes: stream)
+        h.combine(stream)
         return UInt64(UInt(bitPattern: h.finalize()))
     }
 }
