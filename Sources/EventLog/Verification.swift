@@ -121,7 +121,7 @@ extension EventLog {
             try locateIndexProblems(end: end, chunkSize: chunkSize) { problems.add($0, $1, $2) }
         }
         // Index sizes and stream heads, each in one snapshot.
-        let streams = merge.streams
+        var streams = merge.streams
         try environment.read { txn in
             let events = try txn.entryCount(databases.events)
             let ids = try txn.entryCount(databases.eventIds)
@@ -132,37 +132,36 @@ extension EventLog {
             if index != events {
                 problems.add(nil, "index-count", "stream index has \(index) entries for \(events) events")
             }
-            var headSeen = [Bool](repeating: false, count: streams.count)
+            let keys = MixKeys(salt: run.salt)
             try txn.withCursor(databases.streams) { cursor in
                 var entry = try cursor.get(.first)
                 while let e = entry {
                     entry = try cursor.get(.next)
-                    let i = streams.find(hash: StreamTable.hash(run.salt, e.key), name: e.key)
+                    let handle = streams.find(hash: keys.stream(e.key), name: e.key)
+                    if let handle { streams.mark(handle) }
                     guard e.value.count == 16 else {
-                        problems.add(i.map { streams.entries[$0].lastPosition }, "stream-head",
+                        problems.add(handle.map { streams.entry($0).lastPosition }, "stream-head",
                                      "stream \(String(decoding: e.key, as: UTF8.self)) has a head of \(e.value.count) bytes, not 16")
-                        if let i { headSeen[i] = true }
                         continue
                     }
                     let version = RecordCoding.readBE64(e.value, at: 0)
                     let last = RecordCoding.readBE64(e.value, at: 8)
-                    guard let i else {
+                    guard let handle else {
                         if last <= end {
                             problems.add(nil, "stream-head", "stream \(String(decoding: e.key, as: UTF8.self)) has a head but no events")
                         }
                         continue
                     }
-                    headSeen[i] = true
-                    let tracked = streams.entries[i]
+                    let tracked = streams.entry(handle)
                     // A head beyond `end` belongs to a live append made after verification began.
                     if last <= end && (version != tracked.lastVersion || last != tracked.lastPosition)
                         || last > end && version <= tracked.lastVersion {
-                        problems.add(tracked.lastPosition, "stream-head", "stream \(streams.name(i)) head says version \(version) at \(last), the log says version \(tracked.lastVersion) at \(tracked.lastPosition)")
+                        problems.add(tracked.lastPosition, "stream-head", "stream \(streams.name(handle)) head says version \(version) at \(last), the log says version \(tracked.lastVersion) at \(tracked.lastPosition)")
                     }
                 }
             }
-            for i in headSeen.indices where !headSeen[i] {
-                problems.add(streams.entries[i].lastPosition, "stream-head", "stream \(streams.name(i)) has events but no head")
+            for handle in streams.handles where !streams.isMarked(handle) {
+                problems.add(streams.entry(handle).lastPosition, "stream-head", "stream \(streams.name(handle)) has events but no head")
             }
         }
         let verifiedHead = LogHead(position: end, hash: end == 0 ? .genesis : ChainHash(bytes: merge.lastHash))
@@ -333,11 +332,11 @@ final class VerifyRun: Sendable {
     /// verification began (positions beyond `end`) are not part of the verified log.
     private func scanEventIDs() throws -> IndexPrint {
         var print = IndexPrint()
-        let (salt, end) = (self.salt, self.end)
+        let (keys, end) = (MixKeys(salt: salt), self.end)
         try log.scanIndex(log.databases.eventIds, chunkSize: chunkSize) { key, value in
             guard key.count == 16, value.count == 8 else { print.add(0); return }
             let position = RecordCoding.readBE64(value)
-            if position <= end { print.add(IndexPrint.mix(salt, position, id: key)) }
+            if position <= end { print.add(keys.id(position, key)) }
         }
         return print
     }
@@ -345,14 +344,13 @@ final class VerifyRun: Sendable {
     /// The stream index, read once in key order (positions beyond `end` left out).
     private func scanStreamIndex() throws -> IndexPrint {
         var print = IndexPrint()
-        let (salt, end) = (self.salt, self.end)
+        let (keys, end) = (MixKeys(salt: salt), self.end)
         try log.scanIndex(log.databases.streamIndex, chunkSize: chunkSize) { key, value in
             guard key.count >= 9, key[key.count - 9] == 0, value.count == 8 else { print.add(0); return }
             let position = RecordCoding.readBE64(value)
             if position <= end {
                 let stream = UnsafeRawBufferPointer(rebasing: key[0..<(key.count - 9)])
-                print.add(IndexPrint.mix(salt, position, stream: StreamTable.hash(salt, stream),
-                                         version: RecordCoding.readBE64(key, at: key.count - 8)))
+                print.add(keys.streamIndex(position, stream: keys.stream(stream), version: RecordCoding.readBE64(key, at: key.count - 8)))
             }
         }
         return print
@@ -366,7 +364,7 @@ final class VerifyRun: Sendable {
     func verifySegment(_ range: ClosedRange<UInt64>) throws -> SegmentResult {
         var out = SegmentResult()
         let events = log.databases.events
-        let (salt, end, chunkSize, digest) = (self.salt, self.end, self.chunkSize, self.digest)
+        let (keys, end, chunkSize, digest) = (MixKeys(salt: salt), self.end, self.chunkSize, self.digest)
         var previous = [UInt8](repeating: 0, count: 32)
         var expected = range.lowerBound
         // Whether a gap at the range's first position began here (and not in an earlier segment).
@@ -449,21 +447,12 @@ final class VerifyRun: Sendable {
                                 out.problems.add(key, "position-mismatch", "record under key \(key) says position \(record.position)")
                             }
                             let streamBytes = UnsafeRawBufferPointer(rebasing: value[record.stream])
-                            let streamHash = StreamTable.hash(salt, streamBytes)
-                            let (i, inserted) = out.streams.findOrInsert(hash: streamHash, name: streamBytes)
-                            if inserted {
-                                out.streams.entries[i].firstVersion = record.version
-                                out.streams.entries[i].firstPosition = key
-                            } else {
-                                let want = out.streams.entries[i].lastVersion &+ 1
-                                if record.version != want {
-                                    out.problems.add(key, "stream-version", "stream \(String(decoding: streamBytes, as: UTF8.self)) has version \(record.version) here, expected \(want)")
-                                }
+                            let streamHash = keys.stream(streamBytes)
+                            if let want = out.streams.track(hash: streamHash, name: streamBytes, version: record.version, position: key) {
+                                out.problems.add(key, "stream-version", "stream \(String(decoding: streamBytes, as: UTF8.self)) has version \(record.version) here, expected \(want)")
                             }
-                            out.streams.entries[i].lastVersion = record.version
-                            out.streams.entries[i].lastPosition = key
-                            out.ids.add(IndexPrint.mix(salt, key, id: UnsafeRawBufferPointer(rebasing: value[record.id])))
-                            out.streamIndex.add(IndexPrint.mix(salt, key, stream: streamHash, version: record.version))
+                            out.ids.add(keys.id(key, UnsafeRawBufferPointer(rebasing: value[record.id])))
+                            out.streamIndex.add(keys.streamIndex(key, stream: streamHash, version: record.version))
                         }
                         expected = key + 1
                         count += 1
@@ -524,22 +513,12 @@ struct SegmentMerge {
     mutating func add(_ segment: SegmentResult) {
         merged += 1
         var found = segment.problems
-        for i in segment.streams.entries.indices {
-            let s = segment.streams.entries[i]
-            let want: UInt64
-            let (g, inserted) = segment.streams.withName(i) { streams.findOrInsert(hash: s.hash, name: $0) }
-            if inserted {
-                want = 0
-                streams.entries[g].firstVersion = s.firstVersion
-                streams.entries[g].firstPosition = s.firstPosition
-            } else {
-                want = streams.entries[g].lastVersion &+ 1
-            }
+        for handle in segment.streams.handles {
+            let s = segment.streams.entry(handle)
+            let want = segment.streams.withName(handle) { streams.append(s, name: $0) }
             if s.firstVersion != want {
-                found.add(s.firstPosition, "stream-version", "stream \(segment.streams.name(i)) has version \(s.firstVersion) here, expected \(want)")
+                found.add(s.firstPosition, "stream-version", "stream \(segment.streams.name(handle)) has version \(s.firstVersion) here, expected \(want)")
             }
-            streams.entries[g].lastVersion = s.lastVersion
-            streams.entries[g].lastPosition = s.lastPosition
         }
         problems.append(contentsOf: found.problems)
         problemCount += found.count
@@ -562,103 +541,244 @@ extension [VerificationProblem] {
 
 /// Streams met in the log, keyed by their name's bytes (no `String` per event): each with
 /// its first and last version and position. Open addressing on a keyed hash of the name,
-/// names checked byte for byte on a hash match.
+/// names checked byte for byte on a hash match. Each stream is one record in a byte arena
+/// (its numbers, then its name), so finding and updating a stream touches one place in
+/// memory; a stream's handle is its record's offset in 8-byte words.
 struct StreamTable: Sendable {
-    struct Entry: Sendable {
+    /// A stream's numbers.
+    struct Entry {
         var hash: UInt64
-        var nameStart: Int
-        var nameCount: Int
-        var firstVersion: UInt64 = 0
-        var firstPosition: UInt64 = 0
-        var lastVersion: UInt64 = 0
-        var lastPosition: UInt64 = 0
+        var firstVersion: UInt64
+        var firstPosition: UInt64
+        var lastVersion: UInt64
+        var lastPosition: UInt64
     }
 
-    /// The streams, in the order they were first met.
-    var entries: [Entry] = []
-    /// Every stream's name, one after another.
-    private var names: [UInt8] = []
-    /// Open-addressing slots: index into `entries` plus one, 0 when free. Kept at most half full.
-    private var slots = [Int32](repeating: 0, count: 1024)
+    // Record layout (byte offsets): 0 hash, 8 first version, 16 first position, 24 last
+    // version, 32 last position, 40 name length (UInt32), 44 mark (UInt32), 48 name,
+    // padded to a multiple of 8.
+    private static let header = 48
+    private var arena: [UInt8] = []
+    /// Open-addressing slots: a record's handle plus one, 0 when free. Kept at most half full.
+    private var slots = [UInt32](repeating: 0, count: 1024)
+    /// How many streams.
+    private(set) var count = 0
 
-    var count: Int { entries.count }
-
-    /// The keyed hash of a stream name (also what the stream-index fingerprint mixes in).
-    static func hash(_ salt: UInt64, _ name: UnsafeRawBufferPointer) -> UInt64 {
-        var h = Hasher()
-        h.combine(salt &+ 2)
-        h.combine(bytes: name)
-        return UInt64(UInt(bitPattern: h.finalize()))
+    /// The handles of every stream, in the order they were first met.
+    var handles: [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(count)
+        var offset = 0
+        arena.withUnsafeBytes { a in
+            while offset < a.count {
+                out.append(offset / 8)
+                offset += Self.size(Int(a.loadUnaligned(fromByteOffset: offset + 40, as: UInt32.self)))
+            }
+        }
+        return out
     }
 
-    /// The name of entry `i`.
-    func name(_ i: Int) -> String {
-        withName(i) { String(decoding: $0, as: UTF8.self) }
+    private static func size(_ nameCount: Int) -> Int { header + (nameCount + 7) / 8 * 8 }
+
+    /// Stream `handle`'s numbers.
+    func entry(_ handle: Int) -> Entry {
+        arena.withUnsafeBytes { a in
+            let o = handle * 8
+            return Entry(hash: a.loadUnaligned(fromByteOffset: o, as: UInt64.self),
+                         firstVersion: a.loadUnaligned(fromByteOffset: o + 8, as: UInt64.self),
+                         firstPosition: a.loadUnaligned(fromByteOffset: o + 16, as: UInt64.self),
+                         lastVersion: a.loadUnaligned(fromByteOffset: o + 24, as: UInt64.self),
+                         lastPosition: a.loadUnaligned(fromByteOffset: o + 32, as: UInt64.self))
+        }
     }
 
-    /// Calls `body` with the bytes of entry `i`'s name.
-    func withName<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        let e = entries[i]
-        return names.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[e.nameStart..<(e.nameStart + e.nameCount)])) }
+    /// Calls `body` with the bytes of stream `handle`'s name.
+    func withName<R>(_ handle: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        arena.withUnsafeBytes { a in
+            let o = handle * 8
+            let n = Int(a.loadUnaligned(fromByteOffset: o + 40, as: UInt32.self))
+            return body(UnsafeRawBufferPointer(rebasing: a[(o + Self.header)..<(o + Self.header + n)]))
+        }
     }
 
-    /// The entry for `name` (whose hash is `hash`), if any.
+    /// Stream `handle`'s name.
+    func name(_ handle: Int) -> String {
+        withName(handle) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Whether ``mark(_:)`` was called for `handle`.
+    func isMarked(_ handle: Int) -> Bool {
+        arena.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: handle * 8 + 44, as: UInt32.self) != 0 }
+    }
+
+    /// Marks stream `handle` (e.g. as having a head).
+    mutating func mark(_ handle: Int) {
+        arena.withUnsafeMutableBytes { $0.storeBytes(of: 1 as UInt32, toByteOffset: handle * 8 + 44, as: UInt32.self) }
+    }
+
+    /// Records that stream `name` (whose hash is `hash`) has `version` at `position`; returns
+    /// the version expected there when it differs (the last one seen plus one). A stream met
+    /// for the first time expects nothing here: its first version and position are kept.
+    @inline(__always)
+    mutating func track(hash: UInt64, name: UnsafeRawBufferPointer, version: UInt64, position: UInt64) -> UInt64? {
+        let (handle, inserted) = findOrInsert(hash: hash, name: name)
+        return arena.withUnsafeMutableBytes { a -> UInt64? in
+            let o = handle * 8
+            var want: UInt64?
+            if inserted {
+                a.storeBytes(of: version, toByteOffset: o + 8, as: UInt64.self)
+                a.storeBytes(of: position, toByteOffset: o + 16, as: UInt64.self)
+            } else {
+                let expected = a.loadUnaligned(fromByteOffset: o + 24, as: UInt64.self) &+ 1
+                if version != expected { want = expected }
+            }
+            a.storeBytes(of: version, toByteOffset: o + 24, as: UInt64.self)
+            a.storeBytes(of: position, toByteOffset: o + 32, as: UInt64.self)
+            return want
+        }
+    }
+
+    /// Folds another table's stream (its numbers `e`) into this one as coming after every
+    /// stream recorded here; returns the version its first event should have had.
+    mutating func append(_ e: Entry, name: UnsafeRawBufferPointer) -> UInt64 {
+        let (handle, inserted) = findOrInsert(hash: e.hash, name: name)
+        return arena.withUnsafeMutableBytes { a -> UInt64 in
+            let o = handle * 8
+            var want: UInt64 = 0
+            if inserted {
+                a.storeBytes(of: e.firstVersion, toByteOffset: o + 8, as: UInt64.self)
+                a.storeBytes(of: e.firstPosition, toByteOffset: o + 16, as: UInt64.self)
+            } else {
+                want = a.loadUnaligned(fromByteOffset: o + 24, as: UInt64.self) &+ 1
+            }
+            a.storeBytes(of: e.lastVersion, toByteOffset: o + 24, as: UInt64.self)
+            a.storeBytes(of: e.lastPosition, toByteOffset: o + 32, as: UInt64.self)
+            return want
+        }
+    }
+
+    /// The handle of stream `name` (whose hash is `hash`), if it was met.
     func find(hash: UInt64, name: UnsafeRawBufferPointer) -> Int? {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let index = Int(slots[slot]) - 1
-            if index < 0 { return nil }
-            if matches(index, hash: hash, name: name) { return index }
+            let handle = Int(slots[slot]) - 1
+            if handle < 0 { return nil }
+            if matches(handle, hash: hash, name: name) { return handle }
             slot = (slot + 1) & mask
         }
     }
 
-    /// The entry for `name`, added (with versions and positions zero) when missing.
-    mutating func findOrInsert(hash: UInt64, name: UnsafeRawBufferPointer) -> (index: Int, inserted: Bool) {
+    private mutating func findOrInsert(hash: UInt64, name: UnsafeRawBufferPointer) -> (handle: Int, inserted: Bool) {
         var mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let index = Int(slots[slot]) - 1
-            if index < 0 { break }
-            if matches(index, hash: hash, name: name) { return (index, false) }
+            let handle = Int(slots[slot]) - 1
+            if handle < 0 { break }
+            if matches(handle, hash: hash, name: name) { return (handle, false) }
             slot = (slot + 1) & mask
         }
-        if (entries.count + 1) * 2 > slots.count {
+        if (count + 1) * 2 > slots.count {
             grow()
             mask = slots.count - 1
             slot = Int(truncatingIfNeeded: hash) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
         }
-        entries.append(Entry(hash: hash, nameStart: names.count, nameCount: name.count))
-        names.append(contentsOf: name)
-        slots[slot] = Int32(entries.count)
-        return (entries.count - 1, true)
+        let offset = arena.count
+        arena.append(contentsOf: repeatElement(0, count: Self.size(name.count)))
+        arena.withUnsafeMutableBytes { a in
+            a.storeBytes(of: hash, toByteOffset: offset, as: UInt64.self)
+            a.storeBytes(of: UInt32(truncatingIfNeeded: name.count), toByteOffset: offset + 40, as: UInt32.self)
+            if let base = a.baseAddress, let source = name.baseAddress {
+                (base + offset + Self.header).copyMemory(from: source, byteCount: name.count)
+            }
+        }
+        count += 1
+        slots[slot] = UInt32(truncatingIfNeeded: offset / 8 + 1)
+        return (offset / 8, true)
     }
 
-    private func matches(_ index: Int, hash: UInt64, name: UnsafeRawBufferPointer) -> Bool {
-        let e = entries[index]
-        guard e.hash == hash, e.nameCount == name.count else { return false }
-        guard let b = name.baseAddress else { return true }
-        return names.withUnsafeBytes { n in
-            guard let a = n.baseAddress else { return false }
-            return memcmp(a + e.nameStart, b, name.count) == 0
+    private func matches(_ handle: Int, hash: UInt64, name: UnsafeRawBufferPointer) -> Bool {
+        arena.withUnsafeBytes { a in
+            let o = handle * 8
+            guard a.loadUnaligned(fromByteOffset: o, as: UInt64.self) == hash,
+                  Int(a.loadUnaligned(fromByteOffset: o + 40, as: UInt32.self)) == name.count else { return false }
+            guard let b = name.baseAddress, let base = a.baseAddress else { return true }
+            return memcmp(base + o + Self.header, b, name.count) == 0
         }
     }
 
     private mutating func grow() {
-        var bigger = [Int32](repeating: 0, count: slots.count * 2)
+        var bigger = [UInt32](repeating: 0, count: slots.count * 2)
         let mask = bigger.count - 1
-        for (i, e) in entries.enumerated() {
-            var slot = Int(truncatingIfNeeded: e.hash) & mask
-            while bigger[slot] != 0 { slot = (slot + 1) & mask }
-            bigger[slot] = Int32(i + 1)
+        arena.withUnsafeBytes { a in
+            var offset = 0
+            while offset < a.count {
+                var slot = Int(truncatingIfNeeded: a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) & mask
+                while bigger[slot] != 0 { slot = (slot + 1) & mask }
+                bigger[slot] = UInt32(truncatingIfNeeded: offset / 8 + 1)
+                offset += Self.size(Int(a.loadUnaligned(fromByteOffset: offset + 40, as: UInt32.self)))
+            }
         }
         slots = bigger
     }
 }
 
-/// A multiset fingerprint of index entries: how many, and the sum of their keyed hashes.
+/// The keyed hashes verification mixes: `Hasher`s (SipHash, randomly seeded per process)
+/// started from a random salt per verification, copied per use rather than re-seeded.
+struct MixKeys {
+    private let idBase: Hasher
+    private let streamIndexBase: Hasher
+    private let streamBase: Hasher
+
+    init(salt: UInt64) {
+        var h = Hasher()
+        h.combine(salt)
+        idBase = h
+        h = Hasher()
+        h.combine(salt &+ 1)
+        streamIndexBase = h
+        h = Hasher()
+        h.combine(salt &+ 2)
+        streamBase = h
+    }
+
+    /// Keyed hash of a stream name (what the stream table and the stream-index mix use).
+    @inline(__always)
+    func stream(_ name: UnsafeRawBufferPointer) -> UInt64 {
+        var h = streamBase
+        h.combine(bytes: name)
+        return UInt64(UInt(bitPattern: h.finalize()))
+    }
+
+    /// Keyed hash of an event-id entry (position, the id's 16 bytes).
+    @inline(__always)
+    func id(_ position: UInt64, _ id: UnsafeRawBufferPointer) -> UInt64 {
+        var h = idBase
+        h.combine(position)
+        if id.count == 16 {
+            h.combine(id.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+            h.combine(id.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        } else {
+            h.combine(bytes: id)
+        }
+        return UInt64(UInt(bitPattern: h.finalize()))
+    }
+
+    /// Keyed hash of a stream-index entry (position, the stream's keyed hash
+    /// ``stream(_:)``, version).
+    @inline(__always)
+    func streamIndex(_ position: UInt64, stream: UInt64, version: UInt64) -> UInt64 {
+        var h = streamIndexBase
+        h.combine(position)
+        h.combine(version)
+        h.combine(stream)
+        return UInt64(UInt(bitPattern: h.finalize()))
+    }
+}
+
+/// A multiset fingerprint of index entries: how many, and the sum of their keyed hashes
+/// (``MixKeys``).
 struct IndexPrint: Equatable, Sendable {
     var count: UInt64 = 0
     var sum: UInt64 = 0
@@ -672,31 +792,6 @@ struct IndexPrint: Equatable, Sendable {
     mutating func add(_ other: IndexPrint) {
         count &+= other.count
         sum &+= other.sum
-    }
-
-    /// Keyed hash of an event-id entry (position, the id's 16 bytes).
-    static func mix(_ salt: UInt64, _ position: UInt64, id: UnsafeRawBufferPointer) -> UInt64 {
-        var h = Hasher()
-        h.combine(salt)
-        h.combine(position)
-        if id.count == 16 {
-            h.combine(id.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-            h.combine(id.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        } else {
-            h.combine(bytes: id)
-        }
-        return UInt64(UInt(bitPattern: h.finalize()))
-    }
-
-    /// Keyed hash of a stream-index entry (position, the stream's keyed hash
-    /// ``StreamTable/hash(_:_:)``, version).
-    static func mix(_ salt: UInt64, _ position: UInt64, stream: UInt64, version: UInt64) -> UInt64 {
-        var h = Hasher()
-        h.combine(salt &+ 1)
-        h.combine(position)
-        h.combine(version)
-        h.combine(stream)
-        return UInt64(UInt(bitPattern: h.finalize()))
     }
 }
 
