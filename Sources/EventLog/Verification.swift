@@ -52,9 +52,7 @@ extension EventLog {
     ///   all cores at once; a segment starts from the stored hash of the record before it;
     /// - one pass over each segment recomputes every hash and walks each record's fields in
     ///   place (no decoding into strings and `Data`, no per-event allocation), checking
-    ///   positions, structure and per-stream versions in a table keyed by the stream's bytes;
-    ///   a stream's first version in a segment is checked against its last version in the
-    ///   segments before when the segments are merged, in log order;
+    ///   positions and structure;
     /// - instead of two random B-tree lookups per event, the event-id index and the stream
     ///   index are each read once in key order (in parallel with the segments) and compared
     ///   with the events as multisets: every (position, id) and (position, stream, version)
@@ -62,8 +60,17 @@ extension EventLog {
     ///   salt per call) and summed; equal counts and sums mean the index holds exactly the
     ///   log's pairs (an alteration goes unnoticed with probability about 2⁻⁶⁴, and cannot be
     ///   aimed at without the seed);
-    /// - only when a sum differs does a second pass look every event up in the indexes, to
-    ///   name the positions that are wrong (the same problems the lookups always reported);
+    /// - per-stream versions are checked on the stream index, whose entries come grouped by
+    ///   stream in version order: each stream's versions must be 0, 1, 2, ... with increasing
+    ///   positions. With the stream index equal to the log's (position, stream, version)
+    ///   triples (the fingerprint above), that is exactly "a stream's versions are 0, 1, 2, ...
+    ///   in position order". It also yields every stream's last version and position for the
+    ///   head check, so the events pass keeps no per-stream table;
+    /// - only when a sum differs, or the stream index shows a version out of order, do further
+    ///   passes name the positions that are wrong: one over the log with a per-stream table
+    ///   (a stream's first version in a segment checked against its last one in the segments
+    ///   before, when they are merged in log order) for `stream-version`, and one looking every
+    ///   event up in the indexes (the same problems the lookups always reported);
     /// - the stream heads are read in one cursor pass over `streams`, in one snapshot.
     ///
     /// `progress` is called on the calling thread, about ten times a second and at the end.
@@ -85,43 +92,37 @@ extension EventLog {
         }
         let workerCount = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         let segmentCount = max(1, segments ?? (workerCount == 1 || end < 16_384 ? 1 : workerCount * 4))
-        let run = VerifyRun(log: self, end: end, salt: UInt64.random(in: .min ... .max), digest: digest,
-                            chunkSize: chunkSize, segments: VerifyRun.split(end: end, into: segmentCount))
-
-        // The segments and the two index scans run on `workerCount` threads; this thread merges
-        // the segments' results in log order as they arrive, and reports progress.
-        var merge = SegmentMerge(digest: digest)
-        if workerCount == 1 {
-            run.work()
-        } else {
-            let group = DispatchGroup()
-            for _ in 0..<workerCount {
-                group.enter()
-                DispatchQueue.global().async {
-                    run.work()
-                    group.leave()
-                }
-            }
-            while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
-                while let next = run.takeResult(merge.merged) { merge.add(next) }
-                progress?(min(run.done.load(ordering: .relaxed), end), end)
-            }
-        }
-        if let error = run.failure { throw error }
-        while let next = run.takeResult(merge.merged) { merge.add(next) }
+        let salt = UInt64.random(in: .min ... .max)
+        let segmentRanges = VerifyRun.split(end: end, into: segmentCount)
+        let run = VerifyRun(log: self, end: end, salt: salt, digest: digest, chunkSize: chunkSize,
+                            segments: segmentRanges, mode: .chain)
+        var merge = try run.perform(workers: workerCount, progress: progress)
         progress?(end, end)
-        problems.absorb(merge.problems.sorted(), count: merge.problemCount)
+        var found = merge.problems
         if let digest, !merge.digestSeen {
-            problems.add(nil, "digest", "the kept digest is at position \(digest.position), beyond the log's head \(end)")
+            found.append(VerificationProblem(position: nil, kind: "digest", message: "the kept digest is at position \(digest.position), beyond the log's head \(end)"))
+            merge.problemCount += 1
         }
-        guard let idIndex = run.idIndex, let streamIndex = run.streamIndex else {
+        guard let idIndex = run.idIndex, let streamIndex = run.streamIndex, var streams = run.streamHeads else {
             throw EventLogError(.storage, "verification finished without scanning the indexes")
         }
-        if idIndex != merge.ids || streamIndex != merge.streamIndex {
+        let indexesDiffer = idIndex != merge.ids || streamIndex != merge.streamIndex
+        if indexesDiffer || run.versionsOutOfOrder {
+            // Name the stream-version problems from the log itself (the index cannot be trusted
+            // for them), and take the streams' last versions from the log too.
+            let streamsRun = VerifyRun(log: self, end: end, salt: salt, digest: nil, chunkSize: chunkSize,
+                                       segments: segmentRanges, mode: .streams)
+            let fromLog = try streamsRun.perform(workers: workerCount, progress: nil)
+            found += fromLog.problems
+            merge.problemCount += fromLog.problemCount
+            streams = fromLog.streams
+        }
+        // Problems of the log's passes in position order (those of one position in the order found).
+        problems.absorb(found.sorted(), count: merge.problemCount)
+        if indexesDiffer {
             try locateIndexProblems(end: end, chunkSize: chunkSize) { problems.add($0, $1, $2) }
         }
         // Index sizes and stream heads, each in one snapshot.
-        var streams = merge.streams
         try environment.read { txn in
             let events = try txn.entryCount(databases.events)
             let ids = try txn.entryCount(databases.eventIds)
@@ -259,7 +260,18 @@ final class VerifyRun: Sendable {
     let chunkSize: Int
     /// Contiguous ranges of positions covering 1...end, in order.
     let segments: [ClosedRange<UInt64>]
-    /// The next task to hand out: 0 and 1 are the index scans, 2... the segments.
+    let mode: Mode
+    /// What a run checks.
+    enum Mode: Sendable {
+        /// The chain, record structure, positions and digest in the segments, and the two
+        /// index scans (tasks 0 and 1).
+        case chain
+        /// Only the per-stream versions, from the log (after the stream index proved untrustworthy).
+        case streams
+    }
+    /// Tasks before the segments' (the index scans, in `.chain` mode).
+    private var scanTasks: Int { mode == .chain ? 2 : 0 }
+    /// The next task to hand out: the index scans first, then the segments.
     private let nextTask = Atomic<Int>(0)
     /// Events of the segments checked so far (for progress).
     let done = Atomic<UInt64>(0)
@@ -269,16 +281,19 @@ final class VerifyRun: Sendable {
         var segments: [SegmentResult?] = []
         var idIndex: IndexPrint?
         var streamIndex: IndexPrint?
+        var streamHeads: StreamTable?
+        var versionsOutOfOrder = false
         var failure: (any Error)?
     }
 
-    init(log: EventLog, end: UInt64, salt: UInt64, digest: LogHead?, chunkSize: Int, segments: [ClosedRange<UInt64>]) {
+    init(log: EventLog, end: UInt64, salt: UInt64, digest: LogHead?, chunkSize: Int, segments: [ClosedRange<UInt64>], mode: Mode) {
         self.log = log
         self.end = end
         self.salt = salt
         self.digest = digest
         self.chunkSize = chunkSize
         self.segments = segments
+        self.mode = mode
         state.withLock { $0.segments = Array(repeating: nil, count: segments.count) }
     }
 
@@ -294,6 +309,35 @@ final class VerifyRun: Sendable {
     var failure: (any Error)? { state.withLock { $0.failure } }
     var idIndex: IndexPrint? { state.withLock { $0.idIndex } }
     var streamIndex: IndexPrint? { state.withLock { $0.streamIndex } }
+    /// Every stream's last version and position below `end`, from the stream index.
+    var streamHeads: StreamTable? { state.withLock { $0.streamHeads } }
+    /// Whether the stream index shows a stream whose versions are not 0, 1, 2, ... in position order.
+    var versionsOutOfOrder: Bool { state.withLock { $0.versionsOutOfOrder } }
+
+    /// Runs every task on `workers` threads (1: on this one) and folds the segments' results
+    /// in log order as they arrive, calling `progress` from this thread meanwhile.
+    func perform(workers: Int, progress: ((_ done: UInt64, _ total: UInt64) -> Void)?) throws -> SegmentMerge {
+        var merge = SegmentMerge(digest: digest)
+        if workers == 1 {
+            work()
+        } else {
+            let group = DispatchGroup()
+            for _ in 0..<workers {
+                group.enter()
+                DispatchQueue.global().async {
+                    self.work()
+                    group.leave()
+                }
+            }
+            while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+                while let next = takeResult(merge.merged) { merge.add(next) }
+                progress?(min(done.load(ordering: .relaxed), end), end)
+            }
+        }
+        if let failure { throw failure }
+        while let next = takeResult(merge.merged) { merge.add(next) }
+        return merge
+    }
 
     /// Removes and returns the result of segment `index` once it is there.
     func takeResult(_ index: Int) -> SegmentResult? {
@@ -308,18 +352,22 @@ final class VerifyRun: Sendable {
     func work() {
         while true {
             let task = nextTask.wrappingAdd(1, ordering: .relaxed).oldValue
-            guard task < segments.count + 2, failure == nil else { return }
+            guard task < segments.count + scanTasks, failure == nil else { return }
             do {
-                switch task {
-                case 0:
+                switch task - scanTasks {
+                case -2:
                     let print = try scanEventIDs()
                     state.withLock { $0.idIndex = print }
-                case 1:
-                    let print = try scanStreamIndex()
-                    state.withLock { $0.streamIndex = print }
-                default:
-                    let result = try verifySegment(segments[task - 2])
-                    state.withLock { $0.segments[task - 2] = result }
+                case -1:
+                    let (print, heads, outOfOrder) = try scanStreamIndex()
+                    state.withLock {
+                        $0.streamIndex = print
+                        $0.streamHeads = heads
+                        $0.versionsOutOfOrder = outOfOrder
+                    }
+                case let segment:
+                    let result = try verifySegment(segments[segment])
+                    state.withLock { $0.segments[segment] = result }
                 }
             } catch {
                 state.withLock { if $0.failure == nil { $0.failure = error } }
@@ -341,19 +389,27 @@ final class VerifyRun: Sendable {
         return print
     }
 
-    /// The stream index, read once in key order (positions beyond `end` left out).
-    private func scanStreamIndex() throws -> IndexPrint {
+    /// The stream index, read once in key order (positions beyond `end` left out): its
+    /// fingerprint, every stream's first and last version and position, and whether some
+    /// stream's versions are not 0, 1, 2, ... with increasing positions.
+    private func scanStreamIndex() throws -> (IndexPrint, StreamTable, Bool) {
         var print = IndexPrint()
+        var heads = StreamTable()
+        var outOfOrder = false
         let (keys, end) = (MixKeys(salt: salt), self.end)
         try log.scanIndex(log.databases.streamIndex, chunkSize: chunkSize) { key, value in
             guard key.count >= 9, key[key.count - 9] == 0, value.count == 8 else { print.add(0); return }
             let position = RecordCoding.readBE64(value)
             if position <= end {
                 let stream = UnsafeRawBufferPointer(rebasing: key[0..<(key.count - 9)])
-                print.add(keys.streamIndex(position, stream: keys.stream(stream), version: RecordCoding.readBE64(key, at: key.count - 8)))
+                let streamHash = keys.stream(stream)
+                let version = RecordCoding.readBE64(key, at: key.count - 8)
+                print.add(keys.streamIndex(position, stream: streamHash, version: version))
+                // Entries come grouped by stream, in version order: the table is hit in place.
+                if !heads.follow(hash: streamHash, name: stream, version: version, position: position) { outOfOrder = true }
             }
         }
-        return print
+        return (print, heads, outOfOrder)
     }
 
     /// Verifies the events of `range`: every link of the chain (starting from the stored hash
@@ -365,6 +421,7 @@ final class VerifyRun: Sendable {
         var out = SegmentResult()
         let events = log.databases.events
         let (keys, end, chunkSize, digest) = (MixKeys(salt: salt), self.end, self.chunkSize, self.digest)
+        let streamsOnly = mode == .streams
         var previous = [UInt8](repeating: 0, count: 32)
         var expected = range.lowerBound
         // Whether a gap at the range's first position began here (and not in an earlier segment).
@@ -399,7 +456,7 @@ final class VerifyRun: Sendable {
                     while let e = entry {
                         let value = e.value
                         guard e.key.count == 8 else {
-                            out.problems.add(expected, "gap", "expected position \(expected) next, found a key of \(e.key.count) bytes")
+                            if !streamsOnly { out.problems.add(expected, "gap", "expected position \(expected) next, found a key of \(e.key.count) bytes") }
                             count += 1
                             if count >= chunkSize { resume = Array(e.key); return count }
                             entry = try cursor.get(.next)
@@ -410,6 +467,20 @@ final class VerifyRun: Sendable {
                             after = key
                             finished = true
                             return count
+                        }
+                        if streamsOnly {
+                            // Everything but the versions was reported by the chain pass.
+                            if case .success(let record) = RecordLayout.parse(value) {
+                                let streamBytes = UnsafeRawBufferPointer(rebasing: value[record.stream])
+                                if let want = out.streams.track(hash: keys.stream(streamBytes), name: streamBytes, version: record.version, position: key) {
+                                    out.problems.add(key, "stream-version", "stream \(String(decoding: streamBytes, as: UTF8.self)) has version \(record.version) here, expected \(want)")
+                                }
+                            }
+                            expected = key + 1
+                            count += 1
+                            if count >= chunkSize { resume = Array(e.key); return count }
+                            entry = try cursor.get(.next)
+                            continue
                         }
                         if key != expected && (expected > range.lowerBound || ownsStartGap) {
                             out.problems.add(expected, "gap", "expected position \(expected) next, found key \(key)")
@@ -447,12 +518,8 @@ final class VerifyRun: Sendable {
                                 out.problems.add(key, "position-mismatch", "record under key \(key) says position \(record.position)")
                             }
                             let streamBytes = UnsafeRawBufferPointer(rebasing: value[record.stream])
-                            let streamHash = keys.stream(streamBytes)
-                            if let want = out.streams.track(hash: streamHash, name: streamBytes, version: record.version, position: key) {
-                                out.problems.add(key, "stream-version", "stream \(String(decoding: streamBytes, as: UTF8.self)) has version \(record.version) here, expected \(want)")
-                            }
+                            out.streamIndex.add(keys.streamIndex(key, stream: keys.stream(streamBytes), version: record.version))
                             out.ids.add(keys.id(key, UnsafeRawBufferPointer(rebasing: value[record.id])))
-                            out.streamIndex.add(keys.streamIndex(key, stream: streamHash, version: record.version))
                         }
                         expected = key + 1
                         count += 1
@@ -466,7 +533,7 @@ final class VerifyRun: Sendable {
             done.wrappingAdd(visited, ordering: .relaxed)
         }
         // The end of the range is missing: report it here if the gap began in this segment.
-        if expected <= range.upperBound && (expected > range.lowerBound || ownsStartGap) {
+        if !streamsOnly && expected <= range.upperBound && (expected > range.lowerBound || ownsStartGap) {
             if let after {
                 out.problems.add(expected, "gap", "expected position \(expected) next, found key \(after)")
             } else {
@@ -635,6 +702,28 @@ struct StreamTable: Sendable {
             a.storeBytes(of: version, toByteOffset: o + 24, as: UInt64.self)
             a.storeBytes(of: position, toByteOffset: o + 32, as: UInt64.self)
             return want
+        }
+    }
+
+    /// Records the stream-index entry `name`@`version` → `position`, entries coming in key
+    /// order; false when it breaks "versions 0, 1, 2, ... with increasing positions" (a stream's
+    /// first entry is not version 0, or an entry does not follow the stream's last one).
+    mutating func follow(hash: UInt64, name: UnsafeRawBufferPointer, version: UInt64, position: UInt64) -> Bool {
+        let (handle, inserted) = findOrInsert(hash: hash, name: name)
+        return arena.withUnsafeMutableBytes { a -> Bool in
+            let o = handle * 8
+            let ok: Bool
+            if inserted {
+                a.storeBytes(of: version, toByteOffset: o + 8, as: UInt64.self)
+                a.storeBytes(of: position, toByteOffset: o + 16, as: UInt64.self)
+                ok = version == 0
+            } else {
+                ok = version == a.loadUnaligned(fromByteOffset: o + 24, as: UInt64.self) &+ 1
+                    && position > a.loadUnaligned(fromByteOffset: o + 32, as: UInt64.self)
+            }
+            a.storeBytes(of: version, toByteOffset: o + 24, as: UInt64.self)
+            a.storeBytes(of: position, toByteOffset: o + 32, as: UInt64.self)
+            return ok
         }
     }
 

@@ -194,4 +194,32 @@ struct VerificationTests {
         #expect(report.problems.map(\.kind) == ["stream-head"])
         #expect(report.problems.first?.position == 28)
     }
+
+    @Test("a stream version altered in the record and every index alike is still reported at its position")
+    func versionAlteredEverywhere() async throws {
+        let log = try await makeLog()
+        defer { log.close() }
+        // Position 29 is case-0's last event (version 7): make it version 9 in the record (hash
+        // recomputed), the stream index and the head, so that the indexes agree with the log.
+        let previous = try #require(try log.event(at: 28)).hash
+        try overwrite(log, database: "events", key: RecordCoding.be64(29)) { bytes in
+            var canonical = Array(bytes[32...])
+            canonical[16] = 9
+            let forged = canonical.withUnsafeBytes { RecordCoding.chainHash(previous: previous, canonical: $0) }
+            return forged.bytes + canonical
+        }
+        try overwrite(log, database: "stream_index", key: RecordCoding.streamIndexKey("case-0", version: 7)) { _ in nil }
+        try log.writer.performAndWait { ctx in
+            let db = try ctx.openDatabase(named: "stream_index", create: false)
+            try ctx.transaction { txn in
+                try txn.put(db, key: RecordCoding.streamIndexKey("case-0", version: 9), value: RecordCoding.be64(29))
+            }
+        }
+        try overwrite(log, database: "streams", key: Array("case-0".utf8)) { _ in RecordCoding.be64(9) + RecordCoding.be64(29) }
+        let report = try verifyAllWays(log)
+        #expect(report.problems.map(\.kind) == ["stream-version", "hash-mismatch"])
+        #expect(report.problems.first?.position == 29)
+        #expect(report.problems.first?.message == "stream case-0 has version 9 here, expected 7")
+        #expect(report.problems.last?.position == 30)
+    }
 }
