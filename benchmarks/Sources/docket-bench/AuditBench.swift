@@ -8,12 +8,15 @@ import Logging
 /// (target: p99 at most 2 ms) and verifying the log (target: at least 1 M events/s).
 ///
 /// The log size is `DOCKET_BENCH_AUDIT_EVENTS` (default 5 000 000); the case's events are
-/// spread evenly through it among filler events on 100 000 other streams.
+/// spread evenly through it among filler events on 100 000 other streams. With
+/// `DOCKET_BENCH_AUDIT_DIR`, the log is kept in that directory and reused by later runs
+/// when it already holds `DOCKET_BENCH_AUDIT_EVENTS` events (for iterating on verify).
 func auditSuite() -> BenchSuite {
     BenchSuite(name: "Audit") {
         let total = Int(ProcessInfo.processInfo.environment["DOCKET_BENCH_AUDIT_EVENTS"] ?? "") ?? 5_000_000
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        let dir = NSTemporaryDirectory() + "docket-bench-audit-\(UUID().uuidString)"
+        let keptDir = ProcessInfo.processInfo.environment["DOCKET_BENCH_AUDIT_DIR"]
+        let dir = keptDir ?? (NSTemporaryDirectory() + "docket-bench-audit-\(UUID().uuidString)")
         var configuration = EventLog.Configuration()
         configuration.environment.initialMapSize = 1 << 30
         // Building the fixture is not what is measured: skip the syncs (replay and verify only read).
@@ -21,30 +24,36 @@ func auditSuite() -> BenchSuite {
         let log = try EventLog.open(directory: dir, configuration: configuration, logger: logger)
         defer {
             log.close()
-            try? FileManager.default.removeItem(atPath: dir)
+            if keptDir == nil { try? FileManager.default.removeItem(atPath: dir) }
         }
         let history = try AuditBenchHistory.build(events: 200)
         let built = now()
-        let filler = Data(("{\"at\":\"2026-03-02T09:00:00.000Z\",\"body\":\"" + String(repeating: "x", count: 160) + "\",\"by\":\"s1\"}").utf8)
-        let perCaseEvent = max(1, (total - history.count) / history.count)
-        var written = 0
-        var next = 0
-        while written < total {
-            var batch: [StreamAppend] = []
-            while batch.count < 5_000 && written + batch.count < total {
-                if next < history.count && (written + batch.count) % perCaseEvent == perCaseEvent - 1 {
-                    batch.append(StreamAppend(stream: "case-bench", events: [history[next]]))
-                    next += 1
-                } else {
-                    let n = written + batch.count
-                    batch.append(StreamAppend(stream: "case-filler-\(n % 100_000)", events: [NewEvent(type: "comment-added", payload: filler)]))
-                }
-            }
-            _ = try await log.append(batch)
-            written += batch.count
+        let existing = try log.head().position
+        if existing != 0 && existing < UInt64(total) {
+            throw BenchError("\(dir) holds \(existing) events, fewer than \(total): remove it or use another DOCKET_BENCH_AUDIT_DIR")
         }
-        if next < history.count {
-            _ = try await log.append(to: "case-bench", events: Array(history[next...]))
+        if existing == 0 {
+            let filler = Data(("{\"at\":\"2026-03-02T09:00:00.000Z\",\"body\":\"" + String(repeating: "x", count: 160) + "\",\"by\":\"s1\"}").utf8)
+            let perCaseEvent = max(1, (total - history.count) / history.count)
+            var written = 0
+            var next = 0
+            while written < total {
+                var batch: [StreamAppend] = []
+                while batch.count < 5_000 && written + batch.count < total {
+                    if next < history.count && (written + batch.count) % perCaseEvent == perCaseEvent - 1 {
+                        batch.append(StreamAppend(stream: "case-bench", events: [history[next]]))
+                        next += 1
+                    } else {
+                        let n = written + batch.count
+                        batch.append(StreamAppend(stream: "case-filler-\(n % 100_000)", events: [NewEvent(type: "comment-added", payload: filler)]))
+                    }
+                }
+                _ = try await log.append(batch)
+                written += batch.count
+            }
+            if next < history.count {
+                _ = try await log.append(to: "case-bench", events: Array(history[next...]))
+            }
         }
         let head = try log.head()
         print(String(format: "  log: %d events (%d in case-bench) built in %.1f s", head.position, history.count, now() - built))
@@ -71,6 +80,12 @@ func auditSuite() -> BenchSuite {
         }
         report(verify, baseline: baseline, unit: "events")
     }
+}
+
+/// A benchmark set-up that cannot run.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// A real case history of `events` events, decided command by command.
