@@ -27,11 +27,90 @@ public struct CommandEnvelope: Sendable, Hashable {
     }
 
     /// Parses the JSON form. Errors name the JSON path and what was expected.
+    ///
+    /// Reads the envelope with ``JSONScanner`` and keeps the payload's bytes as sent (their
+    /// syntax checked), instead of building Foundation objects and serializing the payload
+    /// again; the checks and messages are those of ``parse(object:extraKeys:)``.
     public static func parse(json: Data) throws(CommandError) -> CommandEnvelope {
-        guard let object = try? JSONSerialization.jsonObject(with: json) else {
+        var scanner = JSONScanner(json)
+        scanner.skipWhitespace()
+        guard scanner.peek == UInt8(ascii: "{") else {
+            var whole = scanner
+            if whole.peek == UInt8(ascii: "["), whole.skipValue(), { whole.skipWhitespace(); return whole.atEnd }() {
+                throw CommandError(.malformed, "expected a JSON object with commandId, type, streamId and payload", path: "$")
+            }
             throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
         }
-        return try parse(object: object)
+        // Syntax of the whole document first, so that any syntax error is reported as such.
+        var check = scanner
+        guard check.skipValue(), { check.skipWhitespace(); return check.atEnd }() else {
+            throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
+        }
+        enum Value { case string(String), number(Range<Int>), object(Range<Int>), null, other }
+        var fields: [String: Value] = [:]
+        _ = scanner.consume(UInt8(ascii: "{"))
+        if !scanner.consume(UInt8(ascii: "}")) {
+            repeat {
+                guard let key = scanner.readString(), scanner.consume(UInt8(ascii: ":")) else {
+                    throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
+                }
+                scanner.skipWhitespace()
+                let start = scanner.index
+                let value: Value
+                switch scanner.peek {
+                case UInt8(ascii: "\"")?:
+                    guard let text = scanner.readString() else { throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$") }
+                    value = .string(text)
+                case UInt8(ascii: "{")?:
+                    _ = scanner.skipValue()
+                    value = .object(start..<scanner.index)
+                case UInt8(ascii: "n")?:
+                    _ = scanner.skipValue()
+                    value = .null
+                case let byte? where byte == UInt8(ascii: "-") || (0x30...0x39).contains(byte):
+                    guard let range = scanner.skipNumber() else { throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$") }
+                    value = .number(range)
+                default:
+                    _ = scanner.skipValue()
+                    value = .other
+                }
+                fields[key] = value
+            } while scanner.consume(UInt8(ascii: ","))
+        }
+        let known: Set<String> = ["commandId", "type", "streamId", "expectedVersion", "payload"]
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw CommandError(.malformed, "unknown field \(unknown); expected commandId, type, streamId, expectedVersion, payload", path: "$.\(unknown)")
+        }
+        guard case .string(let idText)? = fields["commandId"], let commandId = UUID(uuidString: idText) else {
+            throw CommandError(.malformed, "commandId must be a UUID string", path: "$.commandId")
+        }
+        guard case .string(let type)? = fields["type"], !type.isEmpty else {
+            throw CommandError(.malformed, "type must be a command type such as open-case", path: "$.type")
+        }
+        guard case .string(let streamId)? = fields["streamId"], !streamId.isEmpty else {
+            throw CommandError(.malformed, "streamId must be a non-empty string such as case-1042", path: "$.streamId")
+        }
+        var expected: UInt64?
+        switch fields["expectedVersion"] {
+        case nil, .null?:
+            break
+        case .number(let range)?:
+            let text = String(decoding: scanner.bytes[range], as: UTF8.self)
+            if let whole = UInt64(text), Double(whole) < 9.0e18 {
+                expected = whole
+            } else if let number = Double(text), number >= 0, number.rounded() == number, number < 9.0e18 {
+                expected = UInt64(number)
+            } else {
+                throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more", path: "$.expectedVersion")
+            }
+        default:
+            throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more", path: "$.expectedVersion")
+        }
+        guard case .object(let range)? = fields["payload"] else {
+            throw CommandError(.malformed, "payload must be a JSON object (see schemas/commands/\(type).schema.json)", path: "$.payload")
+        }
+        return CommandEnvelope(commandId: commandId, type: type, streamId: streamId, expectedVersion: expected,
+                               payload: Data(scanner.bytes[range]))
     }
 
     /// Parses an already-decoded JSON object; `extraKeys` may appear besides the envelope's own.

@@ -78,7 +78,7 @@ public func buildApplication(_ configuration: ServerConfiguration, dependencies:
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Docket"),
         services: services,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
-        logger: logger
+        logger: logger.withCheapMetadata()
     )
 }
 

@@ -43,15 +43,17 @@ struct CaseRoutes {
             }
         }
         group.get("cases/{id}") { request, context in
-            let row = try visibleRow(request, context, doing: "read cases")
-            return jsonResponse(row)
+            let caller = try context.require(Self.readers, doing: "read cases")
+            let id = try caseID(context)
+            try await waitForReadPosition(request)
+            return jsonResponse(bytes: try visibleRowJSON(id, caller))
         }
         group.get("cases/{id}/flags") { request, context in
-            let row = try visibleRow(request, context, doing: "read a case's flags")
+            let row = try await visibleRow(request, context, doing: "read a case's flags")
             return jsonResponse(Flags(caseId: row.caseID, flags: try queries.flags(row.caseID)))
         }
         group.get("cases/{id}/surveys") { request, context in
-            let row = try visibleRow(request, context, doing: "read a case's surveys")
+            let row = try await visibleRow(request, context, doing: "read a case's surveys")
             return jsonResponse(Surveys(caseId: row.caseID, surveys: try queries.surveys(row.caseID)))
         }
     }
@@ -90,10 +92,44 @@ struct CaseRoutes {
         }
     }
 
+    /// Who may see a case: the two fields of its row the access check reads.
+    struct RowVisibility: Decodable {
+        var organisationID: String
+        var reportedBy: String
+    }
+
+    /// The stored JSON of the `{id}` case's row when the caller may see it; 404 otherwise.
+    ///
+    /// The case projection stores each row as the compact, key-sorted JSON of its
+    /// ``CaseRow`` (schemas/storage.md, key `0x02` ‖ case id), which is the response's shape
+    /// and bytes, so the row is answered as stored instead of being decoded and encoded again.
+    func visibleRowJSON(_ id: String, _ caller: Caller) throws -> [UInt8] {
+        let key: [UInt8] = [Self.caseRowTag] + Array(id.utf8)
+        let stored = try dependencies.runner?.read(Self.projection) { txn, db in try txn.get(db, key: key).map { Array($0) } } ?? nil
+        guard let stored else {
+            throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")
+        }
+        if caller.kind == .contact {
+            let visibility = try JSONDecoder().decode(RowVisibility.self, from: Data(stored))
+            guard caller.mayReadCases(of: visibility.organisationID, contactID: visibility.reportedBy) else {
+                throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")
+            }
+        }
+        return stored
+    }
+
+    /// The case projection's name (`CaseProjection.name`).
+    static let projection = "cases"
+
+    /// The key tag of a case row in the case projection's table (schemas/storage.md).
+    static let caseRowTag: UInt8 = 0x02
+
     /// The row of the `{id}` case when the caller may see it; 404 otherwise.
-    func visibleRow(_ request: Request, _ context: DocketRequestContext, doing what: String) throws -> CaseRow {
+    /// Waits for the request's `Docket-Position` first, like every query.
+    func visibleRow(_ request: Request, _ context: DocketRequestContext, doing what: String) async throws -> CaseRow {
         let caller = try context.require(Self.readers, doing: what)
         let id = try caseID(context)
+        try await waitForReadPosition(request)
         guard let row = try queries.row(id),
               caller.kind != .contact || caller.mayReadCases(of: row.organisationID, contactID: row.reportedBy) else {
             throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")

@@ -52,12 +52,50 @@ struct CommandRoutes {
                 throw APIError(.conflict, code: "conflict", "this commandId was already used; use a new commandId for a new command",
                                details: ["currentVersion": .null])
             }
-            let accepted = Accepted(
-                commandId: outcome.commandId.uuidString.lowercased(), streamId: outcome.streamId,
-                events: outcome.events.map { .init(id: $0.id.uuidString.lowercased(), type: $0.type, position: $0.position, version: $0.version) },
-                version: Nullable(outcome.streamVersion), position: outcome.position, duplicate: outcome.duplicate)
-            return jsonResponse(accepted, headers: [.docketPosition: String(outcome.position)])
+            return jsonResponse(bytes: Self.acceptedJSON(outcome), headers: [.docketPosition: String(outcome.position)])
         }
+    }
+
+    /// The ``Accepted`` JSON of `outcome`, written directly: the bytes `jsonResponse` makes of
+    /// it (keys sorted), without a `JSONEncoder` per command.
+    static func acceptedJSON(_ outcome: CommandOutcome) -> [UInt8] {
+        var json = JSONWriter(capacity: 160 + 120 * outcome.events.count + outcome.streamId.utf8.count)
+        json.raw("{")
+        json.key("commandId")
+        json.uuid(outcome.commandId)
+        json.raw(",")
+        json.key("duplicate")
+        json.bool(outcome.duplicate)
+        json.raw(",")
+        json.key("events")
+        json.raw("[")
+        for (index, event) in outcome.events.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("id")
+            json.uuid(event.id)
+            json.raw(",")
+            json.key("position")
+            json.number(event.position)
+            json.raw(",")
+            json.key("type")
+            json.string(event.type)
+            json.raw(",")
+            json.key("version")
+            json.number(event.version)
+            json.raw("}")
+        }
+        json.raw("],")
+        json.key("position")
+        json.number(outcome.position)
+        json.raw(",")
+        json.key("streamId")
+        json.string(outcome.streamId)
+        json.raw(",")
+        json.key("version")
+        if let version = outcome.streamVersion { json.number(version) } else { json.raw("null") }
+        json.raw("}")
+        return json.bytes
     }
 
     /// Maps a refused command to its status: 400 malformed (with the JSON path), 403, 404

@@ -9,7 +9,7 @@ struct OperationsRoutes {
 
     func add(to router: Router<DocketRequestContext>) {
         router.get("health") { _, _ in
-            jsonResponse(["status": "ok"])
+            jsonResponse(bytes: #"{"status":"ok"}"#.utf8)
         }
         router.get("ready") { _, _ in try ready() }
         router.get("metrics") { _, _ in try metrics() }

@@ -25,7 +25,7 @@ enum Validation {
         guard bytes >= 1, bytes <= RecordCoding.maxStreamBytes else {
             throw EventLogError(.invalidInput, "stream name must be 1 to \(RecordCoding.maxStreamBytes) bytes of UTF-8, got \(bytes)")
         }
-        guard !stream.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard printableASCII(stream) || !stream.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw EventLogError(.invalidInput, "stream name \(stream.debugDescription) contains a control character; use printable characters only")
         }
     }
@@ -33,17 +33,24 @@ enum Validation {
     static func checkEvent(_ event: NewEvent) throws(EventLogError) {
         let typeBytes = event.type.utf8.count
         guard typeBytes >= 1, typeBytes <= RecordCoding.maxTypeBytes,
-              !event.type.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " })
+              printableASCII(event.type, spaceAllowed: false)
+                || !event.type.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " })
         else {
             throw EventLogError(.invalidInput, "event type \(event.type.debugDescription) must be 1 to \(RecordCoding.maxTypeBytes) bytes without spaces or control characters, e.g. case-opened")
         }
-        guard (try? JSONSerialization.jsonObject(with: event.payload, options: [.fragmentsAllowed])) != nil else {
+        guard JSONScanner.isValid(event.payload) else {
             throw EventLogError(.invalidInput, "payload of event \(event.id.uuidString.lowercased()) (\(event.type)) is not valid UTF-8 JSON")
         }
-        guard (try? JSONSerialization.jsonObject(with: event.metadata)) is [String: Any] else {
+        guard JSONScanner.isValid(event.metadata, objectOnly: true) else {
             throw EventLogError(.invalidInput, "metadata of event \(event.id.uuidString.lowercased()) (\(event.type)) must be a JSON object, e.g. {\"channel\":\"portal\"}")
         }
     }
+}
+
+/// Whether `text` is printable ASCII only (no control character; a space only when
+/// `spaceAllowed`): the common case, checked without Unicode properties.
+private func printableASCII(_ text: String, spaceAllowed: Bool = true) -> Bool {
+    text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F || (spaceAllowed && $0 == 0x20) }
 }
 
 /// Writes one group-commit batch inside a write transaction. Pure function of the

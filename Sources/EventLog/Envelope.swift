@@ -80,19 +80,22 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Lowercase hex.
     public var hex: String {
-        var s = ""
-        s.reserveCapacity(64)
-        for b in bytes {
-            s.append(hexDigits[Int(b >> 4)])
-            s.append(hexDigits[Int(b & 0xF)])
+        // Built as UTF-8 bytes: appending `Character`s one by one cost a share of a log-head query.
+        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            var i = 0
+            for b in bytes {
+                buffer[i] = hexDigits[Int(b >> 4)]
+                buffer[i + 1] = hexDigits[Int(b & 0xF)]
+                i += 2
+            }
+            return i
         }
-        return s
     }
 
     public var description: String { hex }
 }
 
-private let hexDigits = Array("0123456789abcdef")
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 private func hexValue(_ c: UInt8) -> UInt8? {
     switch c {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")

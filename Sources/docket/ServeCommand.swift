@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
             let scheduler = DeadlineScheduler(handler: commands, logger: logger)
             try await runServer(server, dependencies: ServerDependencies(log: log, tokens: tokens, commands: commands, metrics: metrics,
                                                                          runner: runner),
-                                services: [BackgroundService("projections") { try await runner.run() },
+                                services: [BackgroundService("projections") { try await ProjectionPacing().run(runner, log: log) },
                                            BackgroundService("deadline scheduler") { try await scheduler.run() }],
                                 logger: logger)
         }

@@ -195,6 +195,21 @@ struct CommandHandlerTests {
         #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":-1,"payload":{}}"#)?.path == "$.expectedVersion")
         #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":true,"payload":{}}"#)?.path == "$.expectedVersion")
         #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","payload":{},"extra":1}"#)?.path == "$.extra")
+        #expect(parse("5")?.path == "$")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","payload":{}} x"#)?.path == "$")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"","streamId":"s","payload":{}}"#)?.path == "$.type")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":3,"payload":{}}"#)?.path == "$.streamId")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s"}"#)?.path == "$.payload")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":1.5,"payload":{}}"#)?.path == "$.expectedVersion")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":"3","payload":{}}"#)?.path == "$.expectedVersion")
+        // The payload's bytes are kept as sent; escapes in the envelope's strings are decoded;
+        // a null or whole-valued expectedVersion is accepted.
+        let spaced = try CommandEnvelope.parse(json: Data(#" { "payload" : { "a" : [1, "é"] } , "type" : "add-comment", "streamId": "case-1", "expectedVersion": null, "commandId": "0B6F3C1E-5A7D-4C2B-9E11-2F0A4D6B8C01" } "#.utf8))
+        #expect(spaced.payload == Data(#"{ "a" : [1, "é"] }"#.utf8))
+        #expect(spaced.streamId == "case-1" && spaced.expectedVersion == nil && spaced.type == "add-comment")
+        #expect(spaced.commandId == UUID(uuidString: "0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01"))
+        let whole = try CommandEnvelope.parse(json: Data(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":2.0,"payload":{}}"#.utf8))
+        #expect(whole.expectedVersion == 2)
     }
 
     @Test("derived ids are deterministic, distinct per index, and RFC 9562 version 8")
