@@ -18,6 +18,11 @@ struct JSONWriter {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends bytes that are already valid JSON (e.g. a stored projection row).
+    mutating func rawBytes(_ json: [UInt8]) {
+        bytes.append(contentsOf: json)
+    }
+
     /// Appends `"key":`.
     mutating func key(_ name: StaticString) {
         bytes.append(UInt8(ascii: "\""))

@@ -35,6 +35,40 @@ struct FastPathTests {
         }
     }
 
+    @Test("a case list page is the encoding of its rows and cursor, for every caller and page")
+    func caseListBytes() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        struct Page: Encodable {
+            var cases: [CaseRow]
+            var next: Nullable<String>
+        }
+        let queries = CaseQueries(runner: f.runner)
+        try await f.app().test(.router) { client in
+            for (who, scope) in [(Who.staff, nil), (.acmeDesignated, "acme"), (.acmeBasic, "acme")] as [(Who, String?)] {
+                var query = CaseQuery()
+                query.limit = 1
+                query.organisation = scope
+                if who == .acmeBasic { query.reportedBy = Who.acmeBasic.caller.id }
+                var cursor: String?
+                var pages = 0
+                repeat {
+                    query.cursor = cursor
+                    let page = try queries.list(query)
+                    let expected = try MessageCoding.encoder().encode(Page(cases: page.rows, next: Nullable(page.nextCursor)))
+                    let uri = "/v1/cases?limit=1" + (cursor.map { "&cursor=\($0)" } ?? "")
+                    try await client.execute(uri: uri, method: .get, headers: f.auth(who)) { response in
+                        #expect(response.status == .ok)
+                        #expect(Data(buffer: response.body) == expected, "\(who): \(String(buffer: response.body))")
+                    }
+                    cursor = page.nextCursor
+                    pages += 1
+                } while cursor != nil && pages < 20
+                #expect(pages >= 1)
+            }
+        }
+    }
+
     @Test("the case row is answered as stored, which is its encoding; the head as encoded")
     func caseRowAndHeadBytes() async throws {
         let f = try await Fixture.make()
