@@ -174,6 +174,9 @@ struct CaseFold: ReplayFold {
     var warnings: [String] = []
     /// The policy version the case opened under, once known.
     var policy: SupportPolicy?
+    /// The calendar business-time clocks are measured with (name and calendar), resolved
+    /// once when the case opens instead of at every step's snapshot.
+    var calendar: (name: String, calendar: BusinessCalendar)?
 
     init(catalog: PolicyCatalog) {
         self.catalog = catalog
@@ -185,8 +188,14 @@ struct CaseFold: ReplayFold {
         if case .caseOpened(let opened) = e {
             do {
                 policy = try catalog.policy(named: opened.policyName, version: opened.policyVersion)
+                // R4.9: the policy is the version in force at opening; a calendar change
+                // (a new closure) applies to running clocks, so the latest calendar counts.
+                calendar = policy?.calendarName(forRegion: opened.region).flatMap { name in
+                    (try? catalog.calendar(named: name)).map { (name, $0) }
+                }
             } catch {
                 policy = nil
+                calendar = nil
                 warnings.append("the case opened under policy \(opened.policyName) version \(opened.policyVersion), "
                     + "which this catalog does not hold (\(error)); clocks are shown in wall-clock time")
             }
@@ -197,17 +206,13 @@ struct CaseFold: ReplayFold {
     func snapshot(at instant: Date) -> ReplayState {
         let clocks = state.orderedClocks.map { clock -> ReplayClock in
             var calendarName: String?
-            let measure: any TimeMeasure
-            if let policy, clock.duration.isBusinessTime, let name = policy.calendarName(forRegion: state.region),
-               let calendar = try? catalog.calendar(named: name) {
-                // R4.9: the policy is the version in force at opening; a calendar change
-                // (a new closure) applies to running clocks, so the latest calendar counts.
-                calendarName = name
-                measure = calendar
+            let s: SLAClockState
+            if clock.duration.isBusinessTime, let calendar {
+                calendarName = calendar.name
+                s = clock.state(at: instant, measure: calendar.calendar)
             } else {
-                measure = WallClockTime()
+                s = clock.state(at: instant, measure: WallClockTime())
             }
-            let s = clock.state(at: instant, measure: measure)
             return ReplayClock(
                 target: clock.target.rawValue, timeKind: clock.duration.isBusinessTime ? "business" : "wall-clock",
                 calendar: calendarName, targetSeconds: s.targetSeconds, elapsedSeconds: s.elapsedSeconds,

@@ -185,12 +185,36 @@ public struct SLAClock: Codable, Sendable, Hashable {
     public func elapsedSeconds(at now: Date, measure: some TimeMeasure) -> Int64 {
         let end = countingEnd(now)
         var total = measure.seconds(from: startedAt, to: end)
+        // The common cases without allocating: no stops, or stops of one kind only, which
+        // open only after the previous one closed (so they are ordered and disjoint).
+        if suspensions.isEmpty || pauses.isEmpty {
+            let stops = suspensions.isEmpty ? pauses : suspensions
+            if Self.orderedAndDisjoint(stops) {
+                for stop in stops {
+                    let s = max(stop.start, startedAt), e = min(stop.end ?? end, end)
+                    if s < e { total -= measure.seconds(from: s, to: e) }
+                }
+                return max(0, total)
+            }
+        }
         // Pauses and suspensions may overlap (awaiting the customer while suspended):
         // subtract their union, so no stopped second is credited twice.
         for (s, e) in Self.union(of: pauses + suspensions, from: startedAt, to: end) {
             total -= measure.seconds(from: s, to: e)
         }
         return max(0, total)
+    }
+
+    /// Whether each interval starts at or after the previous one ended (an open one last).
+    private static func orderedAndDisjoint(_ intervals: [ClockInterval]) -> Bool {
+        var previousEnd = Date.distantPast
+        for (i, interval) in intervals.enumerated() {
+            guard interval.start >= previousEnd else { return false }
+            guard let end = interval.end else { return i == intervals.count - 1 }
+            guard end >= interval.start else { return false }
+            previousEnd = end
+        }
+        return true
     }
 
     /// The union of `intervals` clipped to `[from, to]` (open intervals end at `to`), sorted.
@@ -217,8 +241,10 @@ public struct SLAClock: Codable, Sendable, Hashable {
 
     /// The last instant counting (re)started: start, or the end of the last pause/suspension.
     private var lastResume: Date {
-        let ends = (pauses + suspensions).compactMap(\.end)
-        return ends.max().map { max($0, startedAt) } ?? startedAt
+        var latest = startedAt
+        for interval in pauses { if let end = interval.end, end > latest { latest = end } }
+        for interval in suspensions { if let end = interval.end, end > latest { latest = end } }
+        return latest
     }
 
     /// The deadline, or `nil` while paused, suspended (R4.6), met or stopped.
