@@ -314,9 +314,18 @@ struct JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// A JSON string: `"` and `\` escaped, control characters as `\n`-style or `\u00XX`
-    /// escapes, `/` and non-ASCII as they are.
-    mutating func writeString(_ s: String) {
+    /// A JSON string, as ``JSONText/appendString(_:to:)`` writes it.
+    @inline(__always) mutating func writeString(_ s: String) {
+        JSONText.appendString(s, to: &out)
+    }
+}
+
+/// Pieces of JSON text as the wire format writes them, for code that writes responses by
+/// hand (the HTTP API's hot paths) and must match ``DocketJSONEncoder`` byte for byte.
+public enum JSONText {
+    /// Appends `s` as a JSON string: `"` and `\` escaped, control characters as `\n`-style
+    /// or `\u00XX` escapes, `/` and non-ASCII as they are (Foundation's bytes).
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { u in
@@ -327,18 +336,20 @@ struct JSONWriter {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i]))
                 runStart = i + 1
                 switch c {
-                case 0x22: append("\\\"")
-                case 0x5C: append("\\\\")
-                case 0x08: append("\\b")
-                case 0x0C: append("\\f")
-                case 0x0A: append("\\n")
-                case 0x0D: append("\\r")
-                case 0x09: append("\\t")
+                case 0x22: out.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    append("\\u00")
-                    out.append(hex[Int(c >> 4)])
-                    out.append(hex[Int(c & 0xF)])
+                    let hex: StaticString = "0123456789abcdef"
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                    hex.withUTF8Buffer { digits in
+                        out.append(digits[Int(c >> 4)])
+                        out.append(digits[Int(c & 0xF)])
+                    }
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count]))
