@@ -72,7 +72,7 @@ public struct Replayer: Sendable {
                 }
                 if let note { replay.warnings.append("position \(event.position): \(note)") }
                 replay.steps.append(ReplayStep(
-                    position: event.position, version: event.version, eventId: event.id.uuidString.lowercased(),
+                    position: event.position, version: event.version, eventId: event.id.lowercasedString,
                     type: event.type, recordedAt: event.recordedAtISO8601, at: facts.at, actor: facts.actor,
                     role: facts.role, channel: facts.channel, note: note, state: fold.snapshot(at: facts.at)))
             }

@@ -253,7 +253,7 @@ extension CommandHandler {
     private func encode(_ events: [DomainEvent], envelope: CommandEnvelope, actor: Principal) throws(CommandError) -> [NewEvent] {
         let metadata = EventMetadata(
             access: actor.access?.rawValue, channel: actor.channel?.rawValue,
-            commandId: envelope.commandId.uuidString.lowercased(), commandType: envelope.type,
+            commandId: envelope.commandId.lowercasedString, commandType: envelope.type,
             organisationId: actor.organisationID, role: actor.role.rawValue, staffRole: actor.staffRole?.rawValue)
         guard let metadataData = try? metadataEncoder.encode(metadata) else {
             throw CommandError(.storage, "cannot encode event metadata")
@@ -265,8 +265,8 @@ extension CommandHandler {
                 result.append(NewEvent(
                     id: DerivedID.event(commandId: envelope.commandId, index: index), type: encoded.type,
                     schemaVersion: UInt32(encoded.schemaVersion), actor: actor.id,
-                    correlationId: envelope.commandId.uuidString.lowercased(),
-                    causationId: envelope.commandId.uuidString.lowercased(),
+                    correlationId: envelope.commandId.lowercasedString,
+                    causationId: envelope.commandId.lowercasedString,
                     metadata: metadataData, payload: encoded.payload))
             } catch {
                 throw CommandError(.storage, "cannot encode \(event.type): \(error.message)")

@@ -1,4 +1,5 @@
 import CaseDomain
+import EventLog
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -61,17 +62,8 @@ struct JSONWriter {
 
     /// Appends a UUID as a lowercase string.
     mutating func uuid(_ id: UUID) {
-        let hex: StaticString = "0123456789abcdef"
         bytes.append(UInt8(ascii: "\""))
-        withUnsafeBytes(of: id.uuid) { raw in
-            hex.withUTF8Buffer { digits in
-                for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
-                    bytes.append(digits[Int(byte >> 4)])
-                    bytes.append(digits[Int(byte & 0x0F)])
-                }
-            }
-        }
+        bytes.append(contentsOf: id.lowercasedString.utf8)
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -21,7 +21,7 @@ struct LogRoutes {
         var payload: JSONValue
 
         init(_ event: RecordedEvent) {
-            id = event.id.uuidString.lowercased()
+            id = event.id.lowercasedString
             position = event.position
             version = event.version
             type = event.type

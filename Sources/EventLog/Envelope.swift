@@ -230,3 +230,28 @@ public struct StreamAppend: Sendable, Hashable {
         self.events = events
     }
 }
+
+extension UUID {
+    /// The UUID in lowercase hex with hyphens (`0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01`), as
+    /// every Docket output writes it; without Foundation's `uuidString` and a `lowercased()`.
+    public var lowercasedString: String {
+        let hex: StaticString = "0123456789abcdef"
+        return withUnsafeBytes(of: uuid) { raw in
+            hex.withUTF8Buffer { digits in
+                String(unsafeUninitializedCapacity: 36) { out in
+                    var i = 0
+                    for (index, byte) in raw.enumerated() {
+                        if index == 4 || index == 6 || index == 8 || index == 10 {
+                            out[i] = UInt8(ascii: "-")
+                            i += 1
+                        }
+                        out[i] = digits[Int(byte >> 4)]
+                        out[i + 1] = digits[Int(byte & 0x0F)]
+                        i += 2
+                    }
+                    return i
+                }
+            }
+        }
+    }
+}

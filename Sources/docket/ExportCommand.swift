@@ -60,7 +60,7 @@ struct ExportCommand: AsyncParsableCommand {
 /// Extension attributes carry what CloudEvents has no attribute for. Position and stream
 /// version are strings: CloudEvents' Integer type is 32-bit, Docket's positions are 64-bit.
 func cloudEventJSON(_ e: RecordedEvent) -> String {
-    var line = "{\"specversion\":\"1.0\",\"id\":\"\(e.id.uuidString.lowercased())\","
+    var line = "{\"specversion\":\"1.0\",\"id\":\"\(e.id.lowercasedString)\","
         + "\"source\":\(jsonString(cloudEventSource(e.stream))),\"type\":\(jsonString("docket." + e.type)),"
         + "\"subject\":\(jsonString(e.stream)),\"time\":\"\(e.recordedAtISO8601)\",\"datacontenttype\":\"application/json\","
         + "\"docketposition\":\"\(e.position)\",\"docketversion\":\"\(e.version)\",\"docketschemaversion\":\(e.schemaVersion),"

@@ -368,7 +368,7 @@ func rawJSON(_ d: Data) -> String {
 func envelopeJSON(_ e: RecordedEvent) -> String {
     func optional(_ s: String?) -> String { s.map(jsonString) ?? "null" }
     return "{\"position\":\(e.position),\"stream\":\(jsonString(e.stream)),\"version\":\(e.version),"
-        + "\"id\":\"\(e.id.uuidString.lowercased())\",\"type\":\(jsonString(e.type)),\"schemaVersion\":\(e.schemaVersion),"
+        + "\"id\":\"\(e.id.lowercasedString)\",\"type\":\(jsonString(e.type)),\"schemaVersion\":\(e.schemaVersion),"
         + "\"recordedAt\":\"\(e.recordedAtISO8601)\",\"actor\":\(jsonString(e.actor)),"
         + "\"correlationId\":\(optional(e.correlationId)),\"causationId\":\(optional(e.causationId)),"
         + "\"metadata\":\(rawJSON(e.metadata)),\"payload\":\(rawJSON(e.payload)),\"hash\":\"\(e.hash.hex)\"}"
