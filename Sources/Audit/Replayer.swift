@@ -204,12 +204,14 @@ struct CaseFold: ReplayFold {
     }
 
     func snapshot(at instant: Date) -> ReplayState {
+        // One copy of the calendar per snapshot, not one per clock (it is a large struct).
+        let business = calendar
         let clocks = state.orderedClocks.map { clock -> ReplayClock in
             var calendarName: String?
             let s: SLAClockState
-            if clock.duration.isBusinessTime, let calendar {
-                calendarName = calendar.name
-                s = clock.state(at: instant, measure: calendar.calendar)
+            if clock.duration.isBusinessTime, let business {
+                calendarName = business.name
+                s = clock.state(at: instant, measure: business.calendar)
             } else {
                 s = clock.state(at: instant, measure: WallClockTime())
             }

@@ -47,8 +47,10 @@ struct HolidayHit: Hashable, Sendable {
 /// binary searches and no Foundation call. Instants outside the covered years are still
 /// answered correctly, by building a table for their years on demand (slower).
 ///
-/// The engine is pure: no clock reads, no I/O (DESIGN.md rule 1).
-public struct BusinessCalendar: TimeMeasure {
+/// The engine is pure: no clock reads, no I/O (DESIGN.md rule 1). A class of immutable
+/// (`let`, `Sendable`) fields, so passing a calendar around is a reference, not a copy of
+/// its tables.
+public final class BusinessCalendar: TimeMeasure {
     /// The data this calendar was built from.
     public let definition: CalendarDefinition
     /// The calendar's zone.
