@@ -146,7 +146,7 @@ struct DocketJSONTests {
     @Test("Malformed input is refused without crashing, exactly when Foundation refuses it (mutated samples)")
     func mutatedInputs() throws {
         let tour = try CaseDomainTour.run()
-        var rng = SplitMix(seed: 0xD0C4E7)
+        var rng = SplitMix64(seed: 0xD0C4E7)
         let samples = try tour.events.map { try $0.encoded() }
         let alphabet = Array(#"{}[]",:\0123456789.eE+-tfnul aZ"#.utf8) + [0x00, 0x1F, 0xC3, 0xFF]
         var agreed = 0
@@ -182,18 +182,5 @@ struct DocketJSONTests {
             agreed += 1
         }
         #expect(agreed == 3_000)
-    }
-}
-
-/// A small deterministic generator for the mutation test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
