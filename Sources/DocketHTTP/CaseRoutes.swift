@@ -14,10 +14,6 @@ struct CaseRoutes {
 
     static let readers: Set<CallerKind> = [.contact, .staff, .auditor, .reportingJob]
 
-    struct Page: Encodable {
-        var cases: [CaseRow]
-        var next: Nullable<String>
-    }
     struct Flags: Encodable {
         var caseId: String
         var flags: [EscalationFlag]
