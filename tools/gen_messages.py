@@ -519,6 +519,17 @@ def reader_src(n, t):
         return f'try f.{fn(SIMPLE[base])}("{n}")'
     if base in ENUMS:
         return f'try f.{fn("enumeration")}("{n}", {base}.self)'
+    if base == "TargetDuration" and not opt:
+        return f'try f.targetDuration("{n}")'
+    if base == "[Int]" and not opt:
+        return f'try f.ints("{n}")'
+    if base.startswith("[") and base.endswith("]") and ":" in base:
+        k, v = [x.strip() for x in base[1:-1].split(":")]
+        return f'try f.keyedValues("{n}", {k}.self, {v}.self)'
+    if base.startswith("[") and base[1:-1] in VALUE_NAMES and not opt:
+        return f'try f.values("{n}", {base[1:-1]}.self)'
+    if base in VALUE_NAMES:
+        return f'try f.{fn("value")}("{n}", {base}.self)'
     return f'try f.{fn("decodable")}("{n}", {base}.self)'
 
 def writer_src(n, t):
@@ -530,6 +541,11 @@ def writer_src(n, t):
     if base == "Date": return "w.writeDate(v)"
     if base == "[String]": return "w.writeStrings(v)"
     if base in ENUMS: return "w.writeString(v.rawValue)"
+    if base == "TargetDuration": return "w.writeTargetDuration(v)"
+    if base == "[Int]": return "w.writeInts(v)"
+    if base.startswith("[") and ":" in base: return "w.writeKeyedValues(v)"
+    if base.startswith("[") and base[1:-1] in VALUE_NAMES: return "w.writeValues(v)"
+    if base in VALUE_NAMES: return "v.writeJSON(to: &w)"
     return "try w.writeEncodable(v, type: Self.type)"
 
 def coding_src(m):
@@ -602,6 +618,7 @@ def swift_enums():
     return enums
 
 ENUMS = swift_enums()
+VALUE_NAMES = {"ClockInterval", "SLAClock", "EscalationFlag", "Survey", "Attachment", "CaseState", "ClockRow", "CaseRow", "SurveyRow"}
 DATE = {"type": "string", "format": "date-time",
         "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$"}
 SECONDS = {"type": "object", "properties": {"seconds": {"type": "integer", "minimum": 0}},
@@ -674,6 +691,189 @@ AGGREGATES = [
 
 for (path, prefix, _, stream, commands, events) in AGGREGATES:
     gen(path, [(prefix + "Command", f"Commands of {stream}.", commands), (prefix + "Event", f"Events of {stream}.", events)])
+
+# Value types (not messages) whose JSON coding is generated: the projections' stored case
+# state and rows. The fields are those of the hand-written structs (same order, same types);
+# a missing or misspelt field fails to compile (the generated initializer assigns every
+# stored property) or fails ProjectionCodingTests (bytes compared with Foundation's).
+STATE_VALUES = """
+ClockInterval
+  start: Date
+  end: Date?
+  reason: String?
+SLAClock
+  target: SLATarget
+  duration: TargetDuration
+  startedAt: Date
+  pauses: [ClockInterval]
+  suspensions: [ClockInterval]
+  metAt: Date?
+  stoppedAt: Date?
+  atRiskAt: Date?
+  breachedAt: Date?
+EscalationFlag
+  kind: EscalationKind
+  rule: String
+  raisedBy: String
+  reason: String
+  target: SLATarget?
+  participant: String?
+  raisedAt: Date
+  clearedAt: Date?
+Survey
+  id: String
+  contactID: String
+  sentAt: Date
+  answerBy: Date
+  knowledge: Int?
+  communication: Int?
+  timeliness: Int?
+  comment: String?
+  answeredAt: Date?
+  expiredAt: Date?
+Attachment
+  id: String
+  name: String
+  mediaType: String
+  size: Int64
+  sha256: String
+  by: String
+  at: Date
+CaseState
+  id: String?
+  organisationID: String
+  contactID: String
+  openedBy: String
+  subject: String
+  topic: String
+  caseType: CaseType
+  subType: String?
+  severity: String
+  priority: String
+  region: String
+  site: String
+  product: String
+  cc: [String]
+  channel: Channel
+  relatedCaseID: String?
+  status: CaseStatus
+  closeReason: CloseReason?
+  openedAt: Date?
+  closedAt: Date?
+  solutionProposedAt: Date?
+  lastModifiedAt: Date?
+  policyName: String
+  policyVersion: Int
+  team: String?
+  owner: String?
+  tier: SupportTier?
+  participants: [String]
+  clocks: [SLATarget: SLAClock]
+  awaitingCustomer: [ClockInterval]
+  flags: [EscalationFlag]
+  surveys: [Survey]
+  attachments: [Attachment]
+  linkedIncidents: [Int]
+  convertedToIncident: Int?
+  publicComments: Int
+  internalComments: Int
+  reopenCount: Int
+"""
+
+ROW_VALUES = """
+ClockRow
+  target: String
+  targetSeconds: Int64
+  businessTime: Bool
+  startedAt: Date
+  deadline: Date?
+  paused: Bool
+  suspended: Bool
+  metAt: Date?
+  breachedAt: Date?
+  atRiskAt: Date?
+  stoppedAt: Date?
+CaseRow
+  caseID: String
+  caseNumber: String
+  organisationID: String
+  reportedBy: String
+  subject: String
+  caseType: String
+  subType: String?
+  status: String
+  subStatus: String?
+  priority: String
+  owner: String?
+  team: String?
+  tier: String?
+  region: String
+  site: String
+  product: String
+  policy: String
+  policyVersion: Int
+  createdAt: Date
+  lastUpdatedAt: Date
+  closedAt: Date?
+  closeReason: String?
+  reopenCount: Int
+  clocks: [ClockRow]
+  currentFlags: [String]
+  breached: Bool
+  atRisk: Bool
+  linkedIncidents: [Int]
+SurveyRow
+  surveyID: String
+  caseID: String
+  organisationID: String
+  team: String?
+  owner: String?
+  priority: String
+  contactID: String
+  sentAt: Date
+  answerBy: Date
+  answeredAt: Date?
+  expiredAt: Date?
+  knowledge: Int?
+  communication: Int?
+  timeliness: Int?
+  comment: String?
+"""
+
+def parse_values(spec):
+    values = []
+    for line in spec.strip("\n").splitlines():
+        if not line.startswith("  "):
+            values.append({"name": line.strip(), "fields": []})
+        else:
+            n, t = line.strip().split(": ", 1)
+            values[-1]["fields"].append((n, t, ""))
+    return values
+
+def value_src(v):
+    """GeneratedJSONValue: an initializer assigning every stored property, and the writer."""
+    out = [f"extension {v['name']}: GeneratedJSONValue {{",
+           "    package init(fields f: MessageFields) throws(MessageCodingError) {"]
+    for (n, t, _) in v["fields"]:
+        out.append(f"        self.{n} = {reader_src(n, t)}")
+    out += ["    }", "", "    package func writeJSON(to w: inout JSONWriter) {", '        w.out.append(UInt8(ascii: "{"))',
+            "        var first = true"]
+    for (n, t, _) in sorted(v["fields"], key=lambda f: f[0].encode()):
+        if t.endswith("?"):
+            out += [f"        if let v = self.{n} {{", f'            w.key("{n}", first: &first)', f"            {writer_src(n, t)}", "        }"]
+        else:
+            out += [f'        w.key("{n}", first: &first)', f"        do {{ let v = self.{n}; {writer_src(n, t)} }}"]
+    out += ['        w.out.append(UInt8(ascii: "}"))', "    }", "}", ""]
+    return "\n".join(out)
+
+def write_values(path, spec, imports=""):
+    header = ("// Generated by tools/gen_messages.py from its specs; edit the spec there and rerun.\n\n"
+              + imports + "import Foundation\n\n")
+    with open(path, "w") as f:
+        f.write(header + "\n".join(value_src(v) for v in parse_values(spec)))
+
+write_values(os.path.join(ROOT, "Case/StateCoding.generated.swift"), STATE_VALUES)
+write_values(os.path.join(ROOT, "..", "Projections/Cases/RowCoding.generated.swift"), ROW_VALUES, "import CaseDomain\n")
 
 def union_src(kind, doc):
     name = "Domain" + kind

@@ -2019,7 +2019,7 @@ extension EscalationFlagCleared: GeneratedJSONMessage {
 
 extension ClockStarted: GeneratedJSONMessage {
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(target: try f.enumeration("target", SLATarget.self), duration: try f.decodable("duration", TargetDuration.self), at: try f.date("at"))
+        self.init(target: try f.enumeration("target", SLATarget.self), duration: try f.targetDuration("duration"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -2028,7 +2028,7 @@ extension ClockStarted: GeneratedJSONMessage {
         w.key("at", first: &first)
         do { let v = self.at; w.writeDate(v) }
         w.key("duration", first: &first)
-        do { let v = self.duration; try w.writeEncodable(v, type: Self.type) }
+        do { let v = self.duration; w.writeTargetDuration(v) }
         w.key("target", first: &first)
         do { let v = self.target; w.writeString(v.rawValue) }
         w.out.append(UInt8(ascii: "}"))
@@ -2143,7 +2143,7 @@ extension ClockStopped: GeneratedJSONMessage {
 
 extension ClockRetargeted: GeneratedJSONMessage {
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(target: try f.enumeration("target", SLATarget.self), duration: try f.decodable("duration", TargetDuration.self), priority: try f.string("priority"), at: try f.date("at"))
+        self.init(target: try f.enumeration("target", SLATarget.self), duration: try f.targetDuration("duration"), priority: try f.string("priority"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -2152,7 +2152,7 @@ extension ClockRetargeted: GeneratedJSONMessage {
         w.key("at", first: &first)
         do { let v = self.at; w.writeDate(v) }
         w.key("duration", first: &first)
-        do { let v = self.duration; try w.writeEncodable(v, type: Self.type) }
+        do { let v = self.duration; w.writeTargetDuration(v) }
         w.key("priority", first: &first)
         do { let v = self.priority; w.writeString(v) }
         w.key("target", first: &first)

@@ -25,6 +25,9 @@ public struct DocketJSONDecoder: Sendable {
 
     /// Decodes a `T` from a complete JSON text held in `bytes` (not retained after the call).
     public func decode<T: Decodable>(_ type: T.Type, fromBytes bytes: UnsafeRawBufferPointer) throws -> T {
+        if let generated = T.self as? any GeneratedJSONValue.Type, let value = try generated.decodeGenerated(bytes) as? T {
+            return value
+        }
         let tape: JSONTape
         do {
             tape = try JSONTape.parse(bytes)

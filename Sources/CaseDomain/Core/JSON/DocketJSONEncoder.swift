@@ -20,6 +20,7 @@ public struct DocketJSONEncoder: Sendable {
 
     /// The JSON text of `value`, as bytes.
     public func encodeBytes<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if let generated = value as? any GeneratedJSONValue { return generated.encodeGenerated() }
         let node = try TreeEncoder.node(for: value, path: [])
         var writer = JSONWriter()
         writer.write(node)
@@ -239,11 +240,13 @@ struct TreeUnkeyedContainer: UnkeyedEncodingContainer {
     }
 }
 
-/// Writes nodes as compact JSON with sorted keys.
-struct JSONWriter {
-    var out: [UInt8] = []
+/// Writes nodes as compact JSON with sorted keys (also what generated coding writes with).
+package struct JSONWriter {
+    /// The text so far.
+    package var out: [UInt8] = []
 
-    init() { out.reserveCapacity(512) }
+    /// An empty writer.
+    package init() { out.reserveCapacity(512) }
 
     mutating func write(_ node: EncodedNode) {
         switch node {
@@ -278,7 +281,7 @@ struct JSONWriter {
         }
     }
 
-    @inline(__always) mutating func append(_ s: StaticString) {
+    @inline(__always) package mutating func append(_ s: StaticString) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
@@ -292,7 +295,7 @@ struct JSONWriter {
         out[start...].reverse()
     }
 
-    mutating func writeInteger(_ v: Int64) {
+    package mutating func writeInteger(_ v: Int64) {
         if v < 0 {
             out.append(UInt8(ascii: "-"))
             writeUnsigned(v.magnitude)
@@ -308,14 +311,14 @@ struct JSONWriter {
         out.append(contentsOf: s.utf8)
     }
 
-    mutating func writeDate(_ date: Date) {
+    package mutating func writeDate(_ date: Date) {
         out.append(UInt8(ascii: "\""))
         DomainTime.append(date, to: &out)
         out.append(UInt8(ascii: "\""))
     }
 
     /// A JSON string, as ``JSONText/appendString(_:to:)`` writes it.
-    @inline(__always) mutating func writeString(_ s: String) {
+    @inline(__always) package mutating func writeString(_ s: String) {
         JSONText.appendString(s, to: &out)
     }
 }

@@ -35,24 +35,28 @@ extension GeneratedJSONMessage {
     }
 }
 
-/// The members of one payload object, read by name (generated code).
-struct MessageFields {
+/// The members of one JSON object, read by name (generated code): a message payload, or a
+/// value nested in one (then ``path`` is where it sits, e.g. `$.state.clocks[0]`).
+package struct MessageFields {
     let storage: TapeStorage
     let table: MemberTable
     let object: Int
     let type: String
+    /// The JSON path of this object, for errors.
+    let path: String
 
-    init(storage: TapeStorage, object: Int, type: String) {
+    init(storage: TapeStorage, object: Int, type: String, path: String = "$") {
         self.storage = storage
         self.object = object
         self.table = MemberTable(storage: storage, object: object)
         self.type = type
+        self.path = path
     }
 
     // MARK: Errors, worded as MessageCodingError.describing words DecodingErrors
 
     private func required(_ name: String) -> MessageCodingError {
-        MessageCodingError("invalid \(type) payload: $.\(name) is required", path: "$.\(name)")
+        MessageCodingError("invalid \(type) payload: $.\(name) is required", path: "\(path).\(name)")
     }
 
     private func mismatch(_ path: String, _ expected: String, _ t: JSONTape.Token) -> MessageCodingError {
@@ -132,71 +136,71 @@ struct MessageFields {
 
     // MARK: Members (generated code calls these)
 
-    func string(_ name: String) throws(MessageCodingError) -> String { try string(at: try value(name), path: "$.\(name)") }
-    func optionalString(_ name: String) throws(MessageCodingError) -> String? {
+    package func string(_ name: String) throws(MessageCodingError) -> String { try string(at: try value(name), path: "\(path).\(name)") }
+    package func optionalString(_ name: String) throws(MessageCodingError) -> String? {
         guard let i = present(name) else { return nil }
-        return try string(at: i, path: "$.\(name)")
+        return try string(at: i, path: "\(path).\(name)")
     }
 
-    func int(_ name: String) throws(MessageCodingError) -> Int { try integer(at: try value(name), path: "$.\(name)", Int.self) }
-    func optionalInt(_ name: String) throws(MessageCodingError) -> Int? {
+    package func int(_ name: String) throws(MessageCodingError) -> Int { try integer(at: try value(name), path: "\(path).\(name)", Int.self) }
+    package func optionalInt(_ name: String) throws(MessageCodingError) -> Int? {
         guard let i = present(name) else { return nil }
-        return try integer(at: i, path: "$.\(name)", Int.self)
+        return try integer(at: i, path: "\(path).\(name)", Int.self)
     }
 
-    func int64(_ name: String) throws(MessageCodingError) -> Int64 { try integer(at: try value(name), path: "$.\(name)", Int64.self) }
-    func optionalInt64(_ name: String) throws(MessageCodingError) -> Int64? {
+    package func int64(_ name: String) throws(MessageCodingError) -> Int64 { try integer(at: try value(name), path: "\(path).\(name)", Int64.self) }
+    package func optionalInt64(_ name: String) throws(MessageCodingError) -> Int64? {
         guard let i = present(name) else { return nil }
-        return try integer(at: i, path: "$.\(name)", Int64.self)
+        return try integer(at: i, path: "\(path).\(name)", Int64.self)
     }
 
-    func bool(_ name: String) throws(MessageCodingError) -> Bool { try bool(at: try value(name), path: "$.\(name)") }
-    func optionalBool(_ name: String) throws(MessageCodingError) -> Bool? {
+    package func bool(_ name: String) throws(MessageCodingError) -> Bool { try bool(at: try value(name), path: "\(path).\(name)") }
+    package func optionalBool(_ name: String) throws(MessageCodingError) -> Bool? {
         guard let i = present(name) else { return nil }
-        return try bool(at: i, path: "$.\(name)")
+        return try bool(at: i, path: "\(path).\(name)")
     }
 
-    func date(_ name: String) throws(MessageCodingError) -> Date { try date(at: try value(name), path: "$.\(name)") }
-    func optionalDate(_ name: String) throws(MessageCodingError) -> Date? {
+    package func date(_ name: String) throws(MessageCodingError) -> Date { try date(at: try value(name), path: "\(path).\(name)") }
+    package func optionalDate(_ name: String) throws(MessageCodingError) -> Date? {
         guard let i = present(name) else { return nil }
-        return try date(at: i, path: "$.\(name)")
+        return try date(at: i, path: "\(path).\(name)")
     }
 
-    func enumeration<E: RawRepresentable>(_ name: String, _ type: E.Type) throws(MessageCodingError) -> E where E.RawValue == String {
-        try enumeration(at: try value(name), path: "$.\(name)", E.self)
+    package func enumeration<E: RawRepresentable>(_ name: String, _ type: E.Type) throws(MessageCodingError) -> E where E.RawValue == String {
+        try enumeration(at: try value(name), path: "\(path).\(name)", E.self)
     }
-    func optionalEnumeration<E: RawRepresentable>(_ name: String, _ type: E.Type) throws(MessageCodingError) -> E? where E.RawValue == String {
+    package func optionalEnumeration<E: RawRepresentable>(_ name: String, _ type: E.Type) throws(MessageCodingError) -> E? where E.RawValue == String {
         guard let i = present(name) else { return nil }
-        return try enumeration(at: i, path: "$.\(name)", E.self)
+        return try enumeration(at: i, path: "\(path).\(name)", E.self)
     }
 
-    func strings(_ name: String) throws(MessageCodingError) -> [String] {
+    package func strings(_ name: String) throws(MessageCodingError) -> [String] {
         let i = try value(name)
         return try strings(at: i, name: name)
     }
-    func optionalStrings(_ name: String) throws(MessageCodingError) -> [String]? {
+    package func optionalStrings(_ name: String) throws(MessageCodingError) -> [String]? {
         guard let i = present(name) else { return nil }
         return try strings(at: i, name: name)
     }
 
     private func strings(at i: Int, name: String) throws(MessageCodingError) -> [String] {
         let t = storage.token(i)
-        guard t.kind == .array else { throw mismatch("$.\(name)", "an array of strings", t) }
+        guard t.kind == .array else { throw mismatch("\(path).\(name)", "an array of strings", t) }
         var out: [String] = []
         out.reserveCapacity(Int(t.start))
         var e = i + 1
         for k in 0..<Int(t.start) {
-            out.append(try string(at: e, path: "$.\(name)[\(k)]"))
+            out.append(try string(at: e, path: "\(path).\(name)[\(k)]"))
             e = Int(storage.token(e).next)
         }
         return out
     }
 
     /// Any other `Decodable` member, through ``DocketJSONDecoder``'s containers.
-    func decodable<T: Decodable>(_ name: String, _ type: T.Type) throws(MessageCodingError) -> T {
+    package func decodable<T: Decodable>(_ name: String, _ type: T.Type) throws(MessageCodingError) -> T {
         try decodable(at: try value(name), name: name, T.self)
     }
-    func optionalDecodable<T: Decodable>(_ name: String, _ type: T.Type) throws(MessageCodingError) -> T? {
+    package func optionalDecodable<T: Decodable>(_ name: String, _ type: T.Type) throws(MessageCodingError) -> T? {
         guard let i = present(name) else { return nil }
         return try decodable(at: i, name: name, T.self)
     }
@@ -206,14 +210,138 @@ struct MessageFields {
         do {
             return try root.child(i, key: IndexKey(stringValue: name)).unbox(T.self)
         } catch {
-            throw MessageCodingError.describing(error, type: type)
+            var e = MessageCodingError.describing(error, type: type)
+            // The containers report paths from this object; a nested object sits at `path`.
+            if path != "$", let at = e.path, at.hasPrefix("$") {
+                let full = path + at.dropFirst()
+                e = MessageCodingError(e.message.replacingOccurrences(of: at, with: full), path: full)
+            }
+            throw e
         }
+    }
+
+    // MARK: Nested values (generated value types)
+
+    /// A target duration (`{"wallClockSeconds": N}`, `{"businessSeconds": N}` or
+    /// `{"businessDays": N}`). The well-formed shape is read in place; anything else goes
+    /// through the `Codable` path, so errors are exactly those of ``TargetDuration``'s decoder.
+    package func targetDuration(_ name: String) throws(MessageCodingError) -> TargetDuration {
+        let i = try value(name)
+        let t = storage.token(i)
+        if t.kind == .object, t.start == 1, storage.token(i + 2).kind == .number {
+            let key = storage.token(i + 1)
+            let number = TapeDecoder(storage: storage, index: i + 2, parent: nil, key: nil)
+            if storage.equals(key, "businessSeconds"), let v = try? number.integer(Int64.self) { return .businessTime(seconds: v) }
+            if storage.equals(key, "wallClockSeconds"), let v = try? number.integer(Int64.self) { return .wallClock(seconds: v) }
+            if storage.equals(key, "businessDays"), let v = try? number.integer(Int.self) { return .businessDays(v) }
+        }
+        return try decodable(at: i, name: name, TargetDuration.self)
+    }
+
+    /// A nested object of a generated value type.
+    package func value<T: GeneratedJSONValue>(_ name: String, _: T.Type) throws(MessageCodingError) -> T {
+        try value(at: try value(name), path: "\(path).\(name)", T.self)
+    }
+    package func optionalValue<T: GeneratedJSONValue>(_ name: String, _: T.Type) throws(MessageCodingError) -> T? {
+        guard let i = present(name) else { return nil }
+        return try value(at: i, path: "\(path).\(name)", T.self)
+    }
+
+    private func value<T: GeneratedJSONValue>(at i: Int, path: String, _: T.Type) throws(MessageCodingError) -> T {
+        let t = storage.token(i)
+        guard t.kind == .object else { throw mismatch(path, "an object (\(T.self))", t) }
+        return try T(fields: MessageFields(storage: storage, object: i, type: type, path: path))
+    }
+
+    /// An array of a generated value type.
+    package func values<T: GeneratedJSONValue>(_ name: String, _: T.Type) throws(MessageCodingError) -> [T] {
+        let i = try value(name)
+        let t = storage.token(i)
+        guard t.kind == .array else { throw mismatch("\(path).\(name)", "an array of \(T.self)", t) }
+        var out: [T] = []
+        out.reserveCapacity(Int(t.start))
+        var e = i + 1
+        for k in 0..<Int(t.start) {
+            out.append(try value(at: e, path: "\(path).\(name)[\(k)]", T.self))
+            e = Int(storage.token(e).next)
+        }
+        return out
+    }
+
+    /// An array of integers.
+    package func ints(_ name: String) throws(MessageCodingError) -> [Int] {
+        let i = try value(name)
+        let t = storage.token(i)
+        guard t.kind == .array else { throw mismatch("\(path).\(name)", "an array of integers", t) }
+        var out: [Int] = []
+        out.reserveCapacity(Int(t.start))
+        var e = i + 1
+        for k in 0..<Int(t.start) {
+            out.append(try integer(at: e, path: "\(path).\(name)[\(k)]", Int.self))
+            e = Int(storage.token(e).next)
+        }
+        return out
+    }
+
+    /// An object keyed by the raw values of `K` (how `Codable` writes a dictionary whose keys
+    /// are `CodingKeyRepresentable` string enums).
+    package func keyedValues<K: RawRepresentable & Hashable, V: GeneratedJSONValue>(_ name: String, _: K.Type, _: V.Type)
+    throws(MessageCodingError) -> [K: V] where K.RawValue == String {
+        let i = try value(name)
+        let t = storage.token(i)
+        guard t.kind == .object else { throw mismatch("\(path).\(name)", "an object keyed by \(K.self)", t) }
+        var out: [K: V] = [:]
+        var e = i + 1
+        for _ in 0..<Int(t.start) {
+            let text = storage.string(storage.token(e)) ?? ""
+            guard let key = K(rawValue: text) else {
+                throw corrupted("\(path).\(name)", "\(text) is not a valid \(K.self)")
+            }
+            out[key] = try value(at: e + 1, path: "\(path).\(name).\(text)", V.self)
+            e = Int(storage.token(e + 1).next)
+        }
+        return out
+    }
+}
+
+/// A value type (not a message) whose JSON coding `tools/gen_messages.py` generates as
+/// straight-line code: the projections' stored states and rows. Same bytes as its `Codable`
+/// conformance (tests check both against Foundation); ``DocketJSONEncoder`` and
+/// ``DocketJSONDecoder`` use it whenever the top-level type conforms.
+package protocol GeneratedJSONValue: Codable {
+    /// Reads the value from an object's members.
+    init(fields: MessageFields) throws(MessageCodingError)
+    /// Writes the value as a JSON object with sorted keys.
+    func writeJSON(to writer: inout JSONWriter)
+}
+
+extension GeneratedJSONValue {
+    /// Decodes a value from a complete JSON text.
+    package static func decodeGenerated(_ bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> Self {
+        let tape: JSONTape
+        do {
+            tape = try JSONTape.parse(bytes)
+        } catch {
+            throw MessageCodingError("invalid \(Self.self): $: the text is not valid JSON (\(error))", path: "$")
+        }
+        let storage = TapeStorage(bytes: bytes, tokens: tape.tokens)
+        guard storage.token(0).kind == .object else {
+            throw MessageCodingError("invalid \(Self.self): $ must be an object", path: "$")
+        }
+        return try Self(fields: MessageFields(storage: storage, object: 0, type: "\(Self.self)"))
+    }
+
+    /// The value's JSON text.
+    package func encodeGenerated() -> [UInt8] {
+        var writer = JSONWriter()
+        writeJSON(to: &writer)
+        return writer.out
     }
 }
 
 extension JSONWriter {
     /// Writes `,"name":` (no comma before the first member).
-    @inline(__always) mutating func key(_ name: StaticString, first: inout Bool) {
+    @inline(__always) package mutating func key(_ name: StaticString, first: inout Bool) {
         if !first { out.append(UInt8(ascii: ",")) }
         first = false
         out.append(UInt8(ascii: "\""))
@@ -222,9 +350,55 @@ extension JSONWriter {
         out.append(UInt8(ascii: ":"))
     }
 
-    @inline(__always) mutating func writeBool(_ b: Bool) { append(b ? "true" : "false") }
+    @inline(__always) package mutating func writeBool(_ b: Bool) { append(b ? "true" : "false") }
 
-    mutating func writeStrings(_ values: [String]) {
+    /// `{"wallClockSeconds":N}`, `{"businessSeconds":N}` or `{"businessDays":N}`.
+    package mutating func writeTargetDuration(_ d: TargetDuration) {
+        switch d {
+        case .wallClock(let s): append("{\"wallClockSeconds\":"); writeInteger(s)
+        case .businessTime(let s): append("{\"businessSeconds\":"); writeInteger(s)
+        case .businessDays(let n): append("{\"businessDays\":"); writeInteger(Int64(n))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// An array of generated values.
+    package mutating func writeValues<T: GeneratedJSONValue>(_ values: [T]) {
+        out.append(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            v.writeJSON(to: &self)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// An array of integers.
+    package mutating func writeInts(_ values: [Int]) {
+        out.append(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            writeInteger(Int64(v))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// A dictionary keyed by a string enum, as an object with keys in byte order (as
+    /// `Codable` with sorted keys writes it).
+    package mutating func writeKeyedValues<K: RawRepresentable & Hashable, V: GeneratedJSONValue>(_ values: [K: V])
+    where K.RawValue == String {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for (key, value) in values.sorted(by: { $0.key.rawValue.utf8.lexicographicallyPrecedes($1.key.rawValue.utf8) }) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            writeString(key.rawValue)
+            out.append(UInt8(ascii: ":"))
+            value.writeJSON(to: &self)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    package mutating func writeStrings(_ values: [String]) {
         out.append(UInt8(ascii: "["))
         for (i, v) in values.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
