@@ -1,6 +1,7 @@
 import CaseDomain
 import EventLog
 import Foundation
+import Logging
 import Testing
 @testable import Projections
 
@@ -65,5 +66,64 @@ import Testing
             #expect(rows.contains { $0.reopenCount > 0 } && rows.contains { $0.closeReason == "auto-closed" })
             #expect(rows.allSatisfy { $0.lastUpdatedAt >= $0.createdAt })
         }
+    }
+}
+
+/// Collects the messages logged at warning and above (to see that a path was taken).
+final class WarningCollector: LogHandler, @unchecked Sendable {
+    // Why @unchecked Sendable is safe: `messages` is only touched with `lock` held.
+    private let lock = NSLock()
+    private var collected: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .warning
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        lock.lock()
+        collected.append(event.message.description)
+        lock.unlock()
+    }
+    var messages: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return collected
+    }
+}
+
+@Suite struct RebuildMapGrowthTests {
+    /// A rebuild writes a second copy of the tables, so it is where the map most often has to
+    /// grow. LMDB then retries the transaction, which must not fold the carried events twice:
+    /// the rebuild starts over, and the result still equals the live tables.
+    @Test func rebuildThatGrowsTheMapStillEqualsLiveTables() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proj-grow-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = EventLog.Configuration()
+        config.environment.durability = .noSync
+        var history = SyntheticHistory()
+        history.cases = 400
+        history.seed = 31
+        // A map just large enough for the log and the live tables (it grows by 64 MB when
+        // full): the rebuild's second copy of the tables does not fit without growing it.
+        config.environment.initialMapSize = 6 << 20
+        let log = try EventLog.open(directory: dir, configuration: config, logger: testLogger)
+        defer { log.close() }
+        try await appendAll(log, try history.appends(catalog: shippedCatalog))
+        let warnings = WarningCollector()
+        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog, rebuildWorkingSet: 50_000)],
+                                          logger: Logger(label: "grow", factory: { _ in warnings }))
+        try await runner.catchUp()
+        let live = try dump(runner, "cases")
+        let size = (try FileManager.default.attributesOfItem(atPath: dir + "/data.mdb")[.size] as? Int) ?? 0
+        #expect(size > 3 << 20 && size <= 6 << 20, "the log and live tables take \(size) bytes")
+        try await runner.rebuild("cases", batchSize: 1_000)
+        let messages = warnings.messages
+        let restarted = messages.contains { $0.contains("rebuild restarted") }
+        #expect(restarted, "the map never grew during the rebuild: \(messages)")
+        let rebuilt = try dump(runner, "cases")
+        #expect(rebuilt.count == live.count)
+        let same = rebuilt.elementsEqual(live) { (a: ([UInt8], [UInt8]), b: ([UInt8], [UInt8])) -> Bool in a.0 == b.0 && a.1 == b.1 }
+        #expect(same)
     }
 }

@@ -49,17 +49,28 @@ public struct CaseProjection: Projection {
         let fold: ProjectionHandler<Batch> = { batch, event, table, txn in
             guard event.stream.hasPrefix("case-") else { return }
             let id = String(event.stream.dropFirst(5))
-            let decoded = try CaseEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
-            if batch.cases[id] == nil {
-                let before = try txn.get(table, key: CaseKeys.state(id)).map { bytes in
-                    try batch.decoder.decode(StoredCaseState.self, from: Data(bytes)).state
-                }
-                batch.cases[id] = Work(before: before, state: before ?? CaseDecider.initialState)
+            let decoded = try (event.decoded as? CaseEvent)
+                ?? CaseEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+            if let index = batch.cases.index(forKey: id) {
+                CaseDecider.evolve(&batch.cases.values[index].state, decoded)
+                return
             }
-            // Present since the lines above; `default:` keeps the in-place mutation without a force-unwrap.
-            CaseDecider.evolve(&batch.cases[id, default: Work(before: nil, state: CaseDecider.initialState)].state, decoded)
+            let before = try txn.get(table, key: CaseKeys.state(id)).map { bytes in
+                try batch.decoder.decode(StoredCaseState.self, fromBytes: bytes).state
+            }
+            var work = Work(before: before, state: before ?? CaseDecider.initialState)
+            CaseDecider.evolve(&work.state, decoded)
+            batch.cases[id] = work
         }
         return Dictionary(uniqueKeysWithValues: CaseEvent.typeNames.map { ($0, fold) })
+    }
+
+    /// Decodes a case event's payload ahead of the handler (rebuilds do this on the reader
+    /// thread); `nil` for other streams or a payload that does not decode (the handler then
+    /// reports the error at its position).
+    public func predecode(_ event: ProjectionEvent) -> (any Sendable)? {
+        guard event.stream.hasPrefix("case-") else { return nil }
+        return try? CaseEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
     }
 
     /// An empty batch.

@@ -28,6 +28,12 @@ public protocol Projection: Sendable {
     /// Writes what `batch` folded into `table`, inside the batch's transaction.
     func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws
 
+    /// Decodes what the handler of `event` will need, on a thread other than the writer's
+    /// (a rebuild reads and decodes ahead while the writer thread folds): pure, no tables.
+    /// The handler finds the result in ``ProjectionEvent/decoded``. Default: `nil` (the
+    /// handler decodes). A failure should return `nil`, so the handler reports it in order.
+    func predecode(_ event: ProjectionEvent) -> (any Sendable)?
+
     /// During a rebuild the runner keeps folding into one batch across transactions and
     /// flushes it at the end or when this returns true (bound the memory here). Default: true
     /// (flush every transaction).
@@ -35,6 +41,9 @@ public protocol Projection: Sendable {
 }
 
 extension Projection {
+    /// No read-ahead decoding.
+    public func predecode(_ event: ProjectionEvent) -> (any Sendable)? { nil }
+
     /// Flush every transaction.
     public func shouldFlushDuringRebuild(_ batch: Batch) -> Bool { true }
 }

@@ -21,6 +21,9 @@ public struct ProjectionEvent: Sendable {
     public var actor: String
     /// JSON payload bytes.
     public var payload: Data
+    /// The payload as the projection's ``Projection/predecode(_:)`` decoded it ahead of the
+    /// handler (rebuilds decode on another thread), or `nil`: then the handler decodes.
+    public var decoded: (any Sendable)?
 
     /// Creates an event (tests; the runner builds them from stored records).
     public init(position: UInt64, version: UInt64, stream: String, type: String, schemaVersion: Int,
@@ -68,6 +71,12 @@ enum RawRecord {
             o += 4 + n
             i += 1
         }
+    }
+
+    /// The error for a record that cannot be read.
+    static func malformed(_ projection: String, _ position: UInt64) -> ProjectionError {
+        ProjectionError(.corruptRecord, projection: projection, position: position,
+                        "the record at log position \(position) is malformed; run `docket log verify`")
     }
 
     /// The type field's bytes, for the cheap "does any handler want this" check.

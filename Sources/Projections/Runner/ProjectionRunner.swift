@@ -35,7 +35,13 @@ public final class ProjectionRunner: Sendable {
     struct Entry: Sendable {
         let name: String
         let tables: (a: Database, b: Database)
-        let step: @Sendable (borrowing WriteTransaction, StepTarget, Any?, Bool, Bool) throws -> (StepResult, Any?)
+        /// One step: the transaction, where to read and write, the rebuild's carried working
+        /// set (nil: flush every step), events read ahead (nil: read the log here), flush now.
+        let step: @Sendable (borrowing WriteTransaction, StepTarget, CarriedBatch?, PreparedChunk?, Bool) throws -> StepResult
+        /// The event types the projection handles.
+        let types: Set<String>
+        /// The projection's ``Projection/predecode(_:)``.
+        let predecode: @Sendable (ProjectionEvent) -> (any Sendable)?
     }
 
     /// Where a step reads its checkpoint: the live key, or the rebuild key.
@@ -94,9 +100,9 @@ public final class ProjectionRunner: Sendable {
     }
 
     private static func entry<P: Projection>(_ p: P, tables: (Database, Database)) -> Entry {
-        Entry(name: p.name, tables: tables, step: { txn, target, carried, carry, flushNow in
-            try step(p, txn: txn, target: target, carried: carried, carry: carry, flushNow: flushNow)
-        })
+        Entry(name: p.name, tables: tables, step: { txn, target, carried, chunk, flushNow in
+            try step(p, txn: txn, target: target, carried: carried, chunk: chunk, flushNow: flushNow)
+        }, types: Set(p.handlers.keys), predecode: { p.predecode($0) })
     }
 
     /// Names of the projections, in registration order.
@@ -150,55 +156,76 @@ public final class ProjectionRunner: Sendable {
     // MARK: - Stepping
 
     /// One batch of `p` inside `txn`: events after the checkpoint under `target.key`, at
-    /// most `target.limit`, into the slot that checkpoint names.
+    /// most `target.limit`, into the slot that checkpoint names; or, with `chunk`, exactly the
+    /// events a rebuild read ahead (they must start right after the checkpoint).
     ///
-    /// With `carry` (rebuilds), the batch folded so far comes in as `carried` and goes back
-    /// out unflushed unless `flushNow` or the projection asks for a flush; the caller keeps it
-    /// only once the transaction committed (a retried transaction starts from the same copy).
-    static func step<P: Projection>(_ p: P, txn: borrowing WriteTransaction, target: StepTarget, carried: Any? = nil,
-                                     carry: Bool = false, flushNow: Bool = false) throws -> (StepResult, Any?) {
+    /// With `carried` (rebuilds), the batch folded so far is taken out of the box (so it is
+    /// mutated in place, not copied) and put back unflushed unless `flushNow` or the
+    /// projection asks for a flush. A transaction that runs this twice (LMDB retries after
+    /// growing the map) must not fold the same events into the box again: rebuilds detect
+    /// the retry and start over (``RebuildInterrupted``).
+    static func step<P: Projection>(_ p: P, txn: borrowing WriteTransaction, target: StepTarget, carried: CarriedBatch? = nil,
+                                     chunk: PreparedChunk? = nil, flushNow: Bool = false) throws -> StepResult {
         let cp = decodeCheckpoint(try txn.get(target.checkpoints, key: target.key))
         let table = cp.slotB ? target.tables.b : target.tables.a
         let handlers = p.handlers
-        var batch = (carried as? P.Batch) ?? p.makeBatch()
+        var hadCarried = false
+        var batch: P.Batch
+        if let box = carried, let value = box.value as? P.Batch {
+            box.value = nil  // `batch` is now the only reference: folding mutates in place
+            batch = value
+            hadCarried = true
+        } else {
+            batch = p.makeBatch()
+        }
         var last = cp.position
-        var typeCache: [UInt64: String] = [:]
-        try txn.withCursor(target.events) { cursor in
-            var entry = try cursor.get(.setRange, key: Keys.be64(cp.position + 1))
-            var count = 0
-            while let e = entry, count < target.limit {
-                let position = RawRecord.be64(e.key, 0)
-                guard let typeBytes = RawRecord.typeBytes(e.value) else {
-                    throw ProjectionError(.corruptRecord, projection: p.name, position: position,
-                                          "the record at log position \(position) is malformed; run `docket log verify`")
-                }
-                let type = typeCache.cachedString(typeBytes)
-                if let handler = handlers[type] {
-                    guard let event = RawRecord.event(e.value, type: type) else {
-                        throw ProjectionError(.corruptRecord, projection: p.name, position: position,
-                                              "the record at log position \(position) is malformed; run `docket log verify`")
+        func apply(_ handler: ProjectionHandler<P.Batch>, _ event: ProjectionEvent) throws {
+            do {
+                try handler(&batch, event, table, txn)
+            } catch let error as ProjectionError {
+                throw error
+            } catch {
+                throw ProjectionError(.handlerFailed, projection: p.name, position: event.position,
+                                      "projection \(p.name) stopped at log position \(event.position) (\(event.type) in \(event.stream)): \(error)")
+            }
+        }
+        if let chunk {
+            guard chunk.first == cp.position + 1 else {
+                throw ProjectionError(.storage, projection: p.name, position: chunk.first,
+                                      "events read ahead start at \(chunk.first), not after the checkpoint \(cp.position)")
+            }
+            for event in chunk.events {
+                if let handler = handlers[event.type] { try apply(handler, event) }
+            }
+            if let error = chunk.error { throw error }
+            last = chunk.last
+        } else {
+            var typeCache: [UInt64: String] = [:]
+            try txn.withCursor(target.events) { cursor in
+                var entry = try cursor.get(.setRange, key: Keys.be64(cp.position + 1))
+                var count = 0
+                while let e = entry, count < target.limit {
+                    let position = RawRecord.be64(e.key, 0)
+                    guard let typeBytes = RawRecord.typeBytes(e.value) else { throw RawRecord.malformed(p.name, position) }
+                    let type = typeCache.cachedString(typeBytes)
+                    if let handler = handlers[type] {
+                        guard let event = RawRecord.event(e.value, type: type) else { throw RawRecord.malformed(p.name, position) }
+                        try apply(handler, event)
                     }
-                    do {
-                        try handler(&batch, event, table, txn)
-                    } catch let error as ProjectionError {
-                        throw error
-                    } catch {
-                        throw ProjectionError(.handlerFailed, projection: p.name, position: position,
-                                              "projection \(p.name) stopped at log position \(position) (\(type) in \(event.stream)): \(error)")
-                    }
+                    last = position
+                    count += 1
+                    entry = try cursor.get(.next)
                 }
-                last = position
-                count += 1
-                entry = try cursor.get(.next)
             }
         }
         let moved = last != cp.position
-        let flushing = !carry || flushNow || p.shouldFlushDuringRebuild(batch)
-        if flushing && (moved || carried != nil) { try p.flush(&batch, table: table, txn: txn) }
+        let flushing = carried == nil || flushNow || p.shouldFlushDuringRebuild(batch)
+        if flushing && (moved || hadCarried) { try p.flush(&batch, table: table, txn: txn) }
         if moved {
             try txn.put(target.checkpoints, key: target.key, value: encodeCheckpoint(Checkpoint(position: last, slotB: cp.slotB)))
         }
-        return (StepResult(from: cp.position, to: last), flushing ? nil : batch)
+        if let box = carried { box.value = flushing ? nil : batch }
+        return StepResult(from: cp.position, to: last)
     }
 
     /// Runs one batch of every projection that has not failed, each in its own transaction.
@@ -212,7 +239,7 @@ public final class ProjectionRunner: Sendable {
                                     limit: max(1, batchSize))
             do {
                 let r = try await log.writer.perform { context in
-                    try context.transaction { txn in try e.step(txn, target, nil, false, false).0 }
+                    try context.transaction { txn in try e.step(txn, target, nil, nil, false) }
                 }
                 state.withLock { $0.checkpoints[e.name] = r.to }
                 if r.to != r.from { moved = true }
@@ -327,44 +354,42 @@ public final class ProjectionRunner: Sendable {
         let rebuildKey = Array((projection + "#rebuild").utf8)
         let cps = checkpoints
         let target = StepTarget(events: events, checkpoints: cps, key: rebuildKey, tables: e.tables, limit: max(1, batchSize))
+        @Sendable func live(_ txn: borrowing WriteTransaction) throws -> Checkpoint { Self.decodeCheckpoint(try txn.get(cps, key: liveKey)) }
         // 1. Empty the inactive slot and point the rebuild checkpoint at it.
         try await log.writer.perform { context in
             try context.transaction { txn in
-                let live = Self.decodeCheckpoint(try txn.get(cps, key: liveKey))
-                try txn.removeAll(live.slotB ? e.tables.a : e.tables.b)
-                try txn.put(cps, key: rebuildKey, value: Self.encodeCheckpoint(Checkpoint(position: 0, slotB: !live.slotB)))
+                try txn.removeAll(live(txn).slotB ? e.tables.a : e.tables.b)
+                try txn.put(cps, key: rebuildKey, value: Self.encodeCheckpoint(Checkpoint(position: 0, slotB: !live(txn).slotB)))
             }
         }
-        // 2. Fill it batch by batch. The projection's working set is carried from one
-        //    transaction to the next (flushed when the projection says it holds too much),
-        //    so a case touched in many batches is loaded and written once, not every time.
-        let carried = CarriedBatch()
-        while true {
-            let head = try log.head().position
-            let r = try await log.writer.perform { context in
-                let (r, carry) = try context.transaction { txn in try e.step(txn, target, carried.value, true, false) }
-                carried.value = carry
-                return r
-            }
-            progress?(r.to, max(head, r.to))
-            if r.to == r.from || r.to >= head { break }
-        }
+        // 2. Fill it batch by batch, up to the head as it is now. A reader thread reads the
+        //    log ahead and decodes payloads (``Projection/predecode(_:)``) on the other core
+        //    while the writer thread folds and writes. The projection's working set is carried
+        //    from one transaction to the next (flushed when the projection says it holds too
+        //    much), so a case touched in many batches is loaded and written once.
         // 3. Swap: fold what arrived meanwhile, activate, move the checkpoint.
-        let (position, oldSlotB) = try await log.writer.perform { context in
-            try context.transaction { txn -> (UInt64, Bool) in
-                var carry = carried.value
-                while true {
-                    let (r, next) = try e.step(txn, target, carry, true, false)
-                    carry = next
-                    if r.to == r.from { break }
+        //    A transaction retried by LMDB (the map grew) would fold carried events twice, so
+        //    a retry starts the rebuild over instead (the map is larger by then).
+        var swapped: (UInt64, Bool)?
+        for attempt in 1...3 {
+            do {
+                if attempt > 1 {
+                    try await log.writer.perform { context in
+                        try context.transaction { txn in
+                            try txn.removeAll(live(txn).slotB ? e.tables.a : e.tables.b)
+                            try txn.put(cps, key: rebuildKey, value: Self.encodeCheckpoint(Checkpoint(position: 0, slotB: !live(txn).slotB)))
+                        }
+                    }
                 }
-                _ = try e.step(txn, target, carry, true, true)
-                let built = Self.decodeCheckpoint(try txn.get(cps, key: rebuildKey))
-                let live = Self.decodeCheckpoint(try txn.get(cps, key: liveKey))
-                try txn.put(cps, key: liveKey, value: Self.encodeCheckpoint(built))
-                try txn.delete(cps, key: rebuildKey)
-                return (built.position, live.slotB)
+                swapped = try await fillAndSwap(e, target: target, liveKey: liveKey, batchSize: batchSize, progress: progress)
+                break
+            } catch is RebuildInterrupted {
+                logger.warning("projection rebuild restarted: the map grew during a carried transaction",
+                               metadata: ["projection": "\(projection)", "attempt": "\(attempt)"])
             }
+        }
+        guard let (position, oldSlotB) = swapped else {
+            throw ProjectionError(.storage, projection: projection, "the rebuild of \(projection) was interrupted by map growth three times; run it again")
         }
         // 4. Empty the old slot.
         try await log.writer.perform { context in
@@ -375,6 +400,155 @@ public final class ProjectionRunner: Sendable {
             s.failures[projection] = nil
         }
         logger.info("projection rebuilt", metadata: ["projection": "\(projection)", "position": "\(position)"])
+    }
+}
+
+extension ProjectionRunner {
+    /// Phases 2 and 3 of ``rebuild(_:batchSize:progress:)``; returns the rebuilt position and
+    /// whether the old live slot was b.
+    fileprivate func fillAndSwap(_ e: Entry, target: StepTarget, liveKey: [UInt8], batchSize: Int,
+                                 progress: (@Sendable (UInt64, UInt64) -> Void)?) async throws -> (UInt64, Bool) {
+        let cps = checkpoints
+        let carried = CarriedBatch()
+        let head = try log.head().position
+        let ahead = ReadAhead(log: log, entry: e, upTo: head, chunkSize: max(1, batchSize))
+        defer { ahead.cancel() }
+        while true {
+            let r = try await log.writer.perform { context in
+                guard let chunk = ahead.next() else { return nil as StepResult? }
+                var attempts = 0
+                return try context.transaction { txn -> StepResult in
+                    attempts += 1
+                    guard attempts == 1 else { throw RebuildInterrupted() }
+                    return try e.step(txn, target, carried, chunk, false)
+                }
+            }
+            guard let r else { break }
+            progress?(r.to, max(head, r.to))
+        }
+        return try await log.writer.perform { context in
+            var attempts = 0
+            return try context.transaction { txn -> (UInt64, Bool) in
+                attempts += 1
+                guard attempts == 1 else { throw RebuildInterrupted() }
+                while true {
+                    let r = try e.step(txn, target, carried, nil, false)
+                    if r.to == r.from { break }
+                }
+                _ = try e.step(txn, target, carried, nil, true)
+                let built = Self.decodeCheckpoint(try txn.get(cps, key: target.key))
+                let live = Self.decodeCheckpoint(try txn.get(cps, key: liveKey))
+                try txn.put(cps, key: liveKey, value: Self.encodeCheckpoint(built))
+                try txn.delete(cps, key: target.key)
+                return (built.position, live.slotB)
+            }
+        }
+    }
+}
+
+/// A rebuild transaction was retried by LMDB after it had taken the carried working set.
+struct RebuildInterrupted: Error {}
+
+/// Events of a position range read (and their payloads decoded) ahead of the writer thread.
+struct PreparedChunk: Sendable {
+    /// First position the chunk covers.
+    let first: UInt64
+    /// Last position the chunk covers (events of unhandled types are skipped, not listed).
+    let last: UInt64
+    /// The handled events, in order.
+    let events: [ProjectionEvent]
+    /// A malformed record after the listed events, reported when the chunk is applied.
+    let error: ProjectionError?
+}
+
+/// Reads the log up to a position on its own thread and hands out chunks in order, at most
+/// `depth` ahead of the consumer (bounded memory).
+///
+/// `@unchecked Sendable`: every mutable field is read and written only with `condition`
+/// locked; the log, the entry and the bounds are immutable and `Sendable`.
+final class ReadAhead: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var ready: [PreparedChunk] = []
+    private var finished = false
+    private var cancelled = false
+    private let depth = 4
+
+    init(log: EventLog, entry: ProjectionRunner.Entry, upTo head: UInt64, chunkSize: Int) {
+        let thread = Thread { [self] in self.produce(log: log, entry: entry, upTo: head, chunkSize: chunkSize) }
+        thread.name = "docket-rebuild-read-ahead"
+        thread.start()
+    }
+
+    private func produce(log: EventLog, entry: ProjectionRunner.Entry, upTo head: UInt64, chunkSize: Int) {
+        var position: UInt64 = 1
+        var typeCache: [UInt64: String] = [:]
+        defer {
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        while position <= head {
+            var events: [ProjectionEvent] = []
+            var last = position - 1
+            var failure: ProjectionError?
+            let visited: Int
+            do {
+                visited = try log.forEachRecord(from: position, limit: chunkSize) { p, value in
+                    guard p <= head, failure == nil else { return }
+                    guard let typeBytes = RawRecord.typeBytes(value) else {
+                        failure = RawRecord.malformed(entry.name, p)
+                        return
+                    }
+                    let type = typeCache.cachedString(typeBytes)
+                    if entry.types.contains(type) {
+                        guard var event = RawRecord.event(value, type: type) else {
+                            failure = RawRecord.malformed(entry.name, p)
+                            return
+                        }
+                        event.decoded = entry.predecode(event)
+                        events.append(event)
+                    }
+                    last = p
+                }
+            } catch {
+                failure = ProjectionError(.storage, projection: entry.name, position: position, "cannot read the log at \(position): \(error)")
+                visited = 0
+            }
+            if visited == 0 && failure == nil { return }
+            if last < position && failure == nil { return }
+            let chunk = PreparedChunk(first: position, last: max(last, position - 1), events: events, error: failure)
+            condition.lock()
+            while ready.count >= depth && !cancelled { condition.wait() }
+            if cancelled {
+                condition.unlock()
+                return
+            }
+            ready.append(chunk)
+            condition.broadcast()
+            condition.unlock()
+            if failure != nil { return }
+            position = last + 1
+        }
+    }
+
+    /// The next chunk, waiting for it; `nil` once everything up to the head was handed out.
+    func next() -> PreparedChunk? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.isEmpty && !finished { condition.wait() }
+        guard !ready.isEmpty else { return nil }
+        let chunk = ready.removeFirst()
+        condition.broadcast()
+        return chunk
+    }
+
+    /// Stops the reader (at most one more chunk is read).
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
@@ -393,7 +567,7 @@ extension Dictionary where Key == UInt64, Value == String {
 }
 
 /// A projection's working set carried between the transactions of a rebuild. Safe as
-/// `@unchecked Sendable`: it is created by `rebuild`, then read and written only inside
+/// `@unchecked Sendable`: it is created by `fillAndSwap`, then read and written only inside
 /// jobs on the one writer thread, which run one after another (the awaiting caller never
 /// touches it).
 final class CarriedBatch: @unchecked Sendable {

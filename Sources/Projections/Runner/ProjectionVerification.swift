@@ -58,7 +58,7 @@ extension ProjectionRunner {
             guard built < live else { return (built, live, true) }
             let target = StepTarget(events: events, checkpoints: cps, key: scratchKey, tables: (scratch, scratch),
                                     limit: Int(min(UInt64(limit), live - built)))
-            let r = try e.step(txn, target, nil, false, false).0
+            let r = try e.step(txn, target, nil, nil, false)
             return (r.to, live, r.to == r.from || r.to >= live)
         }
         while true {
