@@ -80,17 +80,35 @@ public struct CaseProjection: Projection {
     public func shouldFlushDuringRebuild(_ batch: Batch) -> Bool { batch.cases.count >= rebuildWorkingSet }
 
     /// Writes each touched case's state and the difference of its derived entries.
+    ///
+    /// What to write is a pure function of each case's state (rows, index keys, JSON), so
+    /// for a large batch (a rebuild's working set) it is computed on both cores; the
+    /// writes then go in in key order (neighbouring keys share B-tree pages).
     public func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws {
-        for id in batch.cases.keys.sorted() {
-            guard let work = batch.cases[id] else { continue }
-            // The keys derived from the state before the batch are cheap to list (no row, no
-            // deadlines, no JSON); whatever is derived now overwrites or replaces them.
-            let old = work.before.map { derivedKeys($0, id: id) } ?? []
-            let new = try derived(work.state, id: id, encoder: batch.encoder)
-            for key in old where new[key] == nil { try txn.delete(table, key: key) }
-            for (key, value) in new { try txn.put(table, key: key, value: value) }
-            try txn.put(table, key: CaseKeys.state(id), value: Array(try batch.encoder.encode(StoredCaseState(work.state))))
+        let works = Array(batch.cases)
+        batch.cases.removeAll()
+        let prepared = try ParallelMap.map(works, parallel: works.count >= 512) { item in try writes(for: item.value, id: item.key) }
+        var deletes: [[UInt8]] = []
+        var puts: [(key: [UInt8], value: [UInt8])] = []
+        for w in prepared {
+            deletes.append(contentsOf: w.deletes)
+            puts.append(contentsOf: w.puts)
         }
+        for key in deletes { try txn.delete(table, key: key) }
+        puts.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        for (key, value) in puts { try txn.put(table, key: key, value: value) }
+    }
+
+    /// The entries to delete and to put for one touched case.
+    func writes(for work: Work, id: String) throws -> (deletes: [[UInt8]], puts: [(key: [UInt8], value: [UInt8])]) {
+        let encoder = MessageCoding.encoder()
+        // The keys derived from the state before the batch are cheap to list (no row, no
+        // deadlines, no JSON); whatever is derived now overwrites or replaces them.
+        let old = work.before.map { derivedKeys($0, id: id) } ?? []
+        let new = try derived(work.state, id: id, encoder: encoder)
+        var puts = new.map { (key: $0.key, value: $0.value) }
+        puts.append((CaseKeys.state(id), try encoder.encodeBytes(StoredCaseState(work.state))))
+        return (old.filter { new[$0] == nil }, puts)
     }
 
     /// The keys of ``derived(_:id:encoder:)``, without computing values.

@@ -15,6 +15,15 @@ struct BenchSuite {
 }
 
 /// Monotonic wall time in seconds.
+/// CPU seconds (user + system) this process has used so far, all threads: with the machine
+/// shared, CPU per operation is steadier than wall-clock rates.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 @inline(__always) func now() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -70,8 +70,11 @@ func projectionsSuite() -> BenchSuite {
         }
         for name in ["cases", "incidents"] where only == nil || only == "rebuild" {
             t = now()
+            let cpu = cpuSeconds()
             try await runner.rebuild(name, batchSize: 8_192)
             report(Measurement(name: "rebuild \(name) (events/s of the whole log)", count: events, seconds: now() - t), unit: "events")
+            print(String(format: "    (CPU, all threads: %.2f µs per event, %.2f cores busy)", (cpuSeconds() - cpu) / Double(events) * 1e6,
+                         (cpuSeconds() - cpu) / (now() - t)))
             print("    (\(memoryNote()))")
         }
         if only == "rebuild" || only == "catch-up" { return }
@@ -97,7 +100,9 @@ func projectionsSuite() -> BenchSuite {
         var bytes = 0
         for (_, state) in states { bytes += try encoder.encode(state).count }
         report(Measurement(name: "encode every folded case state once (JSON)", count: states.count, seconds: now() - t), unit: "cases")
-        if bytes == 42 { print("") }
+        print(String(format: "    (%.0f bytes per case state on average; %.1f flags, %.1f clock pauses+suspensions)", Double(bytes) / Double(max(1, states.count)),
+                     Double(states.values.reduce(0) { $0 + $1.flags.count }) / Double(max(1, states.count)),
+                     Double(states.values.reduce(0) { $0 + $1.clocks.values.reduce(0) { $0 + $1.pauses.count + $1.suspensions.count } }) / Double(max(1, states.count))))
 
         let queries = CaseQueries(runner: runner)
         var shapes: [(String, CaseQuery)] = []
