@@ -124,6 +124,29 @@ public final class Environment: @unchecked Sendable {
         return info.me_mapsize
     }
 
+    /// Drops this process's mappings of the data file's pages (`madvise(MADV_DONTNEED)` over
+    /// the map): the pages stay in the kernel's page cache and are mapped again on their next
+    /// access, so nothing changes for readers, but the process stops holding every page it
+    /// ever read as resident memory. For long sequential passes (a rebuild reads the whole
+    /// log). Safe because the map is read-only and shared (Docket never opens with
+    /// `MDB_WRITEMAP`; writes go through the file), so there are no private pages to lose.
+    public func releaseMappedPages() {
+        // LMDB does not expose where it mapped the file (`me_mapaddr` is only set for
+        // MDB_FIXEDMAP), so find the data file's mapping in /proc/self/maps.
+        var dir: UnsafePointer<CChar>?
+        guard mdb_env_get_path(env, &dir) == 0, let dir else { return }
+        let dataFile = String(cString: dir) + "/data.mdb"
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return }
+        resizeLock.lockShared()
+        defer { resizeLock.unlock() }
+        for line in maps.split(separator: "\n") where line.hasSuffix(dataFile) {
+            let range = line.prefix { $0 != " " }.split(separator: "-")
+            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16), end > start,
+                  let address = UnsafeMutableRawPointer(bitPattern: start) else { continue }
+            _ = madvise(address, Int(end - start), MADV_DONTNEED)
+        }
+    }
+
     /// Runs `body` in a read-only transaction. The transaction handle cannot escape the
     /// closure; keep the closure short (no blocking, no waiting).
     public func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {

@@ -424,6 +424,8 @@ extension ProjectionRunner {
                 }
             }
             guard let r else { break }
+            // The pass touches every page of the log once: do not keep them all resident.
+            log.environment.releaseMappedPages()
             progress?(r.to, max(head, r.to))
         }
         return try await log.writer.perform { context in
