@@ -602,6 +602,14 @@ def family_src(enum, doc, msgs):
             "        }",
             "        guard schemaVersion == 1 else { throw MessageCodingError(\"\\(type) has schema version 1, not \\(schemaVersion)\") }",
             "        return try MessageCoding.withBytes(payload, decode)",
+            "    }", "",
+            "    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.",
+            f"    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> {enum} {{",
+            "        guard let decode = generatedDecoders[type] else {",
+            "            throw MessageCodingError(\"unknown message type \\(type); known: \\(typeNames.joined(separator: \", \"))\")",
+            "        }",
+            "        guard schemaVersion == 1 else { throw MessageCodingError(\"\\(type) has schema version 1, not \\(schemaVersion)\") }",
+            "        return try decode(bytes)",
             "    }", "}", ""]
     return "\n".join(out)
 

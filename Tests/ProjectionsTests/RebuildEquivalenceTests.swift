@@ -45,9 +45,12 @@ import Testing
                 let rebuilt = try dump(runner, name)
                 #expect(rebuilt.count == liveTables.count)
                 if name == "cases" {
-                    // And a rebuild that holds every case in memory until the end (default
-                    // working set), through a second runner on the same tables (back to slot a).
-                    let other = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog)], logger: testLogger)
+                    // And a rebuild on the writer thread (events read ahead) that holds every case
+                    // in memory until the end (default working set), through a second runner on
+                    // the same tables (back to slot a); the first rebuilt in parallel, flushing
+                    // and reading states back mid-way (working set 300).
+                    let other = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog, parallelRebuild: false)],
+                                                     logger: testLogger)
                     try await other.rebuild(name, batchSize: 3_000)
                     #expect(try other.status(name).slot == "a")
                     #expect(try dump(other, name).elementsEqual(rebuilt, by: { $0.0 == $1.0 && $0.1 == $1.1 }))
@@ -94,9 +97,11 @@ final class WarningCollector: LogHandler, @unchecked Sendable {
 
 @Suite struct RebuildMapGrowthTests {
     /// A rebuild writes a second copy of the tables, so it is where the map most often has to
-    /// grow. LMDB then retries the transaction, which must not fold the carried events twice:
-    /// the rebuild starts over, and the result still equals the live tables.
-    @Test func rebuildThatGrowsTheMapStillEqualsLiveTables() async throws {
+    /// grow. LMDB then retries the transaction, which must not fold the carried events twice;
+    /// either way (folding on every core, or on the writer thread) the rebuilt tables equal
+    /// the live ones.
+    @Test(arguments: [false, true])
+    func rebuildThatGrowsTheMapStillEqualsLiveTables(parallel: Bool) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proj-grow-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var config = EventLog.Configuration()
@@ -111,19 +116,61 @@ final class WarningCollector: LogHandler, @unchecked Sendable {
         defer { log.close() }
         try await appendAll(log, try history.appends(catalog: shippedCatalog))
         let warnings = WarningCollector()
-        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog, rebuildWorkingSet: 50_000)],
-                                          logger: Logger(label: "grow", factory: { _ in warnings }))
+        let projection = CaseProjection(catalog: shippedCatalog, rebuildWorkingSet: 50_000, parallelRebuild: parallel)
+        let runner = try ProjectionRunner(log: log, projections: [projection], logger: Logger(label: "grow", factory: { _ in warnings }))
         try await runner.catchUp()
         let live = try dump(runner, "cases")
         let size = (try FileManager.default.attributesOfItem(atPath: dir + "/data.mdb")[.size] as? Int) ?? 0
         #expect(size > 3 << 20 && size <= 6 << 20, "the log and live tables take \(size) bytes")
+        let mapBefore = log.environment.mapSize
         try await runner.rebuild("cases", batchSize: 1_000)
-        let messages = warnings.messages
-        let restarted = messages.contains { $0.contains("rebuild restarted") }
-        #expect(restarted, "the map never grew during the rebuild: \(messages)")
+        #expect(log.environment.mapSize > mapBefore, "the map never grew during the rebuild")
+        if !parallel {
+            // Sequentially, the carried working set cannot survive LMDB's retry: it starts over.
+            // (In parallel, the folding threads only hand finished entries to the writer, whose
+            // transactions are plain puts and can simply run again.)
+            let messages = warnings.messages
+            let restarted = messages.contains { $0.contains("rebuild restarted") }
+            #expect(restarted, "\(messages)")
+        }
         let rebuilt = try dump(runner, "cases")
         #expect(rebuilt.count == live.count)
         let same = rebuilt.elementsEqual(live) { (a: ([UInt8], [UInt8]), b: ([UInt8], [UInt8])) -> Bool in a.0 == b.0 && a.1 == b.1 }
         #expect(same)
+    }
+
+    /// An event the projection cannot fold stops the rebuild with that event's position,
+    /// whichever thread meets it, and the live tables stay as they were.
+    @Test(arguments: [false, true])
+    func rebuildStopsAtAnEventItCannotFold(parallel: Bool) async throws {
+        try await withTempLog { log, _ in
+            var history = SyntheticHistory()
+            history.cases = 60
+            try await appendAll(log, try history.appends(catalog: shippedCatalog))
+            let bad = try await log.append([StreamAppend(stream: "case-broken", events: [NewEvent(type: "case-opened", payload: Data("{}".utf8))])])
+            try await appendAll(log, try history.appends(catalog: shippedCatalog).map { a in
+                var b = a
+                b.stream = a.stream.replacingOccurrences(of: "case-", with: "case-2-")
+                b.expectedVersion = .any
+                b.events = a.events.map { e in var n = e; n.id = UUID(); return n }
+                return b
+            })
+            let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog, parallelRebuild: parallel)],
+                                              logger: testLogger)
+            try? await runner.catchUp()
+            let live = try dump(runner, "cases")
+            let position = bad.first?.positions.first
+            do {
+                try await runner.rebuild("cases")
+                Issue.record("the rebuild went past an event it cannot fold")
+            } catch let error as ProjectionError {
+                #expect(error.code == .handlerFailed)
+                #expect(error.position == position && position != nil, "\(error)")
+                #expect(error.message.contains("case-opened"), "\(error.message)")
+            }
+            let after = try dump(runner, "cases")
+            #expect(after.count == live.count)
+            #expect(try runner.status("cases").slot == "a")
+        }
     }
 }

@@ -971,6 +971,15 @@ public enum CaseCommand: MessageFamily {
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
     }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> CaseCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
+    }
 }
 
 /// A case was opened (§2), with the policy version in force (R4.9).
@@ -2564,5 +2573,14 @@ public enum CaseEvent: MessageFamily {
         }
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
+    }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> CaseEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
     }
 }

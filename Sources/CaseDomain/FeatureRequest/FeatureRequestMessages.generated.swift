@@ -162,6 +162,15 @@ public enum FeatureRequestCommand: MessageFamily {
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
     }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> FeatureRequestCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
+    }
 }
 
 /// A feature request was submitted: open-customer-care/new (R7).
@@ -363,5 +372,14 @@ public enum FeatureRequestEvent: MessageFamily {
         }
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
+    }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> FeatureRequestEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
     }
 }

@@ -268,6 +268,15 @@ public enum IncidentCommand: MessageFamily {
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
     }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> IncidentCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
+    }
 }
 
 /// An incident was declared (R6.1).
@@ -600,5 +609,14 @@ public enum IncidentEvent: MessageFamily {
         }
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
+    }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> IncidentEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
     }
 }

@@ -335,6 +335,15 @@ public enum OrganisationCommand: MessageFamily {
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
     }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> OrganisationCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
+    }
 }
 
 /// An organisation was registered, in implementation (R1.1).
@@ -719,5 +728,14 @@ public enum OrganisationEvent: MessageFamily {
         }
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
+    }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> OrganisationEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
     }
 }

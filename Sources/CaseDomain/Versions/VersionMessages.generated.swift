@@ -125,6 +125,15 @@ public enum VersionCommand: MessageFamily {
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
     }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> VersionCommand {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
+    }
 }
 
 /// A policy version was recorded (R4.9).
@@ -269,5 +278,14 @@ public enum VersionEvent: MessageFamily {
         }
         guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
         return try MessageCoding.withBytes(payload, decode)
+    }
+
+    /// Decodes a payload held in `bytes` (not retained), e.g. in place in a stored record.
+    public static func decode(type: String, schemaVersion: Int, bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> VersionEvent {
+        guard let decode = generatedDecoders[type] else {
+            throw MessageCodingError("unknown message type \(type); known: \(typeNames.joined(separator: ", "))")
+        }
+        guard schemaVersion == 1 else { throw MessageCodingError("\(type) has schema version 1, not \(schemaVersion)") }
+        return try decode(bytes)
     }
 }

@@ -2,6 +2,7 @@ import CaseDomain
 import EventLog
 import Foundation
 import LMDB
+import Synchronization
 
 /// The case status projection (issue 4 items 2-4): per case its folded ``CaseState`` and
 /// ``CaseRow``, secondary indexes for filtered lists, lists of currently breached and
@@ -37,10 +38,15 @@ public struct CaseProjection: Projection {
     /// Cases kept in memory during a rebuild before they are written (bounds its memory).
     public let rebuildWorkingSet: Int
 
+    /// Whether a rebuild folds on every core (``ParallelRebuildProjection``) rather than on
+    /// the writer thread with the events read ahead.
+    public let parallelRebuild: Bool
+
     /// A projection computing deadlines with the policies and calendars of `catalog`.
-    public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 20_000) {
+    public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 20_000, parallelRebuild: Bool = true) {
         self.catalog = catalog
         self.rebuildWorkingSet = max(1, rebuildWorkingSet)
+        self.parallelRebuild = parallelRebuild
         self.measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
     }
 
@@ -315,5 +321,136 @@ struct IndexFields {
         createdAt = s.openedAt ?? Date(timeIntervalSince1970: 0)
         lastUpdatedAt = s.lastModifiedAt ?? s.openedAt ?? Date(timeIntervalSince1970: 0)
         closedAt = s.status == .closed ? s.closedAt : nil
+    }
+}
+
+extension CaseProjection: ParallelRebuildProjection {
+    /// Folds the case streams on every core: thread `k` of `n` takes the streams whose name
+    /// hashes to `k`, reads the whole log in its own read transactions and decodes only its
+    /// events. A thread's working set is flushed when it holds its share of
+    /// ``rebuildWorkingSet`` cases (its later events for a flushed case read the state back
+    /// from `table`), and at the end. The entries are those ``flush(_:table:txn:)`` writes.
+    public func rebuildInParallel(environment: Environment, events: Database, table: Database, upTo head: UInt64,
+                                  progress: @escaping @Sendable (UInt64) -> Void,
+                                  write: @escaping @Sendable ([[UInt8]], [(key: [UInt8], value: [UInt8])]) throws -> Void) throws -> Bool {
+        guard parallelRebuild else { return false }
+        let parts = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        let limit = max(1, rebuildWorkingSet / parts)
+        let reached = Mutex([UInt64](repeating: 0, count: parts))
+        let failures = Mutex<[ProjectionError]>([])
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            do {
+                try rebuildPart(part, of: parts, limit: limit, environment: environment, events: events, table: table, upTo: head,
+                                progress: { position in
+                                    let slowest = reached.withLock { r in
+                                        r[part] = position
+                                        return r.min() ?? position
+                                    }
+                                    progress(slowest)
+                                }, write: write)
+            } catch let error as ProjectionError {
+                failures.withLock { $0.append(error) }
+            } catch {
+                failures.withLock { $0.append(ProjectionError(.storage, projection: name, "rebuild of \(name) failed: \(error)")) }
+            }
+        }
+        // With several failures, the one earliest in the log is what a sequential rebuild reports.
+        if let first = failures.withLock({ $0.min { ($0.position ?? .max) < ($1.position ?? .max) } }) { throw first }
+        return true
+    }
+
+    /// One thread's share of ``rebuildInParallel(environment:events:table:upTo:progress:write:)``.
+    private func rebuildPart(_ part: Int, of parts: Int, limit: Int, environment: Environment, events: Database, table: Database,
+                             upTo head: UInt64, progress: (UInt64) -> Void,
+                             write: ([[UInt8]], [(key: [UInt8], value: [UInt8])]) throws -> Void) throws {
+        let caseTypes = Set(CaseEvent.typeNames)
+        let decoder = MessageCoding.decoder()
+        var cases: [String: Work] = [:]
+        var typeCache: [UInt64: String] = [:]
+        var flushedBefore = false  // whether `table` may hold states of this part's cases
+        var position: UInt64 = 1
+        func flushAll() throws {
+            let ids = cases.keys.sorted()
+            var start = 0
+            while start < ids.count {  // bounded transactions and memory
+                let slice = ids[start..<min(ids.count, start + 2_000)]
+                var deletes: [[UInt8]] = []
+                var puts: [(key: [UInt8], value: [UInt8])] = []
+                for id in slice {
+                    guard let work = cases[id] else { continue }
+                    let w = try writes(for: work, id: id)
+                    deletes.append(contentsOf: w.deletes)
+                    puts.append(contentsOf: w.puts)
+                }
+                puts.sort { $0.key.lexicographicallyPrecedes($1.key) }
+                try write(deletes, puts)
+                start += slice.count
+            }
+            if !cases.isEmpty { flushedBefore = true }
+            cases.removeAll()
+        }
+        while position <= head {
+            var last = position - 1
+            try environment.read { txn in
+                try txn.withCursor(events) { cursor in
+                    var entry = try cursor.get(.setRange, key: Keys.be64(position))
+                    var count = 0
+                    while let e = entry, count < 8_192 {
+                        let p = RawRecord.be64(e.key, 0)
+                        if p > head { break }
+                        guard let streamRange = RawRecord.field(e.value, 0), let typeBytes = RawRecord.typeBytes(e.value),
+                              let payloadRange = RawRecord.field(e.value, 6) else { throw RawRecord.malformed(name, p) }
+                        let stream = UnsafeRawBufferPointer(rebasing: e.value[streamRange])
+                        if Self.isCaseStream(stream), Self.partition(stream, parts) == part {
+                            let type = typeCache.cachedString(typeBytes)
+                            if caseTypes.contains(type) {
+                                let id = String(decoding: stream.dropFirst(5), as: UTF8.self)
+                                let event: CaseEvent
+                                do {
+                                    event = try CaseEvent.decode(type: type, schemaVersion: RawRecord.be32(e.value, 73),
+                                                                 bytes: UnsafeRawBufferPointer(rebasing: e.value[payloadRange]))
+                                } catch {
+                                    throw ProjectionError(.handlerFailed, projection: name, position: p,
+                                                          "projection \(name) stopped at log position \(p) (\(type) in case-\(id)): \(error)")
+                                }
+                                if let index = cases.index(forKey: id) {
+                                    CaseDecider.evolve(&cases.values[index].state, event)
+                                } else {
+                                    let before = try flushedBefore ? txn.get(table, key: CaseKeys.state(id)).map { bytes in
+                                        try decoder.decode(StoredCaseState.self, fromBytes: bytes).state
+                                    } : nil
+                                    var work = Work(before: before, state: before ?? CaseDecider.initialState)
+                                    CaseDecider.evolve(&work.state, event)
+                                    cases[id] = work
+                                }
+                            }
+                        }
+                        last = p
+                        count += 1
+                        entry = try cursor.get(.next)
+                    }
+                }
+            }
+            if last < position { break }
+            position = last + 1
+            // This pass reads every page of the log once: do not keep them all resident.
+            environment.releaseMappedPages()
+            progress(last)
+            if cases.count >= limit { try flushAll() }
+        }
+        try flushAll()
+        progress(head)
+    }
+
+    /// Whether a stream name starts with `case-`.
+    @inline(__always) static func isCaseStream(_ stream: UnsafeRawBufferPointer) -> Bool {
+        stream.count > 5 && stream[0] == 0x63 && stream[1] == 0x61 && stream[2] == 0x73 && stream[3] == 0x65 && stream[4] == 0x2D
+    }
+
+    /// Which of `parts` threads folds a stream (FNV-1a of its name).
+    @inline(__always) static func partition(_ stream: UnsafeRawBufferPointer, _ parts: Int) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in stream { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(h % UInt64(parts))
     }
 }

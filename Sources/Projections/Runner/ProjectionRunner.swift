@@ -42,7 +42,12 @@ public final class ProjectionRunner: Sendable {
         let types: Set<String>
         /// The projection's ``Projection/predecode(_:)``.
         let predecode: @Sendable (ProjectionEvent) -> (any Sendable)?
+        /// ``ParallelRebuildProjection/rebuildInParallel(environment:events:table:upTo:progress:write:)``, when it has one.
+        let parallelRebuild: ParallelRebuild?
     }
+
+    typealias ParallelRebuild = @Sendable (Environment, Database, Database, UInt64, @escaping @Sendable (UInt64) -> Void,
+                                           @escaping @Sendable ([[UInt8]], [(key: [UInt8], value: [UInt8])]) throws -> Void) throws -> Bool
 
     /// Where a step reads its checkpoint: the live key, or the rebuild key.
     struct StepTarget: Sendable {
@@ -102,7 +107,14 @@ public final class ProjectionRunner: Sendable {
     private static func entry<P: Projection>(_ p: P, tables: (Database, Database)) -> Entry {
         Entry(name: p.name, tables: tables, step: { txn, target, carried, chunk, flushNow in
             try step(p, txn: txn, target: target, carried: carried, chunk: chunk, flushNow: flushNow)
-        }, types: Set(p.handlers.keys), predecode: { p.predecode($0) })
+        }, types: Set(p.handlers.keys), predecode: { p.predecode($0) }, parallelRebuild: parallelRebuild(p))
+    }
+
+    private static func parallelRebuild<P: Projection>(_ p: P) -> ParallelRebuild? {
+        guard let q = p as? any ParallelRebuildProjection else { return nil }
+        return { environment, events, table, head, progress, write in
+            try q.rebuildInParallel(environment: environment, events: events, table: table, upTo: head, progress: progress, write: write)
+        }
     }
 
     /// Names of the projections, in registration order.
@@ -411,7 +423,11 @@ extension ProjectionRunner {
         let cps = checkpoints
         let carried = CarriedBatch()
         let head = try log.head().position
-        let ahead = ReadAhead(log: log, entry: e, upTo: head, chunkSize: max(1, batchSize))
+        var folded = false
+        if let parallel = e.parallelRebuild {
+            folded = try await rebuildInParallel(e, parallel, target: target, head: head, progress: progress)
+        }
+        let ahead = ReadAhead(log: log, entry: e, upTo: folded ? 0 : head, chunkSize: max(1, batchSize))
         defer { ahead.cancel() }
         while true {
             let r = try await log.writer.perform { context in
@@ -445,6 +461,47 @@ extension ProjectionRunner {
                 return (built.position, live.slotB)
             }
         }
+    }
+}
+
+extension ProjectionRunner {
+    /// Phase 2 of a rebuild through ``ParallelRebuildProjection``: the projection folds on
+    /// its own threads; each `write` is one transaction on the writer thread (puts and
+    /// deletes only, so a retry after the map grew is harmless). Then the rebuild checkpoint
+    /// moves to `head`.
+    fileprivate func rebuildInParallel(_ e: Entry, _ parallel: @escaping ParallelRebuild, target: StepTarget, head: UInt64,
+                                       progress: (@Sendable (UInt64, UInt64) -> Void)?) async throws -> Bool {
+        let cps = checkpoints
+        let writer = log.writer
+        let slot = try await writer.perform { context in
+            try context.transaction { txn in Self.decodeCheckpoint(try txn.get(cps, key: target.key)).slotB }
+        }
+        let table = slot ? target.tables.b : target.tables.a
+        let environment = log.environment
+        let events = self.events
+        let folded = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
+            let thread = Thread {
+                continuation.resume(with: Result {
+                    try parallel(environment, events, table, head, { position in progress?(position, head) }) { deletes, puts in
+                        try writer.performAndWait { context in
+                            try context.transaction { txn in
+                                for key in deletes { _ = try txn.delete(table, key: key) }
+                                for (key, value) in puts { try txn.put(table, key: key, value: value) }
+                            }
+                        }
+                    }
+                })
+            }
+            thread.name = "docket-rebuild"
+            thread.start()
+        }
+        guard folded else { return false }
+        try await writer.perform { context in
+            try context.transaction { txn in
+                try txn.put(cps, key: target.key, value: Self.encodeCheckpoint(Checkpoint(position: head, slotB: slot)))
+            }
+        }
+        return true
     }
 }
 
