@@ -75,6 +75,22 @@ public enum DomainTime {
         let days = floorDiv(ms, 86_400_000)
         let msOfDay = ms - days * 86_400_000
         let civil = CivilDate(dayNumber: Int(days))
+        if (0...9999).contains(civil.year) {
+            // The common case in one write of 24 bytes.
+            let y = civil.year, h = Int(msOfDay / 3_600_000), mi = Int((msOfDay / 60_000) % 60)
+            let sec = Int((msOfDay / 1000) % 60), frac = Int(msOfDay % 1000)
+            @inline(__always) func d(_ v: Int) -> UInt8 { UInt8(truncatingIfNeeded: 48 + v) }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { b in
+                b[0] = d(y / 1000); b[1] = d(y / 100 % 10); b[2] = d(y / 10 % 10); b[3] = d(y % 10); b[4] = 0x2D
+                b[5] = d(civil.month / 10); b[6] = d(civil.month % 10); b[7] = 0x2D
+                b[8] = d(civil.day / 10); b[9] = d(civil.day % 10); b[10] = 0x54
+                b[11] = d(h / 10); b[12] = d(h % 10); b[13] = 0x3A; b[14] = d(mi / 10); b[15] = d(mi % 10); b[16] = 0x3A
+                b[17] = d(sec / 10); b[18] = d(sec % 10); b[19] = 0x2E
+                b[20] = d(frac / 100); b[21] = d(frac / 10 % 10); b[22] = d(frac % 10); b[23] = 0x5A
+                out.append(contentsOf: UnsafeBufferPointer(b))
+            }
+            return
+        }
         func digits(_ v: Int64, _ width: Int) {
             if v < 0 || width > 4 || (width == 4 && v > 9999) {
                 let text = String(v)

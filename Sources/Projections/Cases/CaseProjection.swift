@@ -101,7 +101,7 @@ public struct CaseProjection: Projection {
             puts.append(contentsOf: w.puts)
         }
         for key in deletes { try txn.delete(table, key: key) }
-        puts.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        puts.sort { Keys.precedes($0.key, $1.key) }
         for (key, value) in puts { try txn.put(table, key: key, value: value) }
     }
 
@@ -382,7 +382,7 @@ extension CaseProjection: ParallelRebuildProjection {
                     deletes.append(contentsOf: w.deletes)
                     puts.append(contentsOf: w.puts)
                 }
-                puts.sort { $0.key.lexicographicallyPrecedes($1.key) }
+                puts.sort { Keys.precedes($0.key, $1.key) }
                 try write(deletes, puts)
                 start += slice.count
             }

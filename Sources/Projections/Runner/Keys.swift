@@ -6,6 +6,20 @@ import Foundation
 /// epoch offset by 2^63 (so negative instants sort first), and variable-length text fields
 /// end with a `0x00` separator (text never contains `0x00`).
 public enum Keys {
+    /// Whether `a` sorts before `b` as LMDB orders keys (bytes, shorter first on a tie).
+    @inline(__always) static func precedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in
+                let n = min(x.count, y.count)
+                if n > 0, let xp = x.baseAddress, let yp = y.baseAddress {
+                    let c = memcmp(xp, yp, n)
+                    if c != 0 { return c < 0 }
+                }
+                return x.count < y.count
+            }
+        }
+    }
+
     /// 8-byte big-endian.
     @inline(__always)
     public static func be64(_ v: UInt64) -> [UInt8] {

@@ -365,9 +365,9 @@ extension JSONWriter {
     /// An array of generated values.
     package mutating func writeValues<T: GeneratedJSONValue>(_ values: [T]) {
         out.append(UInt8(ascii: "["))
-        for (i, v) in values.enumerated() {
+        for i in values.indices {  // in place: no copy of each element
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            v.writeJSON(to: &self)
+            values[i].writeJSON(to: &self)
         }
         out.append(UInt8(ascii: "]"))
     }
