@@ -20,7 +20,8 @@ struct RebuildCommand: AsyncParsableCommand {
     @Option(help: "Only this projection (cases or incidents).") var projection: String?
 
     func run() async throws {
-        try await withProjections(data, catalog: catalog) { log, runner in
+        // No catch-up first: a rebuild replaces the tables it would bring up to date.
+        try await withProjections(data, catalog: catalog, catchUp: false) { log, runner in
             let names = projection.map { [$0] } ?? runner.names
             for name in names {
                 let started = Date()

@@ -10,14 +10,14 @@ enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Opens the log and the projections, brings them up to date (catch-up) and runs `body`.
-func withProjections(_ data: DataDirOptions, catalog: CatalogOptions, progressLabel: String? = nil,
+func withProjections(_ data: DataDirOptions, catalog: CatalogOptions, progressLabel: String? = nil, catchUp: Bool = true,
                      _ body: (EventLog, ProjectionRunner) async throws -> Void) async throws {
     try await runReportingErrors {
         do {
             let log = try openLog(data, create: false)
             defer { log.close() }
             let runner = try ProjectionRunner(log: log, projections: try docketProjections(catalog.load()), logger: cliLogger)
-            try await runner.catchUp()
+            if catchUp { try await runner.catchUp() }
             try await body(log, runner)
         } catch let error as ProjectionError {
             throw CLIFailure(message: error.message, code: error.code == .unknownProjection ? Exit.usage : Exit.ioError)

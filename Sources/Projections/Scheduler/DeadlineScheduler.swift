@@ -223,18 +223,10 @@ public actor DeadlineScheduler {
         }
     }
 
-    /// Folds case stream `stream` from the log.
+    /// Case stream `stream` folded as the log holds it, through the command handler's cache
+    /// of folded states (a command just decided on it left its state there).
     private func foldCase(_ stream: String) throws -> CaseState {
-        var state = CaseState()
-        var version: UInt64 = 0
-        while true {
-            let events = try log.readStream(stream, from: version, limit: 1_000)
-            for e in events {
-                CaseDecider.evolve(&state, try CaseEvent.decode(type: e.type, schemaVersion: Int(e.schemaVersion), payload: e.payload))
-            }
-            guard let last = events.last, events.count == 1_000 else { return state }
-            version = last.version + 1
-        }
+        try handler.caseState(stream).state
     }
 }
 

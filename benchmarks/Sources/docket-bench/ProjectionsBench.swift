@@ -24,17 +24,22 @@ func projectionsSuite() -> BenchSuite {
         let base = try history.appends(catalog: catalog)
         print(String(format: "    (generated %d appends for %d cases in %.1f s)", base.count, casesPerCopy, now() - t0))
 
-        let dir = NSTemporaryDirectory() + "docket-bench-proj-\(UUID().uuidString)"
+        // DOCKET_BENCH_PROJ_DIR keeps the log there and reuses it when it is already built
+        // (e.g. to time `docket rebuild --data-dir` on it under /usr/bin/time).
+        let keptDir = env["DOCKET_BENCH_PROJ_DIR"]
+        let dir = keptDir ?? (NSTemporaryDirectory() + "docket-bench-proj-\(UUID().uuidString)")
         var configuration = EventLog.Configuration()
         configuration.environment.durability = .noSync
         configuration.environment.initialMapSize = 4 << 30
         let log = try EventLog.open(directory: dir, configuration: configuration, logger: logger)
         defer {
             log.close()
-            try? FileManager.default.removeItem(atPath: dir)
+            if keptDir == nil { try? FileManager.default.removeItem(atPath: dir) }
         }
         var events = 0
-        for copy in 0..<copies {
+        let existing = Int(try log.head().position)
+        if existing > 0 { events = existing; print("    (reusing the \(existing)-event log in \(dir))") }
+        for copy in 0..<copies where existing == 0 {
             var chunk: [StreamAppend] = []
             for a in base {
                 if copy > 0 && !a.stream.hasPrefix("case-") { continue }
