@@ -43,7 +43,7 @@ public struct CaseProjection: Projection {
     public let parallelRebuild: Bool
 
     /// A projection computing deadlines with the policies and calendars of `catalog`.
-    public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 20_000, parallelRebuild: Bool = true) {
+    public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 8_000, parallelRebuild: Bool = true) {
         self.catalog = catalog
         self.rebuildWorkingSet = max(1, rebuildWorkingSet)
         self.parallelRebuild = parallelRebuild
@@ -369,25 +369,21 @@ extension CaseProjection: ParallelRebuildProjection {
         var typeCache: [UInt64: String] = [:]
         var flushedBefore = false  // whether `table` may hold states of this part's cases
         var position: UInt64 = 1
+        // One transaction per flush: LMDB copies every page a transaction touches, so the
+        // fewer transactions the writes of a working set are spread over, the fewer times
+        // the same index and row pages are rewritten.
         func flushAll() throws {
-            let ids = cases.keys.sorted()
-            var start = 0
-            while start < ids.count {  // bounded transactions and memory
-                let slice = ids[start..<min(ids.count, start + 2_000)]
-                var deletes: [[UInt8]] = []
-                var puts: [(key: [UInt8], value: [UInt8])] = []
-                for id in slice {
-                    guard let work = cases[id] else { continue }
-                    let w = try writes(for: work, id: id)
-                    deletes.append(contentsOf: w.deletes)
-                    puts.append(contentsOf: w.puts)
-                }
-                puts.sort { Keys.precedes($0.key, $1.key) }
-                try write(deletes, puts)
-                start += slice.count
+            var deletes: [[UInt8]] = []
+            var puts: [(key: [UInt8], value: [UInt8])] = []
+            for (id, work) in cases {
+                let w = try writes(for: work, id: id)
+                deletes.append(contentsOf: w.deletes)
+                puts.append(contentsOf: w.puts)
             }
             if !cases.isEmpty { flushedBefore = true }
             cases.removeAll()
+            puts.sort { Keys.precedes($0.key, $1.key) }
+            if !puts.isEmpty || !deletes.isEmpty { try write(deletes, puts) }
         }
         while position <= head {
             var last = position - 1
