@@ -12,7 +12,7 @@ struct CaseRoutes {
     let queries: CaseQueries
     let readYourWritesTimeout: Duration
 
-    static let readers: Set<CallerKind> = [.contact, .staff, .auditor, .reportingJob]
+    static let readers: CallerKinds = [.contact, .staff, .auditor, .reportingJob]
 
     struct Flags: Encodable {
         var caseId: String

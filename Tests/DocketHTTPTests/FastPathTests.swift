@@ -119,12 +119,12 @@ struct FastPathTests {
 
     @Test("the bearer token is read like before: scheme in any case, blanks around the token")
     func bearer() {
-        #expect(AuthMiddleware.bearerSecret("Bearer dkt_abc") == "dkt_abc")
-        #expect(AuthMiddleware.bearerSecret("bEaReR   dkt_abc \t") == "dkt_abc")
-        #expect(AuthMiddleware.bearerSecret("Bearer") == nil)
-        #expect(AuthMiddleware.bearerSecret("Bearer ") == nil)
-        #expect(AuthMiddleware.bearerSecret("Basic abc") == nil)
-        #expect(AuthMiddleware.bearerSecret("Bearerx abc") == nil)
+        #expect(Authenticator.bearerSecret("Bearer dkt_abc") == "dkt_abc")
+        #expect(Authenticator.bearerSecret("bEaReR   dkt_abc \t") == "dkt_abc")
+        #expect(Authenticator.bearerSecret("Bearer") == nil)
+        #expect(Authenticator.bearerSecret("Bearer ") == nil)
+        #expect(Authenticator.bearerSecret("Basic abc") == nil)
+        #expect(Authenticator.bearerSecret("Bearerx abc") == nil)
     }
 
     @Test("per-request metadata reaches the logged line; a call-site key wins")
