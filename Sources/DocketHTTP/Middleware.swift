@@ -115,7 +115,13 @@ struct Authenticator: Sendable {
 
     /// The caller the request's bearer token stands for.
     func caller(of request: Request) throws -> Caller {
-        guard let header = request.headers[.authorization] else {
+        // The field's own value: `headers[name]` joins every field of that name into a new string.
+        var header: String?
+        for field in request.headers where field.name == .authorization {
+            guard header == nil else { throw APIError.unauthorized("send one Authorization header, not several") }
+            header = field.value
+        }
+        guard let header else {
             throw APIError.unauthorized("missing Authorization header; send Authorization: Bearer <token> (docket token create makes one)")
         }
         guard let secret = Self.bearerSecret(header) else {
@@ -141,7 +147,7 @@ struct Authenticator: Sendable {
 
     /// The token of `Bearer <token>` (scheme case-insensitive, the token without surrounding
     /// spaces or tabs), or `nil` when the header has another form.
-    static func bearerSecret(_ header: String) -> String? {
+    static func bearerSecret(_ header: String) -> Substring? {
         guard let space = header.utf8.firstIndex(of: UInt8(ascii: " ")) else { return nil }
         let scheme = header.utf8[..<space]
         guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
@@ -149,7 +155,7 @@ struct Authenticator: Sendable {
         let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         while let first = token.first, blank(first) { token = token.dropFirst() }
         while let last = token.last, blank(last) { token = token.dropLast() }
-        return token.isEmpty ? nil : String(Substring(token))
+        return token.isEmpty ? nil : Substring(token)
     }
 }
 

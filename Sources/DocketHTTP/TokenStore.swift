@@ -175,6 +175,11 @@ public final class TokenStore: Sendable {
 
     /// The principal of a valid token `secret`, or `nil` when it is unknown or revoked.
     public func authenticate(secret: String) throws -> Caller? {
+        try authenticate(secret: Substring(secret))
+    }
+
+    /// ``authenticate(secret:)`` of a secret within a longer string (the `Authorization` header).
+    func authenticate(secret: Substring) throws -> Caller? {
         guard secret.hasPrefix(Self.secretPrefix), secret.utf8.count < 200 else { return nil }
         let key = Self.hash(secret)
         let now = ContinuousClock.now
@@ -201,13 +206,11 @@ public final class TokenStore: Sendable {
     }
 
     /// SHA-256 of the secret's UTF-8 bytes: the database key.
-    static func hash(_ secret: String) -> Digest {
-        var secret = secret
-        return secret.withUTF8 { bytes in
-            var hasher = SHA256()
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
-            return Digest(hasher.finalize())
-        }
+    static func hash(_ secret: some StringProtocol) -> Digest {
+        var hasher = SHA256()
+        let hashed: Void? = secret.utf8.withContiguousStorageIfAvailable { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        if hashed == nil { hasher.update(data: Array(secret.utf8)) }
+        return Digest(hasher.finalize())
     }
 
     static var encoder: JSONEncoder {

@@ -16,7 +16,10 @@ struct AuthTests {
         #expect(try await f.tokens.revoke(id: created.record.id)?.revokedAt != nil)
         try await f.app().test(.router) { client in
             for headers: HTTPFields in [[:], [.authorization: "Basic abc"], [.authorization: "Bearer dkt_nope"],
-                                        [.authorization: "Bearer \(created.secret)"], [.authorization: "Bearer"]] {
+                                        [.authorization: "Bearer \(created.secret)"], [.authorization: "Bearer"],
+                                        // Two tokens in two fields: neither is taken.
+                                        HTTPFields([HTTPField(name: .authorization, value: "Bearer \(f.secrets[.staff] ?? "")"),
+                                                    HTTPField(name: .authorization, value: "Bearer \(f.secrets[.auditor] ?? "")")])] {
                 try await client.execute(uri: "/v1/log/head", method: .get, headers: headers) { response in
                     try expectError(response, .unauthorized, "unauthorized")
                     #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"docket\"")
@@ -63,20 +66,19 @@ struct AuthTests {
         // Results expire after 2 ms here, so that lookups in the database race with the
         // revocations; one that stored its stale result after the revocation would be seen.
         let tokens = try await TokenStore.open(log: f.log, cacheLifetime: .milliseconds(2))
-        for round in 0..<20 {
+        for round in 0..<40 {
             let created = try await tokens.create(for: Caller(kind: .staff, id: "busy-\(round)", staffRole: .tier1), label: nil)
             #expect(try tokens.authenticate(secret: created.secret)?.id == "busy-\(round)")
-            let revoked = Atomic<Bool>(false)
-            let acceptedAfterRevocation = Atomic<Int>(0)
+            let seen = RevocationRace()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
                         // Until well after the revocation.
                         let end = ContinuousClock.now + .milliseconds(60)
                         while ContinuousClock.now < end {
-                            let wasRevoked = revoked.load(ordering: .acquiring)
+                            let wasRevoked = seen.revoked.load(ordering: .acquiring)
                             if try tokens.authenticate(secret: created.secret) != nil, wasRevoked {
-                                acceptedAfterRevocation.add(1, ordering: .relaxed)
+                                seen.acceptedAfterRevocation.add(1, ordering: .relaxed)
                             }
                             await Task.yield()
                         }
@@ -84,11 +86,11 @@ struct AuthTests {
                 }
                 try await Task.sleep(for: .milliseconds(20))
                 #expect(try await tokens.revoke(id: created.record.id) != nil)
-                revoked.store(true, ordering: .releasing)
+                seen.revoked.store(true, ordering: .releasing)
                 #expect(try tokens.authenticate(secret: created.secret) == nil)
                 try await group.waitForAll()
             }
-            #expect(acceptedAfterRevocation.load(ordering: .relaxed) == 0, "round \(round)")
+            #expect(seen.acceptedAfterRevocation.load(ordering: .relaxed) == 0, "round \(round)")
         }
     }
 
@@ -205,4 +207,12 @@ struct AuthTests {
         #expect(limiter.take("p", now: t0 + .milliseconds(100)) == nil)
         #expect(RateLimiter(.init(ratePerSecond: 0, burst: 0)).take("p") == nil)
     }
+}
+
+/// What the requests racing a revocation saw.
+final class RevocationRace: Sendable {
+    /// Set once `revoke` has returned.
+    let revoked = Atomic<Bool>(false)
+    /// Authentications that succeeded although they began after `revoke` returned.
+    let acceptedAfterRevocation = Atomic<Int>(0)
 }
