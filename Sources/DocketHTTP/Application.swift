@@ -3,7 +3,6 @@ import EventLog
 import Foundation
 import Hummingbird
 import Logging
-import NIOPosix
 import Projections
 import ServiceLifecycle
 
@@ -79,8 +78,6 @@ public func buildApplication(_ configuration: ServerConfiguration, dependencies:
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Docket"),
         services: services,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
-        eventLoopGroupProvider: ProcessInfo.processInfo.environment["DOCKET_EXP_LOOPS"].flatMap(Int.init).map {
-            .shared(MultiThreadedEventLoopGroup(numberOfThreads: $0)) } ?? .singleton,
         logger: logger.withCheapMetadata()
     )
 }

@@ -57,12 +57,11 @@ struct OperationsMiddleware: RouterMiddleware {
 
     /// Whether the route pattern `route` (`/v1/log/head`) lies under ``authenticatedPrefix``.
     static func needsToken(_ route: String) -> Bool {
-        let utf8 = route.utf8
-        let prefix = authenticatedPrefix.utf8
-        guard utf8.count > prefix.count + 1, utf8.first == UInt8(ascii: "/") else { return false }
-        let rest = utf8.dropFirst()
-        return rest.starts(with: prefix) && rest.dropFirst(prefix.count).first == UInt8(ascii: "/")
+        route.utf8.starts(with: tokenRoutePrefix.utf8)
     }
+
+    /// `/v1/`.
+    static let tokenRoutePrefix = "/" + authenticatedPrefix + "/"
 
     /// The client's `X-Request-Id` when it is 1-64 characters of `[A-Za-z0-9._-]`, else a new UUID.
     static func requestID(from request: Request) -> String {

@@ -180,7 +180,8 @@ public final class TokenStore: Sendable {
 
     /// ``authenticate(secret:)`` of a secret within a longer string (the `Authorization` header).
     func authenticate(secret: Substring) throws -> Caller? {
-        guard secret.hasPrefix(Self.secretPrefix), secret.utf8.count < 200 else { return nil }
+        // Bytes, not characters: `hasPrefix` on a substring compares grapheme by grapheme.
+        guard secret.utf8.starts(with: Self.secretPrefix.utf8), secret.utf8.count < 200 else { return nil }
         let key = Self.hash(secret)
         let now = ContinuousClock.now
         let (hit, generation) = cache.withLock { cache in (cache.entries[key], cache.generation) }
