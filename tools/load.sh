@@ -3,8 +3,10 @@
 # fresh data directory on a free port with rate limiting off, and drives it with wrk
 # (64 connections, 2 threads). Targets: >= 15k accepted commands/s with p99 <= 10 ms,
 # and >= 30k queries/s.
-# Usage: tools/load.sh [queries|commands|all] (default all); DURATION (default 15s), PORT
-# (default 18080), SCRATCH (a build folder other than .build).
+# Usage: tools/load.sh [health|queries|commands|all] (default all); DURATION (default 15s), PORT
+# (default 18080), SCRATCH (a build folder other than .build), BIN (a prebuilt docket to serve
+# instead, e.g. another branch's, to compare in the same session). After each run it prints the
+# server's CPU time per request (user + system, from /proc/PID/stat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -13,8 +15,10 @@ command -v wrk >/dev/null || { echo "load.sh: installing wrk (apt)" >&2; apt-get
 tools/ensure-deps.sh
 scratch=()
 if [ -n "${SCRATCH:-}" ]; then scratch=(--scratch-path "$SCRATCH"); fi  # e.g. SCRATCH=.build-release
-swift build -c release --product docket "${scratch[@]}" >&2
-bin="$(swift build -c release --show-bin-path "${scratch[@]}")/docket"
+if [ -n "${BIN:-}" ]; then bin="$BIN"; else
+  swift build -c release --product docket "${scratch[@]}" >&2
+  bin="$(swift build -c release --show-bin-path "${scratch[@]}")/docket"
+fi
 dir="$(mktemp -d)"
 port="${PORT:-18080}"
 # Per-request access logs to stderr would measure the terminal, not the server: warnings only.
@@ -41,13 +45,27 @@ send add-contact '{"contactID":"load-contact-2","name":"M","email":"m@load.examp
 send transition-to-support '{}'
 curl -fs -o /dev/null -H "Authorization: Bearer $contact" -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/commands" \
   -d '{"commandId":"00000000-0000-4000-8000-000000000001","type":"open-case","streamId":"case-load-1","payload":{"caseID":"load-1","organisationID":"load-org","contactID":"load-contact","subject":"load","description":"d","topic":"payroll","caseType":"support","subType":"question","severity":"P3","region":"sweden","site":"HQ","product":"TimeCare","stage":"production","callMe":false,"cc":[],"channel":"portal"}}'
+ticks="$(getconf CLK_TCK)"
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+measure() {  # wrk ARGS...: runs wrk, then prints the server's CPU time per request
+  local before after out
+  before="$(cpu)"
+  out="$(wrk "$@")"
+  after="$(cpu)"
+  echo "$out"
+  echo "$out" | awk -v t="$((after - before))" -v hz="$ticks" '/requests in/ { n = $1 } END { if (n > 0) printf "server CPU: %.1f us/request (%.2f s over %d requests)\n", t / hz / n * 1e6, t / hz, n }'
+}
+if [ "$mode" = health ]; then
+  echo "== health: GET /health (no auth), 64 connections, $duration"
+  DOCKET_PATH=/health measure -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
+fi
 if [ "$mode" = queries ] || [ "$mode" = all ]; then
   echo "== queries: GET /v1/log/head, 64 connections, $duration"
-  DOCKET_TOKEN="$staff" wrk -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
+  DOCKET_TOKEN="$staff" measure -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
   echo "== queries: GET /v1/cases/load-1 (case projection), 64 connections, $duration"
-  DOCKET_TOKEN="$staff" DOCKET_PATH=/v1/cases/load-1 wrk -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
+  DOCKET_TOKEN="$staff" DOCKET_PATH=/v1/cases/load-1 measure -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
 fi
 if [ "$mode" = commands ] || [ "$mode" = all ]; then
   echo "== commands: POST /v1/commands (open-case, unique commandIds), 64 connections, $duration"
-  DOCKET_TOKEN="$contact" wrk -t2 -c64 -d"$duration" --latency -s tools/load/commands.lua "http://127.0.0.1:$port"
+  DOCKET_TOKEN="$contact" measure -t2 -c64 -d"$duration" --latency -s tools/load/commands.lua "http://127.0.0.1:$port"
 fi

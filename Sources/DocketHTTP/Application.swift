@@ -85,10 +85,12 @@ public func buildApplication(_ configuration: ServerConfiguration, dependencies:
 /// Builds the router with every route of schemas/openapi.yaml.
 public func buildRouter(_ configuration: ServerConfiguration, dependencies: ServerDependencies) -> Router<DocketRequestContext> {
     let router = Router(context: DocketRequestContext.self)
-    router.add(middleware: OperationsMiddleware(metrics: dependencies.metrics))
+    // Routes under /v1 are authenticated by this middleware (OperationsMiddleware.authenticatedPrefix).
+    router.add(middleware: OperationsMiddleware(
+        metrics: dependencies.metrics,
+        authenticator: Authenticator(tokens: dependencies.tokens, limiter: RateLimiter(configuration.rateLimit))))
     OperationsRoutes(dependencies: dependencies).add(to: router)
-    let v1 = router.group("v1")
-        .add(middleware: AuthMiddleware(tokens: dependencies.tokens, limiter: RateLimiter(configuration.rateLimit)))
+    let v1 = router.group(RouterPath(stringLiteral: OperationsMiddleware.authenticatedPrefix))
     TokenRoutes(tokens: dependencies.tokens).add(to: v1)
     CommandRoutes(handler: dependencies.commands).add(to: v1)
     LogRoutes(dependencies: dependencies, readYourWritesTimeout: configuration.readYourWritesTimeout).add(to: v1)

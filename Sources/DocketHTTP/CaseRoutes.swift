@@ -12,7 +12,7 @@ struct CaseRoutes {
     let queries: CaseQueries
     let readYourWritesTimeout: Duration
 
-    static let readers: Set<CallerKind> = [.contact, .staff, .auditor, .reportingJob]
+    static let readers: CallerKinds = [.contact, .staff, .auditor, .reportingJob]
 
     struct Flags: Encodable {
         var caseId: String
@@ -138,7 +138,8 @@ struct CaseRoutes {
             throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")
         }
         if caller.kind == .contact {
-            let visibility = try JSONDecoder().decode(RowVisibility.self, from: Data(stored))
+            // The wire codec's decoder: Foundation's built a dictionary of the whole row per request.
+            let visibility = try DocketJSONDecoder().decode(RowVisibility.self, from: stored)
             guard caller.mayReadCases(of: visibility.organisationID, contactID: visibility.reportedBy) else {
                 throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")
             }

@@ -40,7 +40,9 @@ struct CommandRoutes {
                 guard DomainCommand.messageTypes.contains(where: { $0.type == envelope.type }) else {
                     throw CommandError(.malformed, "unknown command type \(envelope.type); the types are those of schemas/commands", path: "$.type")
                 }
-                context.logger.debug("command", metadata: ["type": .string(envelope.type), "stream": .string(envelope.streamId)])
+                if context.logger.logLevel <= .debug {
+                    context.requestLogger.debug("command", metadata: ["type": .string(envelope.type), "stream": .string(envelope.streamId)])
+                }
                 outcome = try await handler.handle(envelope, actor: actor, at: Date())
             } catch {
                 throw Self.apiError(error)

@@ -13,7 +13,7 @@ struct IncidentRoutes {
     let queries: IncidentQueries
     let readYourWritesTimeout: Duration
 
-    static let readers: Set<CallerKind> = [.contact, .staff, .auditor, .reportingJob]
+    static let readers: CallerKinds = [.contact, .staff, .auditor, .reportingJob]
 
     /// An incident as the API shows it.
     struct IncidentView: Encodable {

@@ -75,7 +75,13 @@ struct JSONWriter {
 
 /// A JSON response whose body is `bytes`, already JSON.
 func jsonResponse(status: HTTPResponse.Status = .ok, bytes: some Collection<UInt8>, headers: HTTPFields = [:]) -> Response {
-    var fields = headers
-    fields[.contentType] = "application/json"
+    var fields = jsonContentType
+    if !headers.isEmpty {
+        fields = headers
+        fields[.contentType] = "application/json"
+    }
     return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
 }
+
+/// `Content-Type: application/json`, made once (setting a field validates its value).
+private let jsonContentType: HTTPFields = [.contentType: "application/json"]

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import HTTPTypes
 import Metrics
 import Prometheus
 import Synchronization
@@ -24,7 +25,7 @@ public final class DocketMetrics: Sendable {
 
     struct RequestKey: Hashable {
         var route: String
-        var method: String
+        var method: HTTPRequest.Method
         var status: Int
     }
 
@@ -52,7 +53,7 @@ public final class DocketMetrics: Sendable {
     }
 
     /// Records one answered request.
-    func requestFinished(route: String, method: String, status: Int, duration: Duration) {
+    func requestFinished(route: String, method: HTTPRequest.Method, status: Int, duration: Duration) {
         let key = RequestKey(route: route, method: method, status: status)
         let metrics = requestMetrics.withLock { $0[key] } ?? makeRequestMetrics(key)
         metrics.count.increment()
@@ -63,9 +64,10 @@ public final class DocketMetrics: Sendable {
     private func makeRequestMetrics(_ key: RequestKey) -> RequestMetrics {
         let made = RequestMetrics(
             count: CoreMetrics.Counter(label: "docket_http_requests_total",
-                           dimensions: [("route", key.route), ("method", key.method), ("status", String(key.status))], factory: factory),
+                           dimensions: [("route", key.route), ("method", key.method.rawValue), ("status", String(key.status))],
+                                       factory: factory),
             duration: CoreMetrics.Timer(label: "docket_http_request_duration_seconds",
-                                        dimensions: [("route", key.route), ("method", key.method)], factory: factory))
+                                        dimensions: [("route", key.route), ("method", key.method.rawValue)], factory: factory))
         return requestMetrics.withLock { cache in
             if let existing = cache[key] { return existing }
             cache[key] = made

@@ -4,45 +4,64 @@ import Hummingbird
 import Logging
 import Synchronization
 
-/// The outermost middleware: assigns the request id, turns every error into the one JSON
-/// error shape, records metrics by route and status, and logs one line per request
-/// (request id, principal id, route, status, duration; never the token).
+/// The one middleware of every route: assigns the request id, authenticates the bearer
+/// token of routes under `/v1` (401 when missing, malformed, unknown or revoked) and applies
+/// the per-principal rate limit (429 with `Retry-After`), turns every error into the one JSON
+/// error shape, records metrics by route and status, and logs one line per request (request
+/// id, principal id, route, status, duration; never the token).
+///
+/// Authentication is done here rather than in a middleware of the `/v1` group so that the
+/// principal is known where the access line is written, without passing it back in a
+/// header, and a request crosses one middleware, not two.
 struct OperationsMiddleware: RouterMiddleware {
     typealias Context = DocketRequestContext
     let metrics: DocketMetrics
+    let authenticator: Authenticator
+
+    /// The first component of every path that needs a bearer token.
+    static let authenticatedPrefix = "v1"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let start = ContinuousClock.now
         context.requestID = Self.requestID(from: request)
-        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        // Hummingbird names an unmatched request's endpoint "NotFound"; routes start with "/".
+        let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil }
         var response: Response
-        var principal: String?
         do {
+            if let route, Self.needsToken(route) {
+                let caller = try authenticator.caller(of: request)
+                context.caller = caller  // before the rate limit, so that a 429 is logged with its principal
+                try authenticator.admit(caller)
+            }
             response = try await next(request, context)
         } catch {
-            let apiError = apiError(from: error, request: request, logger: context.logger)
+            let apiError = apiError(from: error, request: request, logger: context.requestLogger)
             response = jsonResponse(status: apiError.status, apiError.body, headers: apiError.headers)
         }
-        principal = response.headers[.docketPrincipal]
-        response.headers[.docketPrincipal] = nil
         response.headers[.requestID] = context.requestID
-        // Hummingbird names an unmatched request's endpoint "NotFound"; routes start with "/".
-        let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
         let elapsed = ContinuousClock.now - start
-        metrics.requestFinished(route: route, method: request.method.rawValue, status: response.status.code, duration: elapsed)
+        metrics.requestFinished(route: route ?? "unmatched", method: request.method, status: response.status.code, duration: elapsed)
         let level: Logger.Level = response.status.code >= 500 ? .error : .info
         // The metadata is built only when the line is logged (the load test logs warnings only).
         if context.logger.logLevel <= level {
-            var metadata: Logger.Metadata = [
-                "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(response.status.code),
+            let metadata: Logger.Metadata = [
+                "method": .string(request.method.rawValue), "route": .string(route ?? "unmatched"),
+                "status": .stringConvertible(response.status.code),
                 "duration_us": .stringConvertible(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000),
             ]
-            if let principal { metadata["principal"] = .string(principal) }
-            context.logger.log(level: level, "request", metadata: metadata)
+            context.requestLogger.log(level: level, "request", metadata: metadata)
         }
         return response
     }
+
+    /// Whether the route pattern `route` (`/v1/log/head`) lies under ``authenticatedPrefix``.
+    static func needsToken(_ route: String) -> Bool {
+        route.utf8.starts(with: tokenRoutePrefix.utf8)
+    }
+
+    /// `/v1/`.
+    static let tokenRoutePrefix = "/" + authenticatedPrefix + "/"
 
     /// The client's `X-Request-Id` when it is 1-64 characters of `[A-Za-z0-9._-]`, else a new UUID.
     static func requestID(from request: Request) -> String {
@@ -66,33 +85,42 @@ enum RequestIDs {
         let n = counter.add(1, ordering: .relaxed).newValue
         let high = (prefix & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
         let low = (n & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000        // variant 10
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: 36) { buffer in
+            // 8-4-4-4-12 hex digits: high gives the first 16, low the last 16.
             var i = 0
-            for (index, word) in [high, low].enumerated() {
-                for nibble in 0..<16 {
-                    if (index == 0 && (nibble == 8 || nibble == 12)) || (index == 1 && nibble == 4) || (index == 1 && nibble == 0) {
-                        buffer[i] = UInt8(ascii: "-")
-                        i += 1
-                    }
-                    buffer[i] = hex[Int((word >> UInt64(60 - 4 * nibble)) & 0xF)]
-                    i += 1
-                }
+            func put(_ word: UInt64, _ nibble: Int) {
+                let digit = UInt8(truncatingIfNeeded: (word >> UInt64(60 - 4 * nibble)) & 0xF)
+                buffer[i] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit
+                i += 1
+            }
+            for nibble in 0..<16 {
+                if nibble == 8 || nibble == 12 { buffer[i] = UInt8(ascii: "-"); i += 1 }
+                put(high, nibble)
+            }
+            for nibble in 0..<16 {
+                if nibble == 0 || nibble == 4 { buffer[i] = UInt8(ascii: "-"); i += 1 }
+                put(low, nibble)
             }
             return i
         }
     }
 }
 
-/// Authenticates the bearer token (401 when missing, malformed, unknown or revoked) and
-/// applies the per-principal rate limit (429 with `Retry-After`).
-struct AuthMiddleware: RouterMiddleware {
-    typealias Context = DocketRequestContext
+/// Authenticates the bearer token of a request (401 when missing, malformed, unknown or
+/// revoked) and applies the per-principal rate limit (429 with `Retry-After`).
+struct Authenticator: Sendable {
     let tokens: TokenStore
     let limiter: RateLimiter
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else {
+    /// The caller the request's bearer token stands for.
+    func caller(of request: Request) throws -> Caller {
+        // The field's own value: `headers[name]` joins every field of that name into a new string.
+        var header: String?
+        for field in request.headers where field.name == .authorization {
+            guard header == nil else { throw APIError.unauthorized("send one Authorization header, not several") }
+            header = field.value
+        }
+        guard let header else {
             throw APIError.unauthorized("missing Authorization header; send Authorization: Bearer <token> (docket token create makes one)")
         }
         guard let secret = Self.bearerSecret(header) else {
@@ -101,32 +129,24 @@ struct AuthMiddleware: RouterMiddleware {
         guard let caller = try tokens.authenticate(secret: secret) else {
             throw APIError.unauthorized("the bearer token is unknown or revoked")
         }
-        var context = context
-        context.caller = caller
-        context.logger[metadataKey: "principal"] = .string(caller.id)
+        return caller
+    }
+
+    /// Takes one request from `caller`'s rate limit; 429 when it is used up.
+    func admit(_ caller: Caller) throws(APIError) {
         if let wait = limiter.take(caller.id) {
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             var error = APIError(.tooManyRequests, code: "rate-limited",
                                  "too many requests from \(caller.id); retry after \(seconds) s",
                                  details: ["retryAfterSeconds": .int(Int64(seconds))])
             error.headers[.retryAfter] = String(seconds)
-            error.headers[.docketPrincipal] = caller.id
             throw error
-        }
-        do {
-            var response = try await next(request, context)
-            response.headers[.docketPrincipal] = caller.id
-            return response
-        } catch {
-            var apiError = apiError(from: error, logger: context.logger)
-            apiError.headers[.docketPrincipal] = caller.id
-            throw apiError
         }
     }
 
     /// The token of `Bearer <token>` (scheme case-insensitive, the token without surrounding
     /// spaces or tabs), or `nil` when the header has another form.
-    static func bearerSecret(_ header: String) -> String? {
+    static func bearerSecret(_ header: String) -> Substring? {
         guard let space = header.utf8.firstIndex(of: UInt8(ascii: " ")) else { return nil }
         let scheme = header.utf8[..<space]
         guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
@@ -134,7 +154,7 @@ struct AuthMiddleware: RouterMiddleware {
         let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         while let first = token.first, blank(first) { token = token.dropFirst() }
         while let last = token.last, blank(last) { token = token.dropLast() }
-        return token.isEmpty ? nil : String(Substring(token))
+        return token.isEmpty ? nil : Substring(token)
     }
 }
 
@@ -143,8 +163,6 @@ extension HTTPField.Name {
     static let requestID = fieldName("X-Request-Id")
     /// `Docket-Position`: the log position a command reached; a query waits for it.
     static let docketPosition = fieldName("Docket-Position")
-    /// Internal: carries the principal id from the auth middleware to the access log; removed before sending.
-    static let docketPrincipal = fieldName("X-Docket-Principal-Internal")
 }
 
 /// A header name known to be valid at compile time.

@@ -76,7 +76,7 @@ struct TokenRoutes {
             let principal: Caller
             do throws(CallerError) { principal = try body.principal.validated() } catch { throw APIError.badRequest(error.message, path: "$.principal") }
             let (record, secret) = try await tokens.create(for: principal, label: body.label)
-            context.logger.notice("token created", metadata: ["token_id": .string(record.id), "for": .string(principal.id)])
+            context.requestLogger.notice("token created", metadata: ["token_id": .string(record.id), "for": .string(principal.id)])
             return jsonResponse(status: .created, Created(token: record, secret: secret))
         }
         group.get("tokens") { _, context in
@@ -89,7 +89,7 @@ struct TokenRoutes {
             guard let record = try await tokens.revoke(id: id) else {
                 throw APIError.notFound("no token \(id); GET /v1/tokens lists them")
             }
-            context.logger.notice("token revoked", metadata: ["token_id": .string(record.id)])
+            context.requestLogger.notice("token revoked", metadata: ["token_id": .string(record.id)])
             return jsonResponse(One(token: record))
         }
     }

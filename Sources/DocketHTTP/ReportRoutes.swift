@@ -12,7 +12,7 @@ struct ReportRoutes {
     let queries: CaseQueries
     let readYourWritesTimeout: Duration
 
-    static let readers: Set<CallerKind> = [.staff, .auditor, .reportingJob]
+    static let readers: CallerKinds = [.staff, .auditor, .reportingJob]
 
     struct SurveyReport: Encodable {
         var granularity: String

@@ -4,9 +4,7 @@ import Hummingbird
 
 /// Reads a JSON request body: 415 unless the content type is JSON, 413 over 1 MB.
 func readJSONBody(_ request: Request) async throws -> Data {
-    guard let type = request.headers[.contentType]?.split(separator: ";").first?
-        .trimmingCharacters(in: .whitespaces).lowercased(),
-        type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json")) else {
+    guard let type = request.headers[.contentType], isJSONMediaType(type) else {
         throw APIError(.unsupportedMediaType, code: "unsupported-media-type",
                        "the body must be JSON: send Content-Type: application/json")
     }
@@ -19,6 +17,20 @@ func readJSONBody(_ request: Request) async throws -> Data {
         data.append(contentsOf: buffer.readableBytesView)
     }
     return data
+}
+
+/// Whether a `Content-Type` value names JSON: `application/json` or `application/…+json`, in
+/// any case, with blanks around it and parameters after `;` ignored.
+func isJSONMediaType(_ value: String) -> Bool {
+    var type = value.utf8.prefix { $0 != UInt8(ascii: ";") }
+    let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+    while let first = type.first, blank(first) { type = type.dropFirst() }
+    while let last = type.last, blank(last) { type = type.dropLast() }
+    let lower = { (byte: UInt8) in (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte }
+    let application = "application/".utf8
+    guard type.count > application.count, type.prefix(application.count).lazy.map(lower).elementsEqual(application) else { return false }
+    let subtype = type.dropFirst(application.count)
+    return subtype.lazy.map(lower).elementsEqual("json".utf8) || (subtype.count > 5 && subtype.suffix(5).lazy.map(lower).elementsEqual("+json".utf8))
 }
 
 /// Decodes `T` from JSON; a failure is a 400 naming the JSON path (`$.a.b[2]`) and what was expected.

@@ -9,27 +9,39 @@ import Logging
 /// keeps its own metadata beside the wrapped handler's (whose rendering is then done once)
 /// and passes it with each event; a key given at the call site wins, as with any handler.
 struct RequestLogHandler: LogHandler {
-    /// The handler that writes the lines.
-    var wrapped: any LogHandler
+    /// The wrapped handler, behind one reference: this struct (a reference and a dictionary)
+    /// then fits in an existential's inline buffer, and the copy Hummingbird makes of the
+    /// logger for each request copies no boxed handler.
+    final class Wrapped: Sendable {
+        let handler: any LogHandler
+        init(_ handler: any LogHandler) { self.handler = handler }
+    }
+    private var box: Wrapped
     /// The metadata set through this handler.
     var metadata: Logger.Metadata = [:]
 
     init(wrapping handler: any LogHandler) {
-        self.wrapped = handler
+        self.box = Wrapped(handler)
+    }
+
+    /// The handler that writes the lines.
+    var wrapped: any LogHandler {
+        get { box.handler }
+        set { box = Wrapped(newValue) }
     }
 
     var logLevel: Logger.Level {
-        get { wrapped.logLevel }
+        get { box.handler.logLevel }
         set { wrapped.logLevel = newValue }
     }
 
     var metadataProvider: Logger.MetadataProvider? {
-        get { wrapped.metadataProvider }
+        get { box.handler.metadataProvider }
         set { wrapped.metadataProvider = newValue }
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] ?? wrapped[metadataKey: key] }
+        get { metadata[key] ?? box.handler[metadataKey: key] }
         set { metadata[key] = newValue }
     }
 
@@ -38,7 +50,7 @@ struct RequestLogHandler: LogHandler {
         if !metadata.isEmpty {
             event.metadata = metadata.merging(event.metadata ?? [:]) { _, given in given }
         }
-        wrapped.log(event: event)
+        box.handler.log(event: event)
     }
 }
 

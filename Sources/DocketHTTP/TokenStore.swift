@@ -24,12 +24,17 @@ public struct TokenRecord: Codable, Sendable, Hashable {
 /// (schemas/storage.md "tokens"): key = SHA-256 of the secret (32 bytes), value = the
 /// ``TokenRecord`` as JSON. Writes go through the environment's one writer thread.
 ///
-/// Authentication results are cached for ``cacheLifetime`` (decoding the record on every
-/// request cost a tenth of a query): a revocation through this store takes effect at once,
-/// one by another process (`docket token revoke` while the server runs) within that time.
+/// Authentication results are cached in memory for ``cacheLifetime``, keyed by the secret's
+/// SHA-256 (decoding the record on every request cost a tenth of a query). A revocation
+/// through this store takes effect at once: it empties the cache after its commit, and a
+/// lookup that read the database before that commit does not store its (stale) result. A
+/// revocation by another process (`docket token revoke` while the server runs) takes effect
+/// within ``cacheLifetime``.
 public final class TokenStore: Sendable {
     /// How long an authentication result is reused.
     public static let cacheLifetime: Duration = .seconds(1)
+    /// This store's ``cacheLifetime`` (tests shorten it).
+    let cacheLifetime: Duration
     /// Most cached results; the cache is emptied when it would grow beyond.
     static let cacheLimit = 10_000
 
@@ -37,7 +42,30 @@ public final class TokenStore: Sendable {
         var caller: Caller?
         var expires: ContinuousClock.Instant
     }
-    let cache = Mutex<[[UInt8]: CacheEntry]>([:])
+    struct Cache {
+        var entries: [Digest: CacheEntry] = [:]
+        /// Counts revocations; a lookup stores its result only when none happened meanwhile.
+        var generation: UInt64 = 0
+    }
+    let cache = Mutex(Cache())
+
+    /// A secret's SHA-256 as four words: a cheap dictionary key (hashing a `[UInt8]` hashes
+    /// byte by byte).
+    struct Digest: Hashable {
+        var a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+        init(_ digest: SHA256.Digest) {
+            (a, b, c, d) = digest.withUnsafeBytes { raw in
+                (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                 raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            }
+        }
+
+        /// The 32 bytes, the database key.
+        var bytes: [UInt8] {
+            withUnsafeBytes(of: (a, b, c, d)) { Array($0) }
+        }
+    }
 
     /// Name of the LMDB database.
     public static let databaseName = "tokens"
@@ -47,17 +75,23 @@ public final class TokenStore: Sendable {
     let log: EventLog
     let database: Database
 
-    private init(log: EventLog, database: Database) {
+    private init(log: EventLog, database: Database, cacheLifetime: Duration) {
         self.log = log
         self.database = database
+        self.cacheLifetime = cacheLifetime
     }
 
     /// Opens (creating when missing) the `tokens` database in `log`'s environment.
     public static func open(log: EventLog) async throws -> TokenStore {
+        try await open(log: log, cacheLifetime: cacheLifetime)
+    }
+
+    /// ``open(log:)`` with authentication results reused for `cacheLifetime`.
+    static func open(log: EventLog, cacheLifetime: Duration) async throws -> TokenStore {
         let database = try await log.writer.perform { context in
             try context.openDatabase(named: databaseName)
         }
-        return TokenStore(log: log, database: database)
+        return TokenStore(log: log, database: database, cacheLifetime: cacheLifetime)
     }
 
     /// Creates a token for `principal` and returns its record and secret. The secret is
@@ -69,7 +103,7 @@ public final class TokenStore: Sendable {
         let secret = Self.secretPrefix + base64URL(secretBytes)
         let id = "tok_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
         let record = TokenRecord(id: id, principal: principal, label: label, createdAt: iso8601(now), revokedAt: nil)
-        let key = Self.hash(secret)
+        let key = Self.hash(secret).bytes
         let value = try Self.encoder.encode(record)
         let database = database
         try await log.writer.perform { context in
@@ -128,21 +162,35 @@ public final class TokenStore: Sendable {
                 return record
             }
         }
-        // After the commit, so no request re-caches the token as valid.
-        if revoked != nil { cache.withLock { $0.removeAll() } }
+        // After the commit: a lookup from now on reads the revocation; one that read the
+        // database before sees the generation changed and does not cache its result.
+        if revoked != nil {
+            cache.withLock { cache in
+                cache.entries.removeAll()
+                cache.generation &+= 1
+            }
+        }
         return revoked
     }
 
     /// The principal of a valid token `secret`, or `nil` when it is unknown or revoked.
     public func authenticate(secret: String) throws -> Caller? {
-        guard secret.hasPrefix(Self.secretPrefix), secret.utf8.count < 200 else { return nil }
+        try authenticate(secret: Substring(secret))
+    }
+
+    /// ``authenticate(secret:)`` of a secret within a longer string (the `Authorization` header).
+    func authenticate(secret: Substring) throws -> Caller? {
+        // Bytes, not characters: `hasPrefix` on a substring compares grapheme by grapheme.
+        guard secret.utf8.starts(with: Self.secretPrefix.utf8), secret.utf8.count < 200 else { return nil }
         let key = Self.hash(secret)
         let now = ContinuousClock.now
-        if let hit = cache.withLock({ $0[key] }), hit.expires > now { return hit.caller }
-        let caller = try lookUp(key)
+        let (hit, generation) = cache.withLock { cache in (cache.entries[key], cache.generation) }
+        if let hit, hit.expires > now { return hit.caller }
+        let caller = try lookUp(key.bytes)
         cache.withLock { cache in
-            if cache.count >= Self.cacheLimit { cache.removeAll() }
-            cache[key] = CacheEntry(caller: caller, expires: now + Self.cacheLifetime)
+            guard cache.generation == generation else { return }  // revoked meanwhile: this result may be stale
+            if cache.entries.count >= Self.cacheLimit { cache.entries.removeAll() }
+            cache.entries[key] = CacheEntry(caller: caller, expires: now + cacheLifetime)
         }
         return caller
     }
@@ -159,8 +207,11 @@ public final class TokenStore: Sendable {
     }
 
     /// SHA-256 of the secret's UTF-8 bytes: the database key.
-    static func hash(_ secret: String) -> [UInt8] {
-        Array(SHA256.hash(data: Data(secret.utf8)))
+    static func hash(_ secret: some StringProtocol) -> Digest {
+        var hasher = SHA256()
+        let hashed: Void? = secret.utf8.withContiguousStorageIfAvailable { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        if hashed == nil { hasher.update(data: Array(secret.utf8)) }
+        return Digest(hasher.finalize())
     }
 
     static var encoder: JSONEncoder {

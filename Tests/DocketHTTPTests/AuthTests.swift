@@ -1,8 +1,9 @@
-import DocketHTTP
+@testable import DocketHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 @Suite("HTTP: bearer tokens, the token API, rate limiting")
@@ -15,7 +16,10 @@ struct AuthTests {
         #expect(try await f.tokens.revoke(id: created.record.id)?.revokedAt != nil)
         try await f.app().test(.router) { client in
             for headers: HTTPFields in [[:], [.authorization: "Basic abc"], [.authorization: "Bearer dkt_nope"],
-                                        [.authorization: "Bearer \(created.secret)"], [.authorization: "Bearer"]] {
+                                        [.authorization: "Bearer \(created.secret)"], [.authorization: "Bearer"],
+                                        // Two tokens in two fields: neither is taken.
+                                        HTTPFields([HTTPField(name: .authorization, value: "Bearer \(f.secrets[.staff] ?? "")"),
+                                                    HTTPField(name: .authorization, value: "Bearer \(f.secrets[.auditor] ?? "")")])] {
                 try await client.execute(uri: "/v1/log/head", method: .get, headers: headers) { response in
                     try expectError(response, .unauthorized, "unauthorized")
                     #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"docket\"")
@@ -47,6 +51,64 @@ struct AuthTests {
         #expect(try other.authenticate(secret: created.secret) == nil)
         try await Task.sleep(for: TokenStore.cacheLifetime + .milliseconds(100))
         #expect(try f.tokens.authenticate(secret: created.secret) == nil)
+    }
+
+    @Test("the database key of a token is the SHA-256 of its secret (schemas/storage.md)")
+    func storageKey() {
+        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        #expect(TokenStore.hash("abc").bytes.map { String(format: "%02x", $0) }.joined() == expected)
+    }
+
+    @Test("a revoked token is refused from the moment revoke returns, even while other requests authenticate it concurrently")
+    func revokedDuringConcurrentRequests() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        // Results expire after 2 ms here, so that lookups in the database race with the
+        // revocations; one that stored its stale result after the revocation would be seen.
+        let tokens = try await TokenStore.open(log: f.log, cacheLifetime: .milliseconds(2))
+        for round in 0..<40 {
+            let created = try await tokens.create(for: Caller(kind: .staff, id: "busy-\(round)", staffRole: .tier1), label: nil)
+            #expect(try tokens.authenticate(secret: created.secret)?.id == "busy-\(round)")
+            let seen = RevocationRace()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        // Until well after the revocation.
+                        let end = ContinuousClock.now + .milliseconds(60)
+                        while ContinuousClock.now < end {
+                            let wasRevoked = seen.revoked.load(ordering: .acquiring)
+                            if try tokens.authenticate(secret: created.secret) != nil, wasRevoked {
+                                seen.acceptedAfterRevocation.add(1, ordering: .relaxed)
+                            }
+                            await Task.yield()
+                        }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(20))
+                #expect(try await tokens.revoke(id: created.record.id) != nil)
+                seen.revoked.store(true, ordering: .releasing)
+                #expect(try tokens.authenticate(secret: created.secret) == nil)
+                try await group.waitForAll()
+            }
+            #expect(seen.acceptedAfterRevocation.load(ordering: .relaxed) == 0, "round \(round)")
+        }
+    }
+
+    @Test("cached tokens keep principals apart: each contact sees its own organisation's case, never the other's")
+    func cachedTenantIsolation() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        try await f.app().test(.router) { client in
+            // Repeated and interleaved, so all but the first request of each token hit the cache.
+            for _ in 0..<5 {
+                for (who, own, other) in [(Who.acmeDesignated, "A1", "G1"), (.globexDesignated, "G1", "A1")] {
+                    try await client.execute(uri: "/v1/cases/\(own)", method: .get, headers: f.auth(who)) { #expect($0.status == .ok) }
+                    try await client.execute(uri: "/v1/cases/\(other)", method: .get, headers: f.auth(who)) {
+                        try expectError($0, .notFound, "case-not-found")
+                    }
+                }
+            }
+        }
     }
 
     @Test("an admin creates, lists and revokes tokens; the new token works until revoked")
@@ -145,4 +207,12 @@ struct AuthTests {
         #expect(limiter.take("p", now: t0 + .milliseconds(100)) == nil)
         #expect(RateLimiter(.init(ratePerSecond: 0, burst: 0)).take("p") == nil)
     }
+}
+
+/// What the requests racing a revocation saw.
+final class RevocationRace: Sendable {
+    /// Set once `revoke` has returned.
+    let revoked = Atomic<Bool>(false)
+    /// Authentications that succeeded although they began after `revoke` returned.
+    let acceptedAfterRevocation = Atomic<Int>(0)
 }

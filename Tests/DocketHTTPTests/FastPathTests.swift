@@ -119,12 +119,24 @@ struct FastPathTests {
 
     @Test("the bearer token is read like before: scheme in any case, blanks around the token")
     func bearer() {
-        #expect(AuthMiddleware.bearerSecret("Bearer dkt_abc") == "dkt_abc")
-        #expect(AuthMiddleware.bearerSecret("bEaReR   dkt_abc \t") == "dkt_abc")
-        #expect(AuthMiddleware.bearerSecret("Bearer") == nil)
-        #expect(AuthMiddleware.bearerSecret("Bearer ") == nil)
-        #expect(AuthMiddleware.bearerSecret("Basic abc") == nil)
-        #expect(AuthMiddleware.bearerSecret("Bearerx abc") == nil)
+        #expect(Authenticator.bearerSecret("Bearer dkt_abc") == "dkt_abc")
+        #expect(Authenticator.bearerSecret("bEaReR   dkt_abc \t") == "dkt_abc")
+        #expect(Authenticator.bearerSecret("Bearer") == nil)
+        #expect(Authenticator.bearerSecret("Bearer ") == nil)
+        #expect(Authenticator.bearerSecret("Basic abc") == nil)
+        #expect(Authenticator.bearerSecret("Bearerx abc") == nil)
+    }
+
+    @Test("JSON content types are recognised like before: any case, blanks, parameters, +json suffixes")
+    func jsonMediaTypes() {
+        for value in ["application/json", "Application/JSON", " application/json ; charset=utf-8", "application/json;charset=UTF-8",
+                      "application/vnd.docket+json", "APPLICATION/PROBLEM+JSON; q=1", "\tapplication/json"] {
+            #expect(isJSONMediaType(value), "\(value)")
+        }
+        for value in ["", "text/plain", "text/json", "application/jsonx", "application/xml", "application/", "json",
+                      "application/json+xml", "application/+json", "multipart/form-data; boundary=json"] {
+            #expect(!isJSONMediaType(value), "\(value)")
+        }
     }
 
     @Test("per-request metadata reaches the logged line; a call-site key wins")
@@ -138,6 +150,39 @@ struct FastPathTests {
         logger.debug("dropped")
         #expect(lines.value == [["request_id": "r-1", "principal": "p-2", "status": "200"]])
         #expect(logger[metadataKey: "request_id"] == "r-1")
+    }
+
+    @Test("a route's log line carries the request id and the principal; the token never appears")
+    func routeLogMetadata() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        let lines = LinesBox()
+        var logger = Logger(label: "t", factory: { _ in CapturingHandler(lines: lines) })
+        logger.logLevel = .info
+        let app = buildApplication(ServerConfiguration(port: 0), dependencies: f.dependencies, logger: logger)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.staff, [.requestID: "req-42"])) {
+                #expect($0.status == .ok)
+                #expect($0.headers[.requestID] == "req-42")
+            }
+            try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.acmeDesignated, [.requestID: "req-43"])) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/log/head", method: .get, headers: [.authorization: "Bearer dkt_nope", .requestID: "req-44"]) {
+                #expect($0.status == .unauthorized)
+            }
+        }
+        let requests = lines.value.filter { $0["route"] != nil }
+        #expect(requests.count == 3)
+        let byID = Dictionary(requests.map { ($0["request_id"]?.description ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byID["req-42"]?["principal"]?.description == Who.staff.caller.id)
+        #expect(byID["req-42"]?["status"]?.description == "200")
+        #expect(byID["req-43"]?["principal"]?.description == Who.acmeDesignated.caller.id)
+        #expect(byID["req-43"]?["status"]?.description == "403")
+        #expect(byID["req-44"]?["principal"] == nil)
+        #expect(byID["req-44"]?["status"]?.description == "401")
+        let text = lines.value.map { "\($0)" }.joined()
+        #expect(!text.contains("dkt_"))
     }
 
     @Test("generated request ids are distinct lowercase UUIDs (version 4)")
