@@ -21,6 +21,15 @@ struct Docket: AsyncParsableCommand {
     /// option: it is moved into `DOCKET_DATA_DIR`, which every command reads when its own
     /// `--data-dir` is not given.
     static func main() async {
+        #if canImport(Glibc)
+        // glibc gives every thread that allocates concurrently its own arena (up to 8 per
+        // core) and keeps what was freed in each: a rebuild folding on two threads then held
+        // about twice its working set. One arena per core is enough on a 2-core host
+        // (benchmarks/README.md "Projections"); MALLOC_ARENA_MAX still overrides it.
+        if getenv("MALLOC_ARENA_MAX") == nil {
+            _ = glibcMallopt(glibcArenaMax, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
+        }
+        #endif
         var arguments = Array(CommandLine.arguments.dropFirst())
         if let first = arguments.first {
             if first == "--data-dir", arguments.count >= 2 {
@@ -34,3 +43,11 @@ struct Docket: AsyncParsableCommand {
         await main(arguments)
     }
 }
+
+#if canImport(Glibc)
+/// glibc's `mallopt` (`<malloc.h>` is not in Swift's Glibc module).
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+/// `M_ARENA_MAX` from `<malloc.h>`.
+private let glibcArenaMax: Int32 = -8
+#endif
