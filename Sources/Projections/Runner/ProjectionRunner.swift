@@ -489,6 +489,8 @@ extension ProjectionRunner {
                                 for (key, value) in puts { try txn.put(table, key: key, value: value) }
                             }
                         }
+                        // The puts read the new table's pages through the map: do not keep them resident.
+                        environment.releaseMappedPages()
                     }
                 })
             }
