@@ -235,6 +235,7 @@ enum CaseKeys {
         add(.owner, row.owner, sorts: both)
         add(.team, row.team, sorts: both)
         add(.organisationStatus, row.organisationID + "\u{0}" + row.status, sorts: both)
+        add(.reportedBy, row.reportedBy, sorts: both)
         return keys
     }
 }
@@ -250,6 +251,9 @@ enum CaseIndex {
         case owner = 0x77  // w
         case team = 0x74  // t
         case organisationStatus = 0x53  // S
+        /// The contact who reported the case ("my cases"): no other filter narrows a
+        /// contact's few cases among an organisation's many.
+        case reportedBy = 0x72  // r
     }
 }
 

@@ -75,9 +75,9 @@ public struct QueryError: Error, Sendable, CustomStringConvertible {
 
 /// Queries over the `cases` projection: lookups, filtered lists, flags and surveys.
 ///
-/// A filtered list walks the one secondary index that covers the most equality filters
-/// (organisation+status, organisation, status, owner, team, priority, or all cases) in the
-/// requested sort order, starting at the cursor or at the sort range's bound, and stops
+/// A filtered list walks the one secondary index expected to be the most selective
+/// (reported by, organisation+status, organisation, status, owner, team, priority, or all
+/// cases) in the requested sort order, starting at the cursor or at the sort range's bound, and stops
 /// once the page is full: with the filters an index covers, a page costs O(page).
 /// Filters no index covers are checked on each index entry's value, which holds the
 /// case's filterable fields (``CaseIndexValue``): a page costs O(entries walked), one
@@ -239,6 +239,7 @@ public struct CaseQueries: Sendable {
         case .owner: ["owner"]
         case .team: ["team"]
         case .organisationStatus: ["organisation", "status"]
+        case .reportedBy: ["reportedBy"]
         }
         let filters: [(String, Bool)] = [("organisation", q.organisation != nil), ("status", q.status != nil),
                                           ("priority", q.priority != nil), ("owner", q.owner != nil), ("team", q.team != nil),
@@ -249,7 +250,8 @@ public struct CaseQueries: Sendable {
         return false
     }
 
-    /// The index that covers the most equality filters.
+    /// The index expected to be the most selective for the query's equality filters (the
+    /// others are checked on each entry's value).
     func plan(_ q: CaseQuery) throws -> (CaseIndex.Dimension, String) {
         if q.sort == .closed {
             guard q.status == nil || q.status == CaseStatus.closed.rawValue, q.priority == nil, q.owner == nil, q.team == nil else {
@@ -257,6 +259,9 @@ public struct CaseQueries: Sendable {
             }
             return q.organisation.map { (.organisation, $0) } ?? (.all, "")
         }
+        // A contact's cases are the fewest (one contact of one organisation), then an
+        // organisation's cases in one status; the rest in order of usual selectivity.
+        if let r = q.reportedBy { return (.reportedBy, r) }
         if let o = q.organisation, let s = q.status { return (.organisationStatus, o + "\u{0}" + s) }
         if let o = q.organisation { return (.organisation, o) }
         if let s = q.status { return (.status, s) }

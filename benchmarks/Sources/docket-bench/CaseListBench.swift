@@ -60,11 +60,11 @@ func caseListSuite() -> BenchSuite {
         let regions = ["americas", "apac", "europe"]
 
         var t = now()
-        var now = start
+        var opened = start
         var chunk: [StreamAppend] = []
         var events = 0
         for n in 0..<total {
-            now = now.addingTimeInterval(Double(rng.next(120_000)) / 1000)
+            opened = opened.addingTimeInterval(Double(rng.next(120_000)) / 1000)
             // Skewed organisation sizes: org0 is the largest, org199 the smallest.
             let u = Double(rng.next(1_000_000)) / 1_000_000
             let org = orgs[min(199, Int(u * u * 200))]
@@ -76,7 +76,7 @@ func caseListSuite() -> BenchSuite {
             var state = CaseState()
             var appended: [NewEvent] = []
             func act(_ command: CaseCommand, by actor: Principal, after seconds: Double) throws {
-                let at = now.addingTimeInterval(seconds)
+                let at = opened.addingTimeInterval(seconds)
                 let context = DecisionContext(now: at, actor: actor, policy: policy, measures: measures, organisation: org)
                 guard let decided = try? CaseDecider.decide(command, state: state, context: context) else { return }
                 state = CaseDecider.fold(decided, into: state)
@@ -141,27 +141,38 @@ func caseListSuite() -> BenchSuite {
         shape("owner + team (value filter)", 20) { i, q in q.owner = "s\(i * 6)"; q.team = "team\(i * 6 / 10)" }
         shape("org + priority (value filter)", 20) { i, q in q.organisation = "org\(i * 7 % 200)"; q.priority = i % 2 == 0 ? "critical" : "P1" }
         shape("priority alone", 7) { i, q in q.priority = ["critical", "high", "medium", "low", "P1", "P2", "P3"][i] }
-        shape("reportedBy alone (value filter)", 20) { i, q in q.reportedBy = "org\(i * 3)-c\(i % 10)" }
-        shape("org + reportedBy, my cases (value filter)", 20) { i, q in q.organisation = "org\(i * 3)"; q.reportedBy = "org\(i * 3)-c\(i % 10)" }
+        shape("reportedBy alone (index r)", 20) { i, q in q.reportedBy = "org\(i * 3)-c\(i % 10)" }
+        shape("org + reportedBy, my cases (index r)", 20) { i, q in q.organisation = "org\(i * 3)"; q.reportedBy = "org\(i * 3)-c\(i % 10)" }
         shape("status + created range, by updated (value filter)", 4) { i, q in
             q.status = ["investigating", "awaiting-customer", "solution-proposed", "closed"][i]; q.sort = .updated; q.createdFrom = mid
         }
         print(String(format: "    (load before pages: %@)", loadAverage() as NSString))
+        // Per page: the first timing (what a caller sees) and the least of three (the page's
+        // own cost, without the preemptions a shared machine adds to single samples).
         for (label, variants) in shapes {
             var samples: [Double] = []
+            var least: [Double] = []
             var rows = 0
             var cursor: String?
             for i in 0..<1_000 {
                 var next = variants[(i / 10) % variants.count]
                 next.cursor = i % 10 == 0 ? nil : cursor
-                let s = now()
-                let page = try queries.listJSON(next)
-                samples.append((now() - s) * 1000)
+                var best = Double.infinity
+                var page = (rows: [[UInt8]](), nextCursor: String?.none)
+                for r in 0..<3 {
+                    let s = now()
+                    page = try queries.listJSON(next)
+                    let ms = (now() - s) * 1000
+                    if r == 0 { samples.append(ms) }
+                    best = min(best, ms)
+                }
+                least.append(best)
                 cursor = page.nextCursor
                 rows += page.rows.count
             }
-            print(String(format: "  %-60@ p50 %.3f ms  p99 %.3f ms  (%.1f rows/page)", ("page of 50: " + label) as NSString,
-                         percentile(samples, 50), percentile(samples, 99), Double(rows) / 1_000))
+            let name = ("page of 50: " + label).padding(toLength: 62, withPad: " ", startingAt: 0)
+            print(String(format: "  %@ p50 %.3f ms  p99 %.3f ms  | least of 3: p50 %.3f  p99 %.3f ms  (%.1f rows/page)", name as NSString,
+                         percentile(samples, 50), percentile(samples, 99), percentile(least, 50), percentile(least, 99), Double(rows) / 1_000))
         }
         print(String(format: "    (load after pages: %@)", loadAverage() as NSString))
     }
