@@ -191,10 +191,22 @@ import Testing
         expected += withUnsafeBytes(of: (UInt64(1_767_600_000_123) | (1 << 63)).bigEndian) { Array($0) }
         expected += Array("org1\u{0}investigating\u{0}high\u{0}org1-c1\u{0}apps\u{0}".utf8)
         #expect(bytes == expected)
-        #expect(CaseIndexValue.decode(bytes) == fields.filterable)
+        let d = try #require(CaseIndexValue.decode(bytes))
+        #expect(d.organisationID == "org1" && d.status == "investigating" && d.priority == "high" && d.reportedBy == "org1-c1")
+        #expect(d.owner == nil && d.team == "apps" && d.createdAt == Date(timeIntervalSince1970: 1_767_600_000.123) && d.closedAt == nil)
+        // A closed case with an owner: both optional parts present, in the documented order.
+        fields.owner = "s1"
+        fields.closedAt = Date(timeIntervalSince1970: 1_767_700_000)
+        let closed = CaseIndexValue.encode(fields)
+        #expect(closed[1] == 0x07 && closed.count == bytes.count + 8 + 3)
+        #expect(Array(closed[10..<18]) == withUnsafeBytes(of: (UInt64(1_767_700_000_000) | (1 << 63)).bigEndian) { Array($0) })
+        #expect(closed.suffix(8) == Array("s1\u{0}apps\u{0}".utf8)[...])
+        let c = try #require(CaseIndexValue.decode(closed))
+        #expect(c.owner == "s1" && c.closedAt == fields.closedAt)
         #expect(CaseIndexValue.decode([]) == nil)
         #expect(CaseIndexValue.decode(Array(bytes.dropLast())) == nil)
         #expect(CaseIndexValue.decode(bytes + [0x41]) == nil)
+        #expect(CaseIndexValue.decode([0x02] + bytes.dropFirst()) == nil)
     }
 }
 

@@ -86,37 +86,17 @@ enum CaseIndexValue {
                       reportedBy: reported, owner: owner, team: team)
     }
 
-    /// The fields of a value as text and dates (for tests and tools), or `nil` if malformed.
-    static func decode(_ bytes: [UInt8]) -> IndexFields.Filterable? {
+    /// A value's fields as text and dates.
+    typealias Decoded = (organisationID: String, status: String, priority: String, reportedBy: String, owner: String?, team: String?, createdAt: Date, closedAt: Date?)
+
+    /// The fields of a value (for tests and tools), or `nil` if it is not a version-1 value.
+    static func decode(_ bytes: [UInt8]) -> Decoded? {
         bytes.withUnsafeBytes { v in
             guard let p = parse(v) else { return nil }
             func s(_ r: Range<Int>) -> String { String(decoding: v[r], as: UTF8.self) }
-            return IndexFields.Filterable(
-                organisationID: s(p.organisation), status: s(p.status), priority: s(p.priority), reportedBy: s(p.reportedBy),
-                owner: p.owner.map(s), team: p.team.map(s), createdAt: DomainTime.date(milliseconds: p.createdMs),
-                closedAt: p.closedMs.map { DomainTime.date(milliseconds: $0) })
+            return (s(p.organisation), s(p.status), s(p.priority), s(p.reportedBy), p.owner.map(s), p.team.map(s),
+                    DomainTime.date(milliseconds: p.createdMs), p.closedMs.map { DomainTime.date(milliseconds: $0) })
         }
-    }
-}
-
-extension IndexFields {
-    /// What an index entry's value holds (``CaseIndexValue``): the fields a list filters by.
-    struct Filterable: Equatable {
-        var organisationID: String
-        var status: String
-        var priority: String
-        var reportedBy: String
-        var owner: String?
-        var team: String?
-        var createdAt: Date
-        var closedAt: Date?
-    }
-
-    /// The fields an index entry's value holds, at the value's millisecond precision.
-    var filterable: Filterable {
-        func ms(_ d: Date) -> Date { DomainTime.date(milliseconds: DomainTime.milliseconds(d)) }
-        return Filterable(organisationID: organisationID, status: status, priority: priority, reportedBy: reportedBy,
-                          owner: owner, team: team, createdAt: ms(createdAt), closedAt: closedAt.map(ms))
     }
 }
 

@@ -25,15 +25,8 @@ func caseListSuite() -> BenchSuite {
         let catalog = try PolicyCatalog.shipped()
         let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
 
-        let dir = NSTemporaryDirectory() + "docket-bench-list-\(UUID().uuidString)"
-        var configuration = EventLog.Configuration()
-        configuration.environment.durability = .noSync
-        configuration.environment.initialMapSize = 16 << 30
-        let log = try EventLog.open(directory: dir, configuration: configuration, logger: logger)
-        defer {
-            log.close()
-            try? FileManager.default.removeItem(atPath: dir)
-        }
+        let (log, _, removeLog) = try openTemporaryLog("docket-bench-list", mapSize: 16 << 30, logger: logger)
+        defer { removeLog() }
 
         var rng = SplitMix64(seed: 2026)
         let start = Date(timeIntervalSince1970: 1_704_096_000)  // 2024-01-01T08:00:00Z
