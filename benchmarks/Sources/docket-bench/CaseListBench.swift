@@ -56,6 +56,7 @@ func caseListSuite() -> BenchSuite {
         var opened = start
         var chunk: [StreamAppend] = []
         var events = 0
+        var closedCases = 0
         for n in 0..<total {
             opened = opened.addingTimeInterval(Double(rng.next(120_000)) / 1000)
             // Skewed organisation sizes: org0 is the largest, org199 the smallest.
@@ -98,6 +99,7 @@ func caseListSuite() -> BenchSuite {
                 if roll < 60 { try act(.closeCase(CloseCase(reason: .resolved)), by: staff, after: 2 * 86_400) }
             }
             events += appended.count
+            if state.status == .closed { closedCases += 1 }
             chunk.append(StreamAppend(stream: StreamName.case(id), expectedVersion: .noStream, events: appended))
             if chunk.count == 2_000 {
                 _ = try await log.append(chunk)
@@ -167,6 +169,21 @@ func caseListSuite() -> BenchSuite {
             print(String(format: "  %@ p50 %.3f ms  p99 %.3f ms  | least of 3: p50 %.3f  p99 %.3f ms  (%.1f rows/page)", name as NSString,
                          percentile(samples, 50), percentile(samples, 99), percentile(least, 50), percentile(least, 99), Double(rows) / 1_000))
         }
+        // The worst case of a value filter: nothing matches, so one page walks the whole
+        // status index (every closed case), checking each entry's value.
+        var none = CaseQuery()
+        none.status = "closed"
+        none.priority = "no-such-priority"
+        var walks: [Double] = []
+        for _ in 0..<5 {
+            let s = now()
+            _ = try queries.listJSON(none)
+            walks.append(now() - s)
+        }
+        let walk = walks.min() ?? .nan
+        print(String(format: "  %@ %.1f ms for %d entries (%.0f ns per entry)",
+                     "empty page, status closed + a priority no case has".padding(toLength: 62, withPad: " ", startingAt: 0) as NSString,
+                     walk * 1000, closedCases, walk * 1e9 / Double(max(1, closedCases))))
         print(String(format: "    (load after pages: %@)", loadAverage() as NSString))
     }
 }
