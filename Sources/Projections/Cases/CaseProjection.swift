@@ -139,7 +139,9 @@ public struct CaseProjection: Projection {
         let row = CaseRow.make(s, id: id, measures: measures, policy: policy)
         var out: [[UInt8]: [UInt8]] = [:]
         out[CaseKeys.row(id)] = Array(try encoder.encode(row))
-        for key in CaseKeys.indexKeys(IndexFields(row)) { out[key] = [] }
+        let fields = IndexFields(row)
+        let indexValue = CaseIndexValue.encode(fields)
+        for key in CaseKeys.indexKeys(fields) { out[key] = indexValue }
         for kind in [FlagList.breached, .atRisk] where kind == .breached ? row.breached : row.atRisk {
             if let team = row.team { out[CaseKeys.flagList(.team, team, kind, id)] = [] }
             out[CaseKeys.flagList(.organisation, row.organisationID, kind, id)] = []
@@ -233,6 +235,7 @@ enum CaseKeys {
         add(.owner, row.owner, sorts: both)
         add(.team, row.team, sorts: both)
         add(.organisationStatus, row.organisationID + "\u{0}" + row.status, sorts: both)
+        add(.reportedBy, row.reportedBy, sorts: both)
         return keys
     }
 }
@@ -248,6 +251,9 @@ enum CaseIndex {
         case owner = 0x77  // w
         case team = 0x74  // t
         case organisationStatus = 0x53  // S
+        /// The contact who reported the case ("my cases"): no other filter narrows a
+        /// contact's few cases among an organisation's many.
+        case reportedBy = 0x72  // r
     }
 }
 
@@ -297,13 +303,15 @@ extension StoredCaseState: GeneratedJSONValue {
     }
 }
 
-/// What the secondary index keys of a case are made of; built from a ``CaseRow`` when
-/// writing and from a ``CaseState`` when listing the keys to replace (the two agree).
+/// What the secondary index keys and values (``CaseIndexValue``) of a case are made of;
+/// built from a ``CaseRow`` when writing and from a ``CaseState`` when listing the keys to
+/// replace (the two agree).
 struct IndexFields {
     var caseID: String
     var organisationID: String
     var status: String
     var priority: String
+    var reportedBy: String
     var owner: String?
     var team: String?
     var createdAt: Date
@@ -311,12 +319,12 @@ struct IndexFields {
     var closedAt: Date?
 
     init(_ row: CaseRow) {
-        caseID = row.caseID; organisationID = row.organisationID; status = row.status; priority = row.priority
+        caseID = row.caseID; organisationID = row.organisationID; status = row.status; priority = row.priority; reportedBy = row.reportedBy
         owner = row.owner; team = row.team; createdAt = row.createdAt; lastUpdatedAt = row.lastUpdatedAt; closedAt = row.closedAt
     }
 
     init(_ s: CaseState, id: String) {
-        caseID = id; organisationID = s.organisationID; status = s.status.rawValue; priority = s.priority
+        caseID = id; organisationID = s.organisationID; status = s.status.rawValue; priority = s.priority; reportedBy = s.contactID
         owner = s.owner; team = s.team
         createdAt = s.openedAt ?? Date(timeIntervalSince1970: 0)
         lastUpdatedAt = s.lastModifiedAt ?? s.openedAt ?? Date(timeIntervalSince1970: 0)

@@ -75,11 +75,13 @@ public struct QueryError: Error, Sendable, CustomStringConvertible {
 
 /// Queries over the `cases` projection: lookups, filtered lists, flags and surveys.
 ///
-/// A filtered list walks the one secondary index that covers the most equality filters
-/// (organisation+status, organisation, status, owner, team, priority, or all cases) in the
-/// requested sort order, starting at the cursor or at the sort range's bound, and stops
+/// A filtered list walks the one secondary index expected to be the most selective
+/// (reported by, organisation+status, organisation, status, owner, team, priority, or all
+/// cases) in the requested sort order, starting at the cursor or at the sort range's bound, and stops
 /// once the page is full: with the filters an index covers, a page costs O(page).
-/// Filters no index covers are checked on each row.
+/// Filters no index covers are checked on each index entry's value, which holds the
+/// case's filterable fields (``CaseIndexValue``): a page costs O(entries walked), one
+/// cursor step each, plus one row read per row returned.
 public struct CaseQueries: Sendable {
     let runner: ProjectionRunner
     let projection: String
@@ -157,8 +159,9 @@ public struct CaseQueries: Sendable {
     }
 
     /// ``list(_:)`` with each row as its stored JSON (schemas/cli/report-cases.schema.json
-    /// `$defs/row`), for callers that send rows on as JSON (the HTTP API): a row is decoded
-    /// only when a filter the index does not cover must look inside it.
+    /// `$defs/row`), for callers that send rows on as JSON (the HTTP API). Filters the
+    /// index does not cover are checked on each index entry's value (``CaseIndexValue``), so
+    /// a rejected case costs one cursor step and no row read; no row is decoded.
     public func listJSON(_ query: CaseQuery) throws -> (rows: [[UInt8]], nextCursor: String?) {
         guard (1...1_000).contains(query.limit) else { throw QueryError("limit must be 1 to 1000, got \(query.limit)") }
         let (dimension, value) = try plan(query)
@@ -169,8 +172,9 @@ public struct CaseQueries: Sendable {
         case .updated: (nil, nil)
         case .closed: (query.closedFrom, query.closedTo)
         }
-        let lo = Keys.time(range.from.map(DomainTime.milliseconds) ?? Int64.min)
-        let hi = Keys.time(range.to.map(DomainTime.milliseconds) ?? Int64.max)
+        let lo = Keys.time(range.from.map(CaseIndexFilter.lowerBound) ?? Int64.min)
+        let hi = Keys.time(range.to.map(CaseIndexFilter.upperBound) ?? Int64.max)
+        let filter = CaseIndexFilter(query)
         var cursorKey: [UInt8]?
         if let c = query.cursor {
             guard let bytes = hexDecode(c), Keys.hasPrefixArray(bytes, prefix) else {
@@ -199,11 +203,14 @@ public struct CaseQueries: Sendable {
                 while let x = e, Keys.hasPrefix(x.key, prefix), x.key.count >= prefix.count + 8 {
                     let t = Keys.readBE64(x.key, at: prefix.count)
                     if query.descending ? t < lo : t > hi { break }
-                    if t >= lo && t <= hi {
+                    // A filter the index does not cover is checked on the entry's value
+                    // (CaseIndexValue); only a value an older build left empty needs the row.
+                    let parsed = needsRow ? CaseIndexValue.parse(x.value) : nil
+                    if t >= lo && t <= hi && (parsed.map { filter.accepts(x.value, $0) } ?? true) {
                         rowKey.removeSubrange(1...)
                         rowKey.append(contentsOf: x.key[(prefix.count + 8)...])
                         if let bytes = try txn.get(db, key: rowKey) {
-                            let keep = try !needsRow || matches(try decoder.decode(CaseRow.self, fromBytes: bytes), query)
+                            let keep = try !needsRow || parsed != nil || matches(try decoder.decode(CaseRow.self, fromBytes: bytes), query)
                             if keep {
                                 if rows.count == query.limit {
                                     more = true
@@ -232,6 +239,7 @@ public struct CaseQueries: Sendable {
         case .owner: ["owner"]
         case .team: ["team"]
         case .organisationStatus: ["organisation", "status"]
+        case .reportedBy: ["reportedBy"]
         }
         let filters: [(String, Bool)] = [("organisation", q.organisation != nil), ("status", q.status != nil),
                                           ("priority", q.priority != nil), ("owner", q.owner != nil), ("team", q.team != nil),
@@ -242,7 +250,8 @@ public struct CaseQueries: Sendable {
         return false
     }
 
-    /// The index that covers the most equality filters.
+    /// The index expected to be the most selective for the query's equality filters (the
+    /// others are checked on each entry's value).
     func plan(_ q: CaseQuery) throws -> (CaseIndex.Dimension, String) {
         if q.sort == .closed {
             guard q.status == nil || q.status == CaseStatus.closed.rawValue, q.priority == nil, q.owner == nil, q.team == nil else {
@@ -250,6 +259,9 @@ public struct CaseQueries: Sendable {
             }
             return q.organisation.map { (.organisation, $0) } ?? (.all, "")
         }
+        // A contact's cases are the fewest (one contact of one organisation), then an
+        // organisation's cases in one status; the rest in order of usual selectivity.
+        if let r = q.reportedBy { return (.reportedBy, r) }
         if let o = q.organisation, let s = q.status { return (.organisationStatus, o + "\u{0}" + s) }
         if let o = q.organisation { return (.organisation, o) }
         if let s = q.status { return (.status, s) }

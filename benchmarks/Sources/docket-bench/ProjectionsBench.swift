@@ -26,16 +26,9 @@ func projectionsSuite() -> BenchSuite {
 
         // DOCKET_BENCH_PROJ_DIR keeps the log there and reuses it when it is already built
         // (e.g. to time `docket rebuild --data-dir` on it under /usr/bin/time).
-        let keptDir = env["DOCKET_BENCH_PROJ_DIR"]
-        let dir = keptDir ?? (NSTemporaryDirectory() + "docket-bench-proj-\(UUID().uuidString)")
-        var configuration = EventLog.Configuration()
-        configuration.environment.durability = .noSync
-        configuration.environment.initialMapSize = 4 << 30
-        let log = try EventLog.open(directory: dir, configuration: configuration, logger: logger)
-        defer {
-            log.close()
-            if keptDir == nil { try? FileManager.default.removeItem(atPath: dir) }
-        }
+        let (log, dir, removeLog) = try openTemporaryLog("docket-bench-proj", mapSize: 4 << 30, logger: logger,
+                                                         keepIn: env["DOCKET_BENCH_PROJ_DIR"])
+        defer { removeLog() }
         var events = 0
         let existing = Int(try log.head().position)
         if existing > 0 { events = existing; print("    (reusing the \(existing)-event log in \(dir))") }
@@ -142,6 +135,21 @@ func projectionsSuite() -> BenchSuite {
                          percentile(samples, 50), percentile(samples, 99), raw.rows.count))
         }
     }
+}
+
+/// A log without fsync in a fresh temporary directory (or in `keepIn`, kept), its
+/// directory, and what closes it and removes a temporary directory.
+func openTemporaryLog(_ name: String, mapSize: Int, logger: Logger,
+                      keepIn: String? = nil) throws -> (EventLog, String, @Sendable () -> Void) {
+    let dir = keepIn ?? (NSTemporaryDirectory() + "\(name)-\(UUID().uuidString)")
+    var configuration = EventLog.Configuration()
+    configuration.environment.durability = .noSync
+    configuration.environment.initialMapSize = mapSize
+    let log = try EventLog.open(directory: dir, configuration: configuration, logger: logger)
+    return (log, dir, {
+        log.close()
+        if keepIn == nil { try? FileManager.default.removeItem(atPath: dir) }
+    })
 }
 
 /// Peak resident set size (VmHWM) and current anonymous resident memory (RssAnon) of this

@@ -6,6 +6,7 @@ func allSuites() -> [BenchSuite] {
         domainSuite(),
         codecSuite(),
         projectionsSuite(),
+        caseListSuite(),
         commandsSuite(),
         auditSuite(),
     ]
