@@ -81,3 +81,51 @@ import Testing
         }
     }
 }
+
+@Suite struct ProjectionFormatTests {
+    /// Tables written by an older layout (here: `cases` before its reported-by index) must not
+    /// be served as if they were current: the runner rebuilds them before folding further.
+    @Test func olderLayoutIsRebuiltWhenTheRunnerStarts() async throws {
+        try await withTempLog { log, _ in
+            var history = SyntheticHistory()
+            history.cases = 80
+            try await appendAll(log, try history.appends(catalog: shippedCatalog))
+            let first = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog)], logger: testLogger)
+            try await first.catchUp()
+            #expect(try first.storedFormat("cases") == 2)
+            let rows = try CaseQueries(runner: first).allRows()
+            let contact = try #require(rows.first?.reportedBy)
+            var mine = CaseQuery()
+            mine.reportedBy = contact
+            mine.limit = 1_000
+            let expected = try CaseQueries(runner: first).list(mine).rows
+            #expect(!expected.isEmpty)
+
+            // Make the tables look like version 1: no format key, no reported-by index entries.
+            let cps = first.checkpoints
+            let table = first.entries[0].tables.a
+            try await log.writer.perform { context in
+                try context.transaction { txn in
+                    _ = try txn.delete(cps, key: ProjectionRunner.formatKey("cases"))
+                    var doomed: [[UInt8]] = []
+                    try txn.withCursor(table) { cursor in
+                        var e = try cursor.get(.setRange, key: [CaseKeys.indexTag, CaseIndex.Dimension.reportedBy.rawValue])
+                        while let x = e, x.key.count > 1, x.key[0] == CaseKeys.indexTag, x.key[1] == CaseIndex.Dimension.reportedBy.rawValue {
+                            doomed.append(Array(x.key))
+                            e = try cursor.get(.next)
+                        }
+                    }
+                    for key in doomed { _ = try txn.delete(table, key: key) }
+                }
+            }
+            #expect(try first.storedFormat("cases") == 1)
+            #expect(try CaseQueries(runner: first).list(mine).rows.isEmpty)
+
+            let second = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog)], logger: testLogger)
+            try await second.catchUp()
+            #expect(try second.status("cases").slot == "b")
+            #expect(try second.storedFormat("cases") == 2)
+            #expect(try CaseQueries(runner: second).list(mine).rows == expected)
+        }
+    }
+}

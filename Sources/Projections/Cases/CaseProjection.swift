@@ -32,6 +32,9 @@ public struct CaseProjection: Projection {
 
     /// `cases`.
     public let name = "cases"
+    /// 2: index entries hold the filterable fields (``CaseIndexValue``) and there is a
+    /// reported-by index. Tables of version 1 are rebuilt when the runner starts.
+    public var formatVersion: Int { 2 }
     let catalog: PolicyCatalog
     let measures: CalendarMeasureProvider
 

@@ -20,6 +20,11 @@ public enum Keys {
         }
     }
 
+    /// `v` as 4 big-endian bytes.
+    public static func be32(_ v: UInt32) -> [UInt8] {
+        [UInt8(truncatingIfNeeded: v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
+    }
+
     /// 8-byte big-endian.
     @inline(__always)
     public static func be64(_ v: UInt64) -> [UInt8] {

@@ -28,6 +28,12 @@ public protocol Projection: Sendable {
     /// Writes what `batch` folded into `table`, inside the batch's transaction.
     func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws
 
+    /// The layout version of the projection's tables. Raise it whenever the tables a given
+    /// log produces change (a new index, a new value layout): the runner then rebuilds the
+    /// projection before folding further (``ProjectionRunner/rebuildOutdated(batchSize:)``),
+    /// instead of serving tables that lack what queries now expect. Default: 1.
+    var formatVersion: Int { get }
+
     /// Decodes what the handler of `event` will need, on a thread other than the writer's
     /// (a rebuild reads and decodes ahead while the writer thread folds): pure, no tables.
     /// The handler finds the result in ``ProjectionEvent/decoded``. Default: `nil` (the
@@ -41,6 +47,9 @@ public protocol Projection: Sendable {
 }
 
 extension Projection {
+    /// Version 1.
+    public var formatVersion: Int { 1 }
+
     /// No read-ahead decoding.
     public func predecode(_ event: ProjectionEvent) -> (any Sendable)? { nil }
 

@@ -44,6 +44,8 @@ public final class ProjectionRunner: Sendable {
         let predecode: @Sendable (ProjectionEvent) -> (any Sendable)?
         /// ``ParallelRebuildProjection/rebuildInParallel(environment:events:table:upTo:progress:write:)``, when it has one.
         let parallelRebuild: ParallelRebuild?
+        /// ``Projection/formatVersion``.
+        let formatVersion: Int
     }
 
     typealias ParallelRebuild = @Sendable (Environment, Database, Database, UInt64, @escaping @Sendable (UInt64) -> Void,
@@ -107,7 +109,8 @@ public final class ProjectionRunner: Sendable {
     private static func entry<P: Projection>(_ p: P, tables: (Database, Database)) -> Entry {
         Entry(name: p.name, tables: tables, step: { txn, target, carried, chunk, flushNow in
             try step(p, txn: txn, target: target, carried: carried, chunk: chunk, flushNow: flushNow)
-        }, types: Set(p.handlers.keys), predecode: { p.predecode($0) }, parallelRebuild: parallelRebuild(p))
+        }, types: Set(p.handlers.keys), predecode: { p.predecode($0) }, parallelRebuild: parallelRebuild(p),
+              formatVersion: p.formatVersion)
     }
 
     private static func parallelRebuild<P: Projection>(_ p: P) -> ParallelRebuild? {
@@ -235,6 +238,10 @@ public final class ProjectionRunner: Sendable {
         if flushing && (moved || hadCarried) { try p.flush(&batch, table: table, txn: txn) }
         if moved {
             try txn.put(target.checkpoints, key: target.key, value: encodeCheckpoint(Checkpoint(position: last, slotB: cp.slotB)))
+            // Tables started from nothing are of the current layout.
+            if cp.position == 0 && target.key.elementsEqual(p.name.utf8) {
+                try txn.put(target.checkpoints, key: formatKey(p.name), value: Keys.be32(UInt32(p.formatVersion)))
+            }
         }
         if let box = carried { box.value = flushing ? nil : batch }
         return StepResult(from: cp.position, to: last)
@@ -271,6 +278,7 @@ public final class ProjectionRunner: Sendable {
     /// - Throws: the first ``ProjectionError`` of a projection that stopped.
     public func catchUp(batchSize: Int = ProjectionRunner.defaultBatchSize,
                         progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) async throws {
+        try await rebuildOutdated(batchSize: batchSize)
         let head = try log.head().position
         while try await step(batchSize: batchSize) {
             let low = state.withLock { s in s.checkpoints.values.min() ?? 0 }
@@ -285,6 +293,7 @@ public final class ProjectionRunner: Sendable {
     /// Catches up, then follows the log live until the task is cancelled or the log closes.
     /// A projection that fails stops; the others keep running.
     public func run(batchSize: Int = ProjectionRunner.defaultBatchSize) async throws {
+        try await rebuildOutdated(batchSize: batchSize)
         while !Task.isCancelled {
             if try await step(batchSize: batchSize) { continue }
             let low = state.withLock { s in
@@ -416,6 +425,29 @@ public final class ProjectionRunner: Sendable {
 }
 
 extension ProjectionRunner {
+    /// The `proj.checkpoints` key of a projection's table layout version.
+    static func formatKey(_ name: String) -> [UInt8] { Array((name + "#format").utf8) }
+
+    /// The layout version the tables of projection `name` were built with: what its
+    /// `#format` key says, 1 when there is none (tables from before versions were recorded).
+    func storedFormat(_ name: String) throws -> Int {
+        try log.environment.read { txn in
+            try txn.get(checkpoints, key: Self.formatKey(name)).map { b in b.count == 4 ? Int(RawRecord.be32(b, 0)) : 1 } ?? 1
+        }
+    }
+
+    /// Rebuilds every projection whose tables were built by an older layout
+    /// (``Projection/formatVersion``) and hold something; `catchUp` and `run` call it first.
+    public func rebuildOutdated(batchSize: Int = ProjectionRunner.defaultBatchSize) async throws {
+        for e in entries where state.withLock({ $0.failures[e.name] == nil }) {
+            let stored = try storedFormat(e.name)
+            guard stored != e.formatVersion, try readCheckpoint(key: Array(e.name.utf8)).position > 0 else { continue }
+            logger.warning("projection tables are of an older layout; rebuilding them",
+                           metadata: ["projection": "\(e.name)", "stored": "\(stored)", "current": "\(e.formatVersion)"])
+            try await rebuild(e.name, batchSize: batchSize)
+        }
+    }
+
     /// Phases 2 and 3 of ``rebuild(_:batchSize:progress:)``; returns the rebuilt position and
     /// whether the old live slot was b.
     fileprivate func fillAndSwap(_ e: Entry, target: StepTarget, liveKey: [UInt8], batchSize: Int,
@@ -458,6 +490,7 @@ extension ProjectionRunner {
                 let live = Self.decodeCheckpoint(try txn.get(cps, key: liveKey))
                 try txn.put(cps, key: liveKey, value: Self.encodeCheckpoint(built))
                 try txn.delete(cps, key: target.key)
+                try txn.put(cps, key: Self.formatKey(e.name), value: Keys.be32(UInt32(e.formatVersion)))
                 return (built.position, live.slotB)
             }
         }
