@@ -135,7 +135,10 @@ public final class Environment: @unchecked Sendable {
         // MDB_FIXEDMAP), so find the data file's mapping in /proc/self/maps.
         var dir: UnsafePointer<CChar>?
         guard mdb_env_get_path(env, &dir) == 0, let dir else { return }
-        let dataFile = String(cString: dir) + "/data.mdb"
+        // /proc/self/maps names the file by its canonical path.
+        guard let canonical = realpath(dir, nil) else { return }
+        let dataFile = String(cString: canonical) + "/data.mdb"
+        free(canonical)
         guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return }
         resizeLock.lockShared()
         defer { resizeLock.unlock() }

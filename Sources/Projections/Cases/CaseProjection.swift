@@ -46,7 +46,7 @@ public struct CaseProjection: Projection {
     public let parallelRebuild: Bool
 
     /// A projection computing deadlines with the policies and calendars of `catalog`.
-    public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 8_000, parallelRebuild: Bool = true) {
+    public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 10_000, parallelRebuild: Bool = true) {
         self.catalog = catalog
         self.rebuildWorkingSet = max(1, rebuildWorkingSet)
         self.parallelRebuild = parallelRebuild
@@ -380,21 +380,28 @@ extension CaseProjection: ParallelRebuildProjection {
         var typeCache: [UInt64: String] = [:]
         var flushedBefore = false  // whether `table` may hold states of this part's cases
         var position: UInt64 = 1
-        // One transaction per flush: LMDB copies every page a transaction touches, so the
-        // fewer transactions the writes of a working set are spread over, the fewer times
-        // the same index and row pages are rewritten.
+        // A flush is written in slices of a few thousand cases (ids in order): each slice's
+        // entries are prepared, sorted and committed before the next is prepared, so the
+        // prepared bytes never exceed one slice (the folded states are the working set).
         func flushAll() throws {
-            var deletes: [[UInt8]] = []
-            var puts: [(key: [UInt8], value: [UInt8])] = []
-            for (id, work) in cases {
-                let w = try writes(for: work, id: id)
-                deletes.append(contentsOf: w.deletes)
-                puts.append(contentsOf: w.puts)
+            let ids = cases.keys.sorted()
+            var start = 0
+            while start < ids.count {
+                let slice = ids[start..<min(ids.count, start + Self.flushSlice)]
+                var deletes: [[UInt8]] = []
+                var puts: [(key: [UInt8], value: [UInt8])] = []
+                for id in slice {
+                    guard let work = cases.removeValue(forKey: id) else { continue }
+                    let w = try writes(for: work, id: id)
+                    deletes.append(contentsOf: w.deletes)
+                    puts.append(contentsOf: w.puts)
+                }
+                puts.sort { Keys.precedes($0.key, $1.key) }
+                if !puts.isEmpty || !deletes.isEmpty { try write(deletes, puts) }
+                start += slice.count
             }
-            if !cases.isEmpty { flushedBefore = true }
+            if !ids.isEmpty { flushedBefore = true }
             cases.removeAll()
-            puts.sort { Keys.precedes($0.key, $1.key) }
-            if !puts.isEmpty || !deletes.isEmpty { try write(deletes, puts) }
         }
         while position <= head {
             var last = position - 1
@@ -448,6 +455,9 @@ extension CaseProjection: ParallelRebuildProjection {
         try flushAll()
         progress(head)
     }
+
+    /// Cases whose entries one rebuild transaction writes.
+    static let flushSlice = 2_500
 
     /// Whether a stream name starts with `case-`.
     @inline(__always) static func isCaseStream(_ stream: UnsafeRawBufferPointer) -> Bool {
