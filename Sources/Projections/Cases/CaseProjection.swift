@@ -22,7 +22,6 @@ public struct CaseProjection: Projection {
     public struct Batch {
         var cases: [String: Work] = [:]
         let decoder = MessageCoding.decoder()
-        let encoder = MessageCoding.encoder()
     }
 
     struct Work {
