@@ -110,13 +110,17 @@ public struct CaseProjection: Projection {
     /// The entries to delete and to put for one touched case.
     func writes(for work: Work, id: String) throws -> (deletes: [[UInt8]], puts: [(key: [UInt8], value: [UInt8])]) {
         let encoder = MessageCoding.encoder()
+        var puts = try derived(work.state, id: id, encoder: encoder)
         // The keys derived from the state before the batch are cheap to list (no row, no
-        // deadlines, no JSON); whatever is derived now overwrites or replaces them.
-        let old = work.before.map { derivedKeys($0, id: id) } ?? []
-        let new = try derived(work.state, id: id, encoder: encoder)
-        var puts = new.map { (key: $0.key, value: $0.value) }
+        // deadlines, no JSON); whatever is derived now overwrites or replaces them. A case
+        // new to the table (most of a rebuild) has nothing to replace.
+        var deletes: [[UInt8]] = []
+        if let before = work.before {
+            let new = Set(puts.map(\.key))
+            deletes = derivedKeys(before, id: id).filter { !new.contains($0) }
+        }
         puts.append((CaseKeys.state(id), try encoder.encodeBytes(StoredCaseState(work.state))))
-        return (old.filter { new[$0] == nil }, puts)
+        return (deletes, puts)
     }
 
     /// The keys of ``derived(_:id:encoder:)``, without computing values.
@@ -135,18 +139,20 @@ public struct CaseProjection: Projection {
     }
 
     /// Every entry derived from a case's state except the state itself.
-    func derived(_ s: CaseState, id: String, encoder: DocketJSONEncoder) throws -> [[UInt8]: [UInt8]] {
-        guard s.exists else { return [:] }
+    func derived(_ s: CaseState, id: String, encoder: DocketJSONEncoder) throws -> [(key: [UInt8], value: [UInt8])] {
+        guard s.exists else { return [] }
         let policy = try? catalog.policy(named: s.policyName, version: s.policyVersion)
         let row = CaseRow.make(s, id: id, measures: measures, policy: policy)
-        var out: [[UInt8]: [UInt8]] = [:]
-        out[CaseKeys.row(id)] = Array(try encoder.encode(row))
+        // Every key below is distinct (its tag, dimension, sort or survey id differ).
+        var out: [(key: [UInt8], value: [UInt8])] = []
+        out.reserveCapacity(24 + s.surveys.count)
+        out.append((CaseKeys.row(id), try encoder.encodeBytes(row)))
         let fields = IndexFields(row)
         let indexValue = CaseIndexValue.encode(fields)
-        for key in CaseKeys.indexKeys(fields) { out[key] = indexValue }
+        for key in CaseKeys.indexKeys(fields) { out.append((key, indexValue)) }
         for kind in [FlagList.breached, .atRisk] where kind == .breached ? row.breached : row.atRisk {
-            if let team = row.team { out[CaseKeys.flagList(.team, team, kind, id)] = [] }
-            out[CaseKeys.flagList(.organisation, row.organisationID, kind, id)] = []
+            if let team = row.team { out.append((CaseKeys.flagList(.team, team, kind, id), [])) }
+            out.append((CaseKeys.flagList(.organisation, row.organisationID, kind, id), []))
         }
         for survey in s.surveys {
             let surveyRow = SurveyRow(
@@ -154,7 +160,7 @@ public struct CaseProjection: Projection {
                 priority: s.priority, contactID: survey.contactID, sentAt: survey.sentAt, answerBy: survey.answerBy,
                 answeredAt: survey.answeredAt, expiredAt: survey.expiredAt, knowledge: survey.knowledge,
                 communication: survey.communication, timeliness: survey.timeliness, comment: survey.comment)
-            out[CaseKeys.survey(id, survey.id)] = Array(try encoder.encode(surveyRow))
+            out.append((CaseKeys.survey(id, survey.id), try encoder.encodeBytes(surveyRow)))
         }
         return out
     }
