@@ -344,26 +344,33 @@ extension CaseProjection: ParallelRebuildProjection {
     /// Folds the case streams on every core: thread `k` of `n` takes the streams whose name
     /// hashes to `k`, reads the whole log in its own read transactions and decodes only its
     /// events. A thread's working set is flushed when it holds its share of
-    /// ``rebuildWorkingSet`` cases (its later events for a flushed case read the state back
-    /// from `table`), and at the end. The entries are those ``flush(_:table:txn:)`` writes.
-    public func rebuildInParallel(environment: Environment, events: Database, table: Database, upTo head: UInt64,
+    /// ``rebuildWorkingSet`` cases, and at the end: each slice of a flush (its entries,
+    /// those ``flush(_:table:txn:)`` writes, sorted) becomes a run in the thread's scratch
+    /// file, and a later event of a flushed case reads its state back from there. The runs
+    /// are then merged (a case's entries are taken from its latest run only) and handed to
+    /// `append` in key order.
+    public func rebuildInParallel(environment: Environment, events: Database, upTo head: UInt64,
                                   progress: @escaping @Sendable (UInt64) -> Void,
-                                  write: @escaping @Sendable ([[UInt8]], [(key: [UInt8], value: [UInt8])]) throws -> Void) throws -> Bool {
+                                  append: @escaping @Sendable (SortedChunk) throws -> Void) throws -> Bool {
         guard parallelRebuild else { return false }
         let parts = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         let limit = max(1, rebuildWorkingSet / parts)
         let reached = Mutex([UInt64](repeating: 0, count: parts))
         let failures = Mutex<[ProjectionError]>([])
+        let folded = Mutex<[Int: (spill: RunSpill, latest: [UInt32])]>([:])
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             do {
-                try rebuildPart(part, of: parts, limit: limit, environment: environment, events: events, table: table, upTo: head,
-                                progress: { position in
-                                    let slowest = reached.withLock { r in
-                                        r[part] = position
-                                        return r.min() ?? position
-                                    }
-                                    progress(slowest)
-                                }, write: write)
+                let spill = try RunSpill(directory: environment.path)
+                let latest = try rebuildPart(part, of: parts, limit: limit, spill: spill, environment: environment, events: events, upTo: head,
+                                             progress: { position in
+                                                 let slowest = reached.withLock { r in
+                                                     r[part] = position
+                                                     return r.min() ?? position
+                                                 }
+                                                 // The merge is the last step: the bar stops just short of the head until it is done.
+                                                 progress(min(slowest, head > 0 ? head - 1 : 0))
+                                             })
+                folded.withLock { $0[part] = (spill, latest) }
             } catch let error as ProjectionError {
                 failures.withLock { $0.append(error) }
             } catch {
@@ -372,40 +379,69 @@ extension CaseProjection: ParallelRebuildProjection {
         }
         // With several failures, the one earliest in the log is what a sequential rebuild reports.
         if let first = failures.withLock({ $0.min { ($0.position ?? .max) < ($1.position ?? .max) } }) { throw first }
+        let sources = folded.withLock { f in (0..<parts).compactMap { f[$0] } }
+        do {
+            try SortedRuns.merge(sources, chunkBytes: Self.appendChunkBytes, emit: append)
+        } catch let error as SpillError {
+            throw ProjectionError(.storage, projection: name, "rebuild of \(name) failed: \(error)")
+        }
+        progress(head)
         return true
     }
 
-    /// One thread's share of ``rebuildInParallel(environment:events:table:upTo:progress:write:)``.
-    private func rebuildPart(_ part: Int, of parts: Int, limit: Int, environment: Environment, events: Database, table: Database,
-                             upTo head: UInt64, progress: (UInt64) -> Void,
-                             write: ([[UInt8]], [(key: [UInt8], value: [UInt8])]) throws -> Void) throws {
+    /// One thread's share of ``rebuildInParallel(environment:events:upTo:progress:append:)``:
+    /// returns, per case ordinal of `spill`'s tags, the run holding the case's final entries.
+    private func rebuildPart(_ part: Int, of parts: Int, limit: Int, spill: RunSpill, environment: Environment, events: Database,
+                             upTo head: UInt64, progress: (UInt64) -> Void) throws -> [UInt32] {
         let caseTypes = Set(CaseEvent.typeNames)
         let decoder = MessageCoding.decoder()
-        var cases: [String: Work] = [:]
+        let encoder = MessageCoding.encoder()
+        var cases: [String: CaseState] = [:]
         var typeCache: [UInt64: String] = [:]
-        var flushedBefore = false  // whether `table` may hold states of this part's cases
+        // Cases flushed at least once: their ordinal (the tag of their entries in the runs),
+        // and per ordinal the run holding their latest entries and where their state is.
+        var ordinals: [String: UInt32] = [:]
+        var latestRun: [UInt32] = []
+        var stateAt: [(offset: Int64, count: Int32)] = []
         var position: UInt64 = 1
         // A flush is written in slices of a few thousand cases (ids in order): each slice's
-        // entries are prepared, sorted and committed before the next is prepared, so the
-        // prepared bytes never exceed one slice (the folded states are the working set).
+        // entries are prepared, sorted and spilled as one run before the next is prepared,
+        // so the prepared bytes never exceed one slice (the folded states are the working set).
         func flushAll() throws {
             let ids = cases.keys.sorted()
             var start = 0
+            var entries: [RunEntry] = []
             while start < ids.count {
                 let slice = ids[start..<min(ids.count, start + Self.flushSlice)]
-                var deletes: [[UInt8]] = []
-                var puts: [(key: [UInt8], value: [UInt8])] = []
+                entries.removeAll(keepingCapacity: true)
+                var sliceOrdinals: [UInt32] = []
+                sliceOrdinals.reserveCapacity(slice.count)
                 for id in slice {
-                    guard let work = cases.removeValue(forKey: id) else { continue }
-                    let w = try writes(for: work, id: id)
-                    deletes.append(contentsOf: w.deletes)
-                    puts.append(contentsOf: w.puts)
+                    guard let state = cases.removeValue(forKey: id) else { continue }
+                    let ordinal: UInt32
+                    if let known = ordinals[id] { ordinal = known } else {
+                        ordinal = UInt32(latestRun.count)
+                        ordinals[id] = ordinal
+                        latestRun.append(0)
+                        stateAt.append((0, 0))
+                    }
+                    sliceOrdinals.append(ordinal)
+                    for (key, value) in try derived(state, id: id, encoder: encoder) { entries.append(RunEntry(key: key, value: value, tag: ordinal)) }
+                    entries.append(RunEntry(key: CaseKeys.state(id), value: try encoder.encodeBytes(StoredCaseState(state)), tag: ordinal))
                 }
-                puts.sort { Keys.precedes($0.key, $1.key) }
-                if !puts.isEmpty || !deletes.isEmpty { try write(deletes, puts) }
+                entries.sort { Keys.precedes($0.key, $1.key) }
+                let run: Int
+                do {
+                    run = try spill.write(run: entries) { i, offset in
+                        let e = entries[i]
+                        if e.key.first == CaseKeys.stateTag { stateAt[Int(e.tag)] = (offset, Int32(e.value.count)) }
+                    }
+                } catch {
+                    throw ProjectionError(.storage, projection: name, "rebuild of \(name) failed: \(error)")
+                }
+                for ordinal in sliceOrdinals { latestRun[Int(ordinal)] = UInt32(run) }
                 start += slice.count
             }
-            if !ids.isEmpty { flushedBefore = true }
             cases.removeAll()
         }
         while position <= head {
@@ -433,14 +469,20 @@ extension CaseProjection: ParallelRebuildProjection {
                                                           "projection \(name) stopped at log position \(p) (\(type) in case-\(id)): \(error)")
                                 }
                                 if let index = cases.index(forKey: id) {
-                                    CaseDecider.evolve(&cases.values[index].state, event)
+                                    CaseDecider.evolve(&cases.values[index], event)
                                 } else {
-                                    let before = try flushedBefore ? txn.get(table, key: CaseKeys.state(id)).map { bytes in
-                                        try decoder.decode(StoredCaseState.self, fromBytes: bytes).state
-                                    } : nil
-                                    var work = Work(before: before, state: before ?? CaseDecider.initialState)
-                                    CaseDecider.evolve(&work.state, event)
-                                    cases[id] = work
+                                    var state = CaseDecider.initialState
+                                    if let ordinal = ordinals[id] {
+                                        let at = stateAt[Int(ordinal)]
+                                        do {
+                                            state = try decoder.decode(StoredCaseState.self, from: try spill.read(at: at.offset, count: Int(at.count))).state
+                                        } catch {
+                                            throw ProjectionError(.storage, projection: name, position: p,
+                                                                  "rebuild of \(name) cannot read back the state of case \(id): \(error)")
+                                        }
+                                    }
+                                    CaseDecider.evolve(&state, event)
+                                    cases[id] = state
                                 }
                             }
                         }
@@ -452,17 +494,19 @@ extension CaseProjection: ParallelRebuildProjection {
             }
             if last < position { break }
             position = last + 1
-            // This pass reads every page of the log once: do not keep them all resident.
-            environment.releaseMappedPages()
             progress(last)
             if cases.count >= limit { try flushAll() }
         }
         try flushAll()
         progress(head)
+        return latestRun
     }
 
-    /// Cases whose entries one rebuild transaction writes.
+    /// Cases whose entries one run of a rebuild's scratch file holds.
     static let flushSlice = 2_500
+
+    /// About how many bytes of entries one append transaction of a rebuild writes.
+    static let appendChunkBytes = 16 << 20
 
     /// Whether a stream name starts with `case-`.
     @inline(__always) static func isCaseStream(_ stream: UnsafeRawBufferPointer) -> Bool {

@@ -59,26 +59,28 @@ extension Projection {
 
 /// A projection whose tables are a function of each stream's fold alone (no stream reads
 /// another's rows) can rebuild off the writer thread: it folds the log on every core, each
-/// thread a partition of the streams, and hands finished entries to `write`.
+/// thread a partition of the streams, and hands the finished table to `append` in key order.
 ///
 /// The runner calls this for phase 2 of ``ProjectionRunner/rebuild(_:batchSize:progress:)``
-/// with the fresh slot's `table` (empty) and the log's head; the rest (events appended
-/// meanwhile, the swap) goes through the ordinary steps, so the entries written here must
-/// be exactly what ``Projection/flush(_:table:txn:)`` would have written, including the
-/// state the handlers read back.
+/// with the log's head; the runner appends the chunks to the fresh slot (empty), one write
+/// transaction each. The rest (events appended meanwhile, the swap) goes through the
+/// ordinary steps, so the entries must be exactly what ``Projection/flush(_:table:txn:)``
+/// would have written.
 public protocol ParallelRebuildProjection: Projection {
-    /// Folds every event up to `head` and writes the entries through `write` (one LMDB
-    /// write transaction per call, committed when it returns, so later reads see it).
-    /// Returns `false`, having written nothing, when this instance rebuilds sequentially.
+    /// Folds every event up to `head` and passes the resulting table's entries to `append`,
+    /// in chunks whose keys strictly increase across calls.
+    /// Returns `false`, having passed nothing, when this instance rebuilds sequentially.
     ///
     /// - Parameters:
-    ///   - environment: the log's LMDB environment, for read transactions.
+    ///   - environment: the log's LMDB environment, for read transactions; its directory
+    ///     holds the rebuild's scratch files (unlinked, so they vanish with the process).
     ///   - events: the log's `events` database.
-    ///   - table: the slot being rebuilt.
-    ///   - progress: called with the position folded so far (by the slowest thread).
-    func rebuildInParallel(environment: Environment, events: Database, table: Database, upTo head: UInt64,
+    ///   - progress: called with the position folded so far (by the slowest thread), often
+    ///     (every few thousand events): the runner also drops the log pages read so far from
+    ///     the process's resident memory there.
+    func rebuildInParallel(environment: Environment, events: Database, upTo head: UInt64,
                            progress: @escaping @Sendable (UInt64) -> Void,
-                           write: @escaping @Sendable (_ deletes: [[UInt8]], _ puts: [(key: [UInt8], value: [UInt8])]) throws -> Void) throws -> Bool
+                           append: @escaping @Sendable (SortedChunk) throws -> Void) throws -> Bool
 }
 
 /// Folds one event into the batch; may read `table` through `txn`. Throwing stops the

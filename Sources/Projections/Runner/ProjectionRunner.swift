@@ -42,14 +42,14 @@ public final class ProjectionRunner: Sendable {
         let types: Set<String>
         /// The projection's ``Projection/predecode(_:)``.
         let predecode: @Sendable (ProjectionEvent) -> (any Sendable)?
-        /// ``ParallelRebuildProjection/rebuildInParallel(environment:events:table:upTo:progress:write:)``, when it has one.
+        /// ``ParallelRebuildProjection/rebuildInParallel(environment:events:upTo:progress:append:)``, when it has one.
         let parallelRebuild: ParallelRebuild?
         /// ``Projection/formatVersion``.
         let formatVersion: Int
     }
 
-    typealias ParallelRebuild = @Sendable (Environment, Database, Database, UInt64, @escaping @Sendable (UInt64) -> Void,
-                                           @escaping @Sendable ([[UInt8]], [(key: [UInt8], value: [UInt8])]) throws -> Void) throws -> Bool
+    typealias ParallelRebuild = @Sendable (Environment, Database, UInt64, @escaping @Sendable (UInt64) -> Void,
+                                           @escaping @Sendable (SortedChunk) throws -> Void) throws -> Bool
 
     /// Where a step reads its checkpoint: the live key, or the rebuild key.
     struct StepTarget: Sendable {
@@ -115,8 +115,8 @@ public final class ProjectionRunner: Sendable {
 
     private static func parallelRebuild<P: Projection>(_ p: P) -> ParallelRebuild? {
         guard let q = p as? any ParallelRebuildProjection else { return nil }
-        return { environment, events, table, head, progress, write in
-            try q.rebuildInParallel(environment: environment, events: events, table: table, upTo: head, progress: progress, write: write)
+        return { environment, events, head, progress, append in
+            try q.rebuildInParallel(environment: environment, events: events, upTo: head, progress: progress, append: append)
         }
     }
 
@@ -499,9 +499,10 @@ extension ProjectionRunner {
 
 extension ProjectionRunner {
     /// Phase 2 of a rebuild through ``ParallelRebuildProjection``: the projection folds on
-    /// its own threads; each `write` is one transaction on the writer thread (puts and
-    /// deletes only, so a retry after the map grew is harmless). Then the rebuild checkpoint
-    /// moves to `head`.
+    /// its own threads and hands the table over in key order; each chunk is appended
+    /// (`MDB_APPEND`) in one transaction on the writer thread, so the table is written once,
+    /// page after page (a retry after the map grew simply appends the chunk again). Then the
+    /// rebuild checkpoint moves to `head`.
     fileprivate func rebuildInParallel(_ e: Entry, _ parallel: @escaping ParallelRebuild, target: StepTarget, head: UInt64,
                                        progress: (@Sendable (UInt64, UInt64) -> Void)?) async throws -> Bool {
         let cps = checkpoints
@@ -512,19 +513,56 @@ extension ProjectionRunner {
         let table = slot ? target.tables.b : target.tables.a
         let environment = log.environment
         let events = self.events
+        // Appends run on the writer thread while the projection merges the next chunk: at most
+        // two chunks are queued (bounded memory); the first failure stops the rest.
+        let slots = DispatchSemaphore(value: 2)
+        let failure = Mutex<(any Error)?>(nil)
+        @Sendable func drain() throws {
+            for _ in 0..<2 { slots.wait() }
+            for _ in 0..<2 { slots.signal() }
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
+        // The fold reads every page of the log once: drop the pages from this process's
+        // resident memory every so often (when the slowest thread has moved on).
+        let released = Mutex<UInt64>(0)
         let folded = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
             let thread = Thread {
                 continuation.resume(with: Result {
-                    try parallel(environment, events, table, head, { position in progress?(position, head) }) { deletes, puts in
-                        try writer.performAndWait { context in
-                            try context.transaction { txn in
-                                for key in deletes { _ = try txn.delete(table, key: key) }
-                                for (key, value) in puts { try txn.put(table, key: key, value: value) }
+                    let result = Result {
+                        try parallel(environment, events, head, { position in
+                            let release = released.withLock { last in
+                                guard position >= last + Self.releaseInterval else { return false }
+                                last = position
+                                return true
+                            }
+                            if release { environment.releaseMappedPages() }
+                            progress?(position, head)
+                        }) { chunk in
+                            slots.wait()
+                            if let error = failure.withLock({ $0 }) {
+                                slots.signal()
+                                throw error
+                            }
+                            let accepted = writer.submit { context in
+                                do {
+                                    try context.transaction { txn in
+                                        try chunk.forEach { key, value in try txn.put(table, key: key, value: value, flags: .append) }
+                                    }
+                                    // Appending reads the new table's last pages through the map: do not keep them resident.
+                                    environment.releaseMappedPages()
+                                } catch {
+                                    failure.withLock { f in if f == nil { f = error } }
+                                }
+                                slots.signal()
+                            }
+                            if !accepted {
+                                slots.signal()
+                                throw ProjectionError(.storage, projection: e.name, "the LMDB writer shut down during the rebuild of \(e.name); nothing was swapped in")
                             }
                         }
-                        // The puts read the new table's pages through the map: do not keep them resident.
-                        environment.releaseMappedPages()
                     }
+                    try drain()
+                    return try result.get()
                 })
             }
             thread.name = "docket-rebuild"
@@ -538,6 +576,11 @@ extension ProjectionRunner {
         }
         return true
     }
+}
+
+extension ProjectionRunner {
+    /// Log positions a parallel rebuild folds between two ``Environment/releaseMappedPages()``.
+    static let releaseInterval: UInt64 = 262_144
 }
 
 /// A rebuild transaction was retried by LMDB after it had taken the carried working set.
