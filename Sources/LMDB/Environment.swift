@@ -275,3 +275,40 @@ final class ReadWriteLock: @unchecked Sendable {
     func lockExclusive() { pthread_rwlock_wrlock(lock) }
     func unlock() { pthread_rwlock_unlock(lock) }
 }
+
+/// Calls ``Environment/releaseMappedPages()`` every `interval` on a background thread until
+/// ``stop()``: for long passes over the data (a projection rebuild reads the whole log,
+/// writes a second copy of the tables and then frees the first), so that the pages they
+/// touch do not pile up as the process's resident memory between the pass's own steps.
+public final class MappedPageReleaser: Sendable {
+    private let stopping = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let stopped = Mutex(false)
+
+    /// Starts releasing `environment`'s pages every `interval`.
+    public init(environment: Environment, interval: Duration = .milliseconds(50)) {
+        let stopping = self.stopping, finished = self.finished
+        let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
+        let thread = Thread {
+            while stopping.wait(timeout: .now() + .nanoseconds(max(1_000_000, nanoseconds))) == .timedOut {
+                environment.releaseMappedPages()
+            }
+            finished.signal()
+        }
+        thread.name = "docket-page-releaser"
+        thread.start()
+    }
+
+    /// Stops the thread and waits for it (idempotent).
+    public func stop() {
+        let first = stopped.withLock { s in
+            defer { s = true }
+            return !s
+        }
+        guard first else { return }
+        stopping.signal()
+        finished.wait()
+    }
+
+    deinit { stop() }
+}

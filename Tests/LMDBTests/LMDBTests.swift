@@ -56,6 +56,24 @@ struct LMDBWrapperTests {
         // 40 MB were mapped by the read; other tests running meanwhile map a few MB at most.
         #expect(touched - released > 30_000, "resident file pages \(touched) kB before, \(released) kB after")
         #expect(try readAll() == expected)
+
+        // The same in the background while a long pass reads (what a rebuild runs under):
+        // within a few intervals the pages read are dropped again, and reads are unaffected.
+        let releaser = MappedPageReleaser(environment: env, interval: .milliseconds(10))
+        #expect(try readAll() == expected)
+        var droppedInBackground = false
+        for _ in 0..<200 where !droppedInBackground {
+            Thread.sleep(forTimeInterval: 0.01)
+            droppedInBackground = residentFileKB() < released + 10_000
+        }
+        releaser.stop()
+        releaser.stop()  // idempotent
+        #expect(droppedInBackground, "resident file pages stayed at \(residentFileKB()) kB")
+        // Once stopped, pages read stay resident.
+        #expect(try readAll() == expected)
+        let afterStop = residentFileKB()
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(afterStop > released + 30_000 && residentFileKB() > afterStop - 1_000, "pages were still released after stop()")
     }
 
     @Test("a write transaction aborts when its closure throws; nothing of it is stored")

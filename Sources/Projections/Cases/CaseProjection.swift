@@ -506,7 +506,7 @@ extension CaseProjection: ParallelRebuildProjection {
     static let flushSlice = 2_500
 
     /// About how many bytes of entries one append transaction of a rebuild writes.
-    static let appendChunkBytes = 16 << 20
+    static let appendChunkBytes = 8 << 20
 
     /// Whether a stream name starts with `case-`.
     @inline(__always) static func isCaseStream(_ stream: UnsafeRawBufferPointer) -> Bool {

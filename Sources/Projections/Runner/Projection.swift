@@ -75,9 +75,7 @@ public protocol ParallelRebuildProjection: Projection {
     ///   - environment: the log's LMDB environment, for read transactions; its directory
     ///     holds the rebuild's scratch files (unlinked, so they vanish with the process).
     ///   - events: the log's `events` database.
-    ///   - progress: called with the position folded so far (by the slowest thread), often
-    ///     (every few thousand events): the runner also drops the log pages read so far from
-    ///     the process's resident memory there.
+    ///   - progress: called with the position folded so far (by the slowest thread).
     func rebuildInParallel(environment: Environment, events: Database, upTo head: UInt64,
                            progress: @escaping @Sendable (UInt64) -> Void,
                            append: @escaping @Sendable (SortedChunk) throws -> Void) throws -> Bool

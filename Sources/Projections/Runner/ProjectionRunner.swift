@@ -375,6 +375,10 @@ public final class ProjectionRunner: Sendable {
         let rebuildKey = Array((projection + "#rebuild").utf8)
         let cps = checkpoints
         let target = StepTarget(events: events, checkpoints: cps, key: rebuildKey, tables: e.tables, limit: max(1, batchSize))
+        // A rebuild reads every page of the log, writes a second copy of the tables and then
+        // frees the first: keep none of those pages resident longer than a moment.
+        let releaser = MappedPageReleaser(environment: log.environment, interval: .milliseconds(20))
+        defer { releaser.stop() }
         @Sendable func live(_ txn: borrowing WriteTransaction) throws -> Checkpoint { Self.decodeCheckpoint(try txn.get(cps, key: liveKey)) }
         // 1. Empty the inactive slot and point the rebuild checkpoint at it.
         try await log.writer.perform { context in
@@ -472,8 +476,6 @@ extension ProjectionRunner {
                 }
             }
             guard let r else { break }
-            // The pass touches every page of the log once: do not keep them all resident.
-            log.environment.releaseMappedPages()
             progress?(r.to, max(head, r.to))
         }
         return try await log.writer.perform { context in
@@ -522,22 +524,11 @@ extension ProjectionRunner {
             for _ in 0..<2 { slots.signal() }
             if let error = failure.withLock({ $0 }) { throw error }
         }
-        // The fold reads every page of the log once: drop the pages from this process's
-        // resident memory every so often (when the slowest thread has moved on).
-        let released = Mutex<UInt64>(0)
         let folded = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
             let thread = Thread {
                 continuation.resume(with: Result {
                     let result = Result {
-                        try parallel(environment, events, head, { position in
-                            let release = released.withLock { last in
-                                guard position >= last + Self.releaseInterval else { return false }
-                                last = position
-                                return true
-                            }
-                            if release { environment.releaseMappedPages() }
-                            progress?(position, head)
-                        }) { chunk in
+                        try parallel(environment, events, head, { position in progress?(position, head) }) { chunk in
                             slots.wait()
                             if let error = failure.withLock({ $0 }) {
                                 slots.signal()
@@ -548,8 +539,6 @@ extension ProjectionRunner {
                                     try context.transaction { txn in
                                         try chunk.forEach { key, value in try txn.put(table, key: key, value: value, flags: .append) }
                                     }
-                                    // Appending reads the new table's last pages through the map: do not keep them resident.
-                                    environment.releaseMappedPages()
                                 } catch {
                                     failure.withLock { f in if f == nil { f = error } }
                                 }
@@ -576,11 +565,6 @@ extension ProjectionRunner {
         }
         return true
     }
-}
-
-extension ProjectionRunner {
-    /// Log positions a parallel rebuild folds between two ``Environment/releaseMappedPages()``.
-    static let releaseInterval: UInt64 = 262_144
 }
 
 /// A rebuild transaction was retried by LMDB after it had taken the carried working set.
