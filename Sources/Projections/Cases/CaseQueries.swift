@@ -79,9 +79,12 @@ public struct QueryError: Error, Sendable, CustomStringConvertible {
 /// (reported by, organisation+status, organisation, status, owner, team, priority, or all
 /// cases) in the requested sort order, starting at the cursor or at the sort range's bound, and stops
 /// once the page is full: with the filters an index covers, a page costs O(page).
-/// Filters no index covers are checked on each index entry's value, which holds the
-/// case's filterable fields (``CaseIndexValue``): a page costs O(entries walked), one
-/// cursor step each, plus one row read per row returned.
+/// With a second equality filter the walked index does not cover (owner, team, priority,
+/// status or organisation), the walk leapfrogs with that filter's index: where a case is
+/// missing from it, the walk jumps straight to the next case that is in both, so a page
+/// costs O(page) seeks however rarely the two filters coincide. Filters still uncovered are
+/// checked on each index entry's value, which holds the case's filterable fields
+/// (``CaseIndexValue``): one cursor step per case rejected, plus one row read per row returned.
 public struct CaseQueries: Sendable {
     let runner: ProjectionRunner
     let projection: String
@@ -183,49 +186,116 @@ public struct CaseQueries: Sendable {
             cursorKey = bytes
         }
         let decoder = MessageCoding.decoder()
+        let probePrefix = probe(query, driver: dimension).map { CaseKeys.indexPrefix($0.0, query.sort, value: $0.1) }
         return try runner.read(projection) { txn, db in
             try txn.withCursor(db) { cursor in
-                var rows: [[UInt8]] = []
-                rows.reserveCapacity(min(query.limit, 64))
-                var lastKey: [UInt8]?
-                var more = false
-                var e: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
-                if query.descending {
-                    let start = cursorKey ?? (prefix + Keys.be64(hi) + [0xFF])
-                    e = try cursor.get(.setRange, key: start)
-                    e = try cursor.get(e == nil ? .last : .previous)
-                } else {
-                    let start = cursorKey ?? (prefix + Keys.be64(lo))
-                    e = try cursor.get(.setRange, key: start)
-                    if let k = cursorKey, let x = e, x.key.elementsEqual(k) { e = try cursor.get(.next) }
+                guard let probePrefix else { return try walk(&cursor, probing: false, align: { _ in .match }, txn: txn, db: db) }
+                return try txn.withCursor(db) { probe in
+                    try walk(&cursor, probing: true, align: { suffix in
+                        try CaseQueries.align(&probe, prefix: probePrefix, to: suffix, descending: query.descending)
+                    }, txn: txn, db: db)
                 }
-                var rowKey: [UInt8] = [CaseKeys.rowTag]
-                while let x = e, Keys.hasPrefix(x.key, prefix), x.key.count >= prefix.count + 8 {
-                    let t = Keys.readBE64(x.key, at: prefix.count)
-                    if query.descending ? t < lo : t > hi { break }
-                    // A filter the index does not cover is checked on the entry's value
-                    // (CaseIndexValue); only a value an older build left empty needs the row.
-                    let parsed = needsRow ? CaseIndexValue.parse(x.value) : nil
-                    if t >= lo && t <= hi && (parsed.map { filter.accepts(x.value, $0) } ?? true) {
-                        rowKey.removeSubrange(1...)
-                        rowKey.append(contentsOf: x.key[(prefix.count + 8)...])
-                        if let bytes = try txn.get(db, key: rowKey) {
-                            let keep = try !needsRow || parsed != nil || matches(try decoder.decode(CaseRow.self, fromBytes: bytes), query)
-                            if keep {
-                                if rows.count == query.limit {
-                                    more = true
-                                    break
-                                }
-                                rows.append(Array(bytes))
-                                lastKey = Array(x.key)
-                            }
-                        }
-                    }
-                    e = try cursor.get(query.descending ? .previous : .next)
-                }
-                return (rows, more ? lastKey.map(hexEncode) : nil)
             }
         }
+        func walk(_ cursor: inout Cursor, probing: Bool, align: (UnsafeRawBufferPointer) throws -> Alignment,
+                  txn: borrowing ReadTransaction, db: Database) throws -> (rows: [[UInt8]], nextCursor: String?) {
+            var rows: [[UInt8]] = []
+            rows.reserveCapacity(min(query.limit, 64))
+            var lastKey: [UInt8]?
+            var more = false
+            var e: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
+            if query.descending {
+                let start = cursorKey ?? (prefix + Keys.be64(hi) + [0xFF])
+                e = try cursor.get(.setRange, key: start)
+                e = try cursor.get(e == nil ? .last : .previous)
+            } else {
+                let start = cursorKey ?? (prefix + Keys.be64(lo))
+                e = try cursor.get(.setRange, key: start)
+                if let k = cursorKey, let x = e, x.key.elementsEqual(k) { e = try cursor.get(.next) }
+            }
+            var rowKey: [UInt8] = [CaseKeys.rowTag]
+            walking: while let x = e, Keys.hasPrefix(x.key, prefix), x.key.count >= prefix.count + 8 {
+                let t = Keys.readBE64(x.key, at: prefix.count)
+                if query.descending ? t < lo : t > hi { break }
+                // Leapfrog: the case must also be in the probe's index (one more equality
+                // filter); where it is not, the probe names the next case that could be, and
+                // the walk jumps there instead of stepping through every case between.
+                if probing {
+                    switch try align(UnsafeRawBufferPointer(rebasing: x.key[prefix.count...])) {
+                    case .exhausted: break walking
+                    case .match: break
+                    case .jump(let next):
+                        e = try CaseQueries.seek(&cursor, to: prefix + next, descending: query.descending)
+                        continue walking
+                    }
+                }
+                // A filter the index does not cover is checked on the entry's value
+                // (CaseIndexValue); only a value an older build left empty needs the row.
+                let parsed = needsRow ? CaseIndexValue.parse(x.value) : nil
+                if t >= lo && t <= hi && (parsed.map { filter.accepts(x.value, $0) } ?? true) {
+                    rowKey.removeSubrange(1...)
+                    rowKey.append(contentsOf: x.key[(prefix.count + 8)...])
+                    if let bytes = try txn.get(db, key: rowKey) {
+                        let keep = try !needsRow || parsed != nil || matches(try decoder.decode(CaseRow.self, fromBytes: bytes), query)
+                        if keep {
+                            if rows.count == query.limit {
+                                more = true
+                                break
+                            }
+                            rows.append(Array(bytes))
+                            lastKey = Array(x.key)
+                        }
+                    }
+                }
+                e = try cursor.get(query.descending ? .previous : .next)
+            }
+            return (rows, more ? lastKey.map(hexEncode) : nil)
+        }
+    }
+
+    /// Where a probe index stands relative to a candidate of the walked index.
+    enum Alignment {
+        /// The probe index holds the candidate: it passes the probe's filter.
+        case match
+        /// It does not; the nearest suffix (instant ‖ case id) in the walk's direction that
+        /// the probe index holds.
+        case jump([UInt8])
+        /// The probe index holds nothing further in the walk's direction: no more matches.
+        case exhausted
+    }
+
+    /// Moves `probe` to `suffix` within the index `prefix` (or to the nearest entry past it in
+    /// the walk's direction).
+    static func align(_ cursor: inout Cursor, prefix: [UInt8], to suffix: UnsafeRawBufferPointer, descending: Bool) throws -> Alignment {
+        var e = try cursor.get(.setRange, key: prefix + Array(suffix))
+        if let x = e, Keys.hasPrefix(x.key, prefix), x.key.count - prefix.count == suffix.count,
+           x.key[prefix.count...].elementsEqual(suffix) { return .match }
+        if descending { e = try cursor.get(e == nil ? .last : .previous) }
+        guard let x = e, Keys.hasPrefix(x.key, prefix) else { return .exhausted }
+        return .jump(Array(x.key[prefix.count...]))
+    }
+
+    /// Moves `cursor` to `key`, or to the nearest key past it in the walk's direction.
+    static func seek(_ cursor: inout Cursor, to key: [UInt8], descending: Bool) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        let e = try cursor.get(.setRange, key: key)
+        guard descending else { return e }
+        if let x = e, x.key.elementsEqual(key) { return e }
+        return try cursor.get(e == nil ? .last : .previous)
+    }
+
+    /// The index to intersect with the walked one (`driver`), for one equality filter the
+    /// driver does not cover: a leapfrog over both costs O(page) jumps however rarely the two
+    /// filters coincide, where checking entry values costs a step per rejected case. None
+    /// for a contact's own cases (already few) or the closed sort (one index only).
+    func probe(_ q: CaseQuery, driver: CaseIndex.Dimension) -> (CaseIndex.Dimension, String)? {
+        guard q.sort != .closed, driver != .reportedBy else { return nil }
+        let covered: [CaseIndex.Dimension] = driver == .organisationStatus ? [.organisation, .status] : [driver]
+        let candidates: [(CaseIndex.Dimension, String?)] = [(.owner, q.owner), (.team, q.team), (.priority, q.priority),
+                                                             (.status, q.status), (.organisation, q.organisation)]
+        for (d, v) in candidates where !covered.contains(d) {
+            if let v { return (d, v) }
+        }
+        return nil
     }
 
     /// Whether `matches` can reject a row the index range already admitted: a filter the
