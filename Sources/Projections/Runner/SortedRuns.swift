@@ -71,6 +71,7 @@ struct RunEntry {
 /// mutable fields are never touched by two threads at once.
 final class RunSpill: @unchecked Sendable {
     private let fd: Int32
+    private let directory: String
     /// Byte ranges of the runs in the file, in the order they were written.
     private(set) var runs: [Range<Int64>] = []
     private var end: Int64 = 0
@@ -83,6 +84,7 @@ final class RunSpill: @unchecked Sendable {
         guard fd >= 0 else { throw SpillError("cannot create a scratch file in \(directory): \(String(cString: strerror(errno)))") }
         template.withUnsafeBufferPointer { p in _ = p.baseAddress.map { unlink($0) } }
         self.fd = fd
+        self.directory = directory
     }
 
     deinit { close(fd) }
@@ -115,7 +117,10 @@ final class RunSpill: @unchecked Sendable {
         while written < buffer.count {
             let n = buffer.withUnsafeBytes { b in pwrite(fd, b.baseAddress.map { $0 + written }, b.count - written, off_t(end) + off_t(written)) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw SpillError("cannot write the rebuild's scratch file: \(String(cString: strerror(errno)))") }
+            guard n > 0 else {
+                throw SpillError("cannot write the rebuild's scratch file in \(directory) after \(end >> 20) MB: \(String(cString: strerror(errno))); "
+                                 + "a rebuild needs free space there of about the size of the projection's tables")
+            }
             written += n
         }
         end += Int64(buffer.count)
