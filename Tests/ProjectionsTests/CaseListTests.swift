@@ -155,6 +155,52 @@ import Testing
         }
     }
 
+    /// Two equality filters that almost never coincide: the walk leapfrogs with the second
+    /// filter's index (after a run of rejections) and must still return exactly the matching
+    /// cases, in order, across every cursor, in both sorts and directions.
+    @Test func rareCombinationsLeapfrogToExactlyTheMatchingRows() async throws {
+        try await Self.fixture(cases: 600, seed: 41) { q, rows, _ in
+            typealias Field = (set: WritableKeyPath<CaseQuery, String?>, get: (CaseRow) -> String?)
+            let fields: [Field] = [(\.organisation, { $0.organisationID }), (\.status, { $0.status }), (\.priority, { $0.priority }),
+                                   (\.owner, { $0.owner }), (\.team, { $0.team })]
+            // Combinations with a few matches among 100 or more cases of the first value (long
+            // runs of rejections between them), and some with none at all.
+            var rare: [CaseQuery] = []
+            var none: [CaseQuery] = []
+            for (i, a) in fields.enumerated() {
+                for b in fields[(i + 1)...] {
+                    let pairs = Dictionary(grouping: rows) { r in [a.get(r) ?? "", b.get(r) ?? ""] }.mapValues(\.count)
+                    let firsts = Dictionary(grouping: rows) { a.get($0) ?? "" }.mapValues(\.count)
+                    let seconds = Set(rows.compactMap(b.get))
+                    for (va, n) in firsts.sorted(by: { $0.key < $1.key }) where !va.isEmpty && n >= 100 {
+                        for vb in seconds.sorted() {
+                            let matches = pairs[[va, vb]] ?? 0
+                            guard matches <= n / 40 else { continue }
+                            var query = CaseQuery()
+                            query[keyPath: a.set] = va
+                            query[keyPath: b.set] = vb
+                            if matches == 0 { none.append(query) } else { rare.append(query) }
+                        }
+                    }
+                }
+            }
+            #expect(rare.count >= 6 && !none.isEmpty, "the fixture has rare combinations (\(rare.count)) and empty ones (\(none.count))")
+            rare = Array(rare.prefix(16)) + none.prefix(4)
+            for base in rare {
+                for sort in [CaseSort.created, .updated] {
+                    for descending in [true, false] {
+                        var query = base
+                        query.sort = sort
+                        query.descending = descending
+                        query.limit = 1
+                        let got = try Self.pageThrough(q, query)
+                        #expect(got.ids == Self.bruteForce(rows, query), "query \(query)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func indexValuesDecodeToTheRowsFields() async throws {
         try await Self.fixture(cases: 250, seed: 8) { _, rows, runner in
             let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.caseID, $0) })
