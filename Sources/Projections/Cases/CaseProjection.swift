@@ -404,6 +404,7 @@ extension CaseProjection: ParallelRebuildProjection {
         var latestRun: [UInt32] = []
         var stateAt: [(offset: Int64, count: Int32)] = []
         var position: UInt64 = 1
+        var chunks = 0
         // A flush is written in slices of a few thousand cases (ids in order): each slice's
         // entries are prepared, sorted and spilled as one run before the next is prepared,
         // so the prepared bytes never exceed one slice (the folded states are the working set).
@@ -494,6 +495,11 @@ extension CaseProjection: ParallelRebuildProjection {
             }
             if last < position { break }
             position = last + 1
+            chunks += 1
+            // The runner's page releaser drops the log pages read every few milliseconds; a
+            // thread that reads them also drops them every few chunks, so that resident
+            // memory stays bounded even when the releaser gets no CPU on a busy machine.
+            if chunks % 4 == 0 { environment.releaseMappedPages() }
             progress(last)
             if cases.count >= limit { try flushAll() }
         }

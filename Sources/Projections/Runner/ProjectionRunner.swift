@@ -539,6 +539,7 @@ extension ProjectionRunner {
                                     try context.transaction { txn in
                                         try chunk.forEach { key, value in try txn.put(table, key: key, value: value, flags: .append) }
                                     }
+                                    environment.releaseMappedPages()
                                 } catch {
                                     failure.withLock { f in if f == nil { f = error } }
                                 }
@@ -602,6 +603,7 @@ final class ReadAhead: @unchecked Sendable {
 
     private func produce(log: EventLog, entry: ProjectionRunner.Entry, upTo head: UInt64, chunkSize: Int) {
         var position: UInt64 = 1
+        var chunks = 0
         var typeCache: [UInt64: String] = [:]
         defer {
             condition.lock()
@@ -650,6 +652,11 @@ final class ReadAhead: @unchecked Sendable {
             condition.unlock()
             if failure != nil { return }
             position = last + 1
+            // Besides the rebuild's page releaser: the reader drops what it read every few
+            // chunks itself, so resident memory stays bounded even when the releaser thread
+            // gets no CPU on a busy machine.
+            chunks += 1
+            if chunks % 4 == 0 { log.environment.releaseMappedPages() }
         }
     }
 
