@@ -226,20 +226,24 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
 public enum DerivedID {
     /// The id of event `index` of command `commandId`.
     public static func event(commandId: UUID, index: Int) -> UUID {
-        make(namespace: "docket/command-event", [commandId.uuidString.lowercased(), String(index)])
+        make(namespace: "docket/command-event", [commandId.lowercasedString, String(index)])
     }
 
-    /// A UUID derived from a namespace and parts.
+    /// A UUID derived from a namespace and parts: the first 16 bytes of
+    /// SHA-256(namespace ‖ 0 ‖ part₁ ‖ 0 ‖ part₂ …), with the version (8) and variant bits set.
+    /// The input is hashed in one piece (one buffer, no `Data` per part).
     public static func make(namespace: String, _ parts: [String]) -> UUID {
-        var hasher = SHA256()
-        hasher.update(data: Data(namespace.utf8))
+        var input: [UInt8] = []
+        input.reserveCapacity(namespace.utf8.count + parts.reduce(0) { $0 + 1 + $1.utf8.count })
+        input.append(contentsOf: namespace.utf8)
         for part in parts {
-            hasher.update(data: Data([0]))
-            hasher.update(data: Data(part.utf8))
+            input.append(0)
+            input.append(contentsOf: part.utf8)
         }
-        var b = Array(hasher.finalize().prefix(16))
-        b[6] = (b[6] & 0x0F) | 0x80
-        b[8] = (b[8] & 0x3F) | 0x80
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        let digest = SHA256.hash(data: input)
+        return digest.withUnsafeBytes { d in
+            UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], (d[6] & 0x0F) | 0x80, d[7], (d[8] & 0x3F) | 0x80, d[9], d[10], d[11],
+                        d[12], d[13], d[14], d[15]))
+        }
     }
 }

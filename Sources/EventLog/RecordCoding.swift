@@ -107,6 +107,13 @@ enum RecordCoding {
             metadata: Data(metadata), payload: Data(payload), hash: ChainHash(bytes: Array(hashBytes)))
     }
 
+    /// The stream of a stored record, without decoding the rest; `nil` when malformed.
+    static func stream(_ value: UnsafeRawBufferPointer) -> String? {
+        var reader = ByteReader(buffer: value)
+        guard reader.skip(32) != nil, reader.u8() == recordFormat, reader.skip(8 + 8 + 16 + 8 + 4) != nil else { return nil }
+        return reader.string()
+    }
+
     private static func truncated(_ position: UInt64?) -> EventLogError {
         EventLogError(.corrupt, "record is truncated or malformed", position: position)
     }

@@ -221,10 +221,53 @@ struct CommandHandlerTests {
         #expect(Array(text)[14] == "8")
         #expect("89AB".contains(Array(text)[19]))
     }
+
+    @Test("event metadata is written as the wire encoder writes it (keys sorted, absent values omitted, escapes)")
+    func metadataJSON() throws {
+        let cases = [
+            EventMetadata(access: nil, channel: nil, commandId: "c", commandType: "open-case", organisationId: nil, role: "staff", staffRole: nil),
+            EventMetadata(access: "designated", channel: "portal", commandId: "0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01",
+                          commandType: "add-comment", organisationId: "org \"q\" / \\ é\n\u{1}", role: "contact", staffRole: "tier1"),
+            EventMetadata(access: nil, channel: "phone", commandId: "x", commandType: "t", organisationId: "o", role: "system", staffRole: "manager"),
+        ]
+        for metadata in cases {
+            #expect(metadata.json() == (try DocketJSONEncoder().encodeBytes(metadata)))
+        }
+    }
+
+    @Test("derived ids keep their values (stored logs hold them): SHA-256 of namespace and parts, 0-separated")
+    func derivedIDValues() throws {
+        let c = try #require(UUID(uuidString: "0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01"))
+        // Values computed independently (Python hashlib) from the documented derivation.
+        #expect(DerivedID.event(commandId: c, index: 0) == UUID(uuidString: "5c1c0af3-768c-8c6c-8e6d-9d7da3e62fe9"))
+        #expect(DerivedID.event(commandId: c, index: 1) == UUID(uuidString: "0b901f33-3e5e-8eab-8126-05d427fb1143"))
+        #expect(DerivedID.make(namespace: "docket/deadline-scheduler",
+                               ["case-7", "record-clock-breached", "resolution", "2026-11-22T16:45:40.123Z"])
+                == UUID(uuidString: "e423337e-c2ac-8e01-b44d-7681ab526604"))
+    }
 }
 
 @Suite("Command handling: state cache")
 struct StateCacheTests {
+    @Test("an accepted command leaves the stream's decided state in the cache at the appended version, equal to a fresh fold")
+    func acceptedCommandIsCached() async throws {
+        let desk = try Desk()
+        defer { desk.log.close() }
+        try await desk.organisation("acme", contacts: ["ada", "bo"])
+        let opened = try await desk.send("open-case", "case-1", desk.openCasePayload("1"), as: Desk.ada)
+        let cached = try #require(desk.handler.stateCache.get("case-1", as: CaseState.self))
+        #expect(cached.version == opened.streamVersion)
+        let fresh = try CommandHandler(log: desk.log, catalog: try PolicyCatalog.shipped(),
+                                       logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+            .load(CaseDecider.self, stream: "case-1") { if case .case(let e) = $0 { e } else { nil } }
+        #expect(cached.state == fresh.0 && cached.version == fresh.1)
+        // The next command starts from the cached state and leaves its own.
+        try await desk.send("add-comment", "case-1", ["commentID": "c1", "body": "hi", "visibility": "internal"],
+                            at: Desk.t0.addingTimeInterval(60))
+        let after = try #require(desk.handler.stateCache.get("case-1", as: CaseState.self))
+        #expect(after.version == cached.version + 1)
+    }
+
     @Test("a cached state catches up with events appended behind the handler's back, and equals a fresh fold")
     func cacheCatchesUp() async throws {
         let desk = try Desk()

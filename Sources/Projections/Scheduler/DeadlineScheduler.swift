@@ -187,10 +187,11 @@ public actor DeadlineScheduler {
     func refresh(batch: CommandBatch? = nil) throws {
         var touched = Set<String>()
         while true {
-            let events = try log.readAll(from: position + 1, limit: 4_096)
-            guard let last = events.last else { break }
-            for e in events where e.stream.hasPrefix("case-") { touched.insert(e.stream) }
-            position = last.position
+            // Only the streams are needed here (the states come from the command handler's cache).
+            let (streams, last) = try log.eventStreams(from: position + 1, limit: 4_096)
+            guard let last else { break }
+            for stream in streams where stream.hasPrefix("case-") { touched.insert(stream) }
+            position = last
         }
         if let followed = followedBatch, followed.id != batch?.id {
             touched.formUnion(followed.streams)
