@@ -41,44 +41,44 @@ public struct CommandEnvelope: Sendable, Hashable {
             }
             throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
         }
-        // Syntax of the whole document first, so that any syntax error is reported as such.
-        var check = scanner
-        guard check.skipValue(), { check.skipWhitespace(); return check.atEnd }() else {
-            throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
-        }
+        // One pass: every value's syntax is checked as it is read, and the semantic checks
+        // below run only once the whole document has been read, so that any syntax error is
+        // still reported as such.
+        let invalid = CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
         enum Value { case string(String), number(Range<Int>), object(Range<Int>), null, other }
         var fields: [String: Value] = [:]
         _ = scanner.consume(UInt8(ascii: "{"))
         if !scanner.consume(UInt8(ascii: "}")) {
             repeat {
-                guard let key = scanner.readString(), scanner.consume(UInt8(ascii: ":")) else {
-                    throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
-                }
+                guard let key = scanner.readString(), scanner.consume(UInt8(ascii: ":")) else { throw invalid }
                 scanner.skipWhitespace()
                 let start = scanner.index
                 let value: Value
                 switch scanner.peek {
                 case UInt8(ascii: "\"")?:
-                    guard let text = scanner.readString() else { throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$") }
+                    guard let text = scanner.readString() else { throw invalid }
                     value = .string(text)
                 case UInt8(ascii: "{")?:
-                    _ = scanner.skipValue()
+                    guard scanner.skipValue() else { throw invalid }
                     value = .object(start..<scanner.index)
                 case UInt8(ascii: "n")?:
-                    _ = scanner.skipValue()
+                    guard scanner.skipValue() else { throw invalid }
                     value = .null
                 case let byte? where byte == UInt8(ascii: "-") || (0x30...0x39).contains(byte):
-                    guard let range = scanner.skipNumber() else { throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$") }
+                    guard let range = scanner.skipNumber() else { throw invalid }
                     value = .number(range)
                 default:
-                    _ = scanner.skipValue()
+                    guard scanner.skipValue() else { throw invalid }
                     value = .other
                 }
                 fields[key] = value
             } while scanner.consume(UInt8(ascii: ","))
+            guard scanner.consume(UInt8(ascii: "}")) else { throw invalid }
         }
-        let known: Set<String> = ["commandId", "type", "streamId", "expectedVersion", "payload"]
-        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+        scanner.skipWhitespace()
+        guard scanner.atEnd else { throw invalid }
+        if fields.keys.contains(where: { !isEnvelopeKey($0) }),
+           let unknown = fields.keys.sorted().first(where: { !isEnvelopeKey($0) }) {
             throw CommandError(.malformed, "unknown field \(unknown); expected commandId, type, streamId, expectedVersion, payload", path: "$.\(unknown)")
         }
         guard case .string(let idText)? = fields["commandId"], let commandId = UUID(uuidString: idText) else {
@@ -215,6 +215,14 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+/// Whether `key` is one of the envelope's own keys.
+private func isEnvelopeKey(_ key: String) -> Bool {
+    switch key {
+    case "commandId", "type", "streamId", "expectedVersion", "payload": true
+    default: false
+    }
 }
 
 /// Deterministic UUIDs (RFC 9562 version 8, "custom"): the first 16 bytes of

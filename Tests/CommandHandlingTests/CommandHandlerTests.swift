@@ -210,6 +210,12 @@ struct CommandHandlerTests {
         #expect(spaced.commandId == UUID(uuidString: "0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01"))
         let whole = try CommandEnvelope.parse(json: Data(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":2.0,"payload":{}}"#.utf8))
         #expect(whole.expectedVersion == 2)
+        // A syntax error anywhere wins over what is wrong before it (one pass reads both).
+        #expect(parse(#"{"bogus":1,"payload":{"a":tru}}"#)?.message.contains("not valid JSON") == true)
+        #expect(parse(#"{"bogus":1,"payload":{}} x"#)?.path == "$")
+        #expect(parse(#"{"bogus":1,"payload":{}"#)?.path == "$")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":-,"payload":{}}"#)?.path == "$")
+        #expect(parse(#"{"bogus":[1,2],"payload":{}}"#)?.path == "$.bogus")
     }
 
     @Test("derived ids are deterministic, distinct per index, and RFC 9562 version 8")
