@@ -107,11 +107,14 @@ enum RecordCoding {
             metadata: Data(metadata), payload: Data(payload), hash: ChainHash(bytes: Array(hashBytes)))
     }
 
-    /// The stream of a stored record, without decoding the rest; `nil` when malformed.
-    static func stream(_ value: UnsafeRawBufferPointer) -> String? {
+    /// The stream and stream version of a stored record, without decoding the rest; `nil`
+    /// when malformed.
+    static func streamAndVersion(_ value: UnsafeRawBufferPointer) -> (stream: String, version: UInt64)? {
         var reader = ByteReader(buffer: value)
-        guard reader.skip(32) != nil, reader.u8() == recordFormat, reader.skip(8 + 8 + 16 + 8 + 4) != nil else { return nil }
-        return reader.string()
+        guard reader.skip(32) != nil, reader.u8() == recordFormat, reader.skip(8) != nil, let version = reader.u64(),
+              reader.skip(16 + 8 + 4) != nil, let stream = reader.string()
+        else { return nil }
+        return (stream, version)
     }
 
     private static func truncated(_ position: UInt64?) -> EventLogError {

@@ -274,6 +274,29 @@ struct StateCacheTests {
         #expect(after.version == cached.version + 1)
     }
 
+    @Test("caseState(atLeast:) answers from the cache when it holds that version or a later one, else reads the log")
+    func caseStateAtLeast() async throws {
+        let desk = try Desk()
+        defer { desk.log.close() }
+        try await desk.organisation("acme", contacts: ["ada", "bo"])
+        let opened = try await desk.send("open-case", "case-1", desk.openCasePayload("1"), as: Desk.ada)
+        let v = try #require(opened.streamVersion)
+        // An event appended behind the handler's back (another process): the cache stays at v.
+        let (state, _) = try desk.handler.caseState("case-1")
+        let context = DecisionContext(now: Desk.t0.addingTimeInterval(60), actor: Desk.staff,
+                                      policy: try PolicyCatalog.shipped().policy(named: "timecare-se"))
+        let events = try CaseDecider.decide(.addComment(AddComment(commentID: "x1", body: "elsewhere", visibility: .internal)),
+                                            state: state, context: context)
+        _ = try await desk.log.append(to: "case-1", expectedVersion: .exact(v), events: try events.map {
+            let encoded = try DomainEvent.case($0).encoded()
+            return NewEvent(type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion), payload: encoded.payload)
+        })
+        #expect(try desk.handler.caseState("case-1", atLeast: v).version == v)
+        let caughtUp = try desk.handler.caseState("case-1", atLeast: v + 1)
+        #expect(caughtUp.version == v + UInt64(events.count))
+        #expect(caughtUp.state.internalComments == state.internalComments + 1)
+    }
+
     @Test("a cached state catches up with events appended behind the handler's back, and equals a fresh fold")
     func cacheCatchesUp() async throws {
         let desk = try Desk()
