@@ -177,6 +177,10 @@ struct AppendReadTests {
         let hash = canonical.withUnsafeBytes { RecordCoding.chainHash(previous: .genesis, canonical: $0) }
         #expect(hash.hex == "16bc736c81b7a0e9dc373b193b9600599b101abd9b00c65b67f3e7b559d5daa6")
         #expect(doc.contains(hash.hex))
+        // The writer's one-buffer record is that hash followed by the canonical bytes.
+        let record = RecordCoding.record(previous: .genesis, position: 1, version: 0, event: e, stream: "case-1042",
+                                         recordedAtMicros: 1_795_000_000_000_000)
+        #expect(record.hash == hash && record.value == hash.bytes + canonical)
         #expect(RecordCoding.streamIndexKey("case-1042", version: 0).map { String(format: "%02x", $0) }.joined()
             == "636173652d31303432" + "00" + "0000000000000000")
     }
