@@ -41,44 +41,44 @@ public struct CommandEnvelope: Sendable, Hashable {
             }
             throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
         }
-        // Syntax of the whole document first, so that any syntax error is reported as such.
-        var check = scanner
-        guard check.skipValue(), { check.skipWhitespace(); return check.atEnd }() else {
-            throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
-        }
+        // One pass: every value's syntax is checked as it is read, and the semantic checks
+        // below run only once the whole document has been read, so that any syntax error is
+        // still reported as such.
+        let invalid = CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
         enum Value { case string(String), number(Range<Int>), object(Range<Int>), null, other }
         var fields: [String: Value] = [:]
         _ = scanner.consume(UInt8(ascii: "{"))
         if !scanner.consume(UInt8(ascii: "}")) {
             repeat {
-                guard let key = scanner.readString(), scanner.consume(UInt8(ascii: ":")) else {
-                    throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
-                }
+                guard let key = scanner.readString(), scanner.consume(UInt8(ascii: ":")) else { throw invalid }
                 scanner.skipWhitespace()
                 let start = scanner.index
                 let value: Value
                 switch scanner.peek {
                 case UInt8(ascii: "\"")?:
-                    guard let text = scanner.readString() else { throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$") }
+                    guard let text = scanner.readString() else { throw invalid }
                     value = .string(text)
                 case UInt8(ascii: "{")?:
-                    _ = scanner.skipValue()
+                    guard scanner.skipValue() else { throw invalid }
                     value = .object(start..<scanner.index)
                 case UInt8(ascii: "n")?:
-                    _ = scanner.skipValue()
+                    guard scanner.skipValue() else { throw invalid }
                     value = .null
                 case let byte? where byte == UInt8(ascii: "-") || (0x30...0x39).contains(byte):
-                    guard let range = scanner.skipNumber() else { throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$") }
+                    guard let range = scanner.skipNumber() else { throw invalid }
                     value = .number(range)
                 default:
-                    _ = scanner.skipValue()
+                    guard scanner.skipValue() else { throw invalid }
                     value = .other
                 }
                 fields[key] = value
             } while scanner.consume(UInt8(ascii: ","))
+            guard scanner.consume(UInt8(ascii: "}")) else { throw invalid }
         }
-        let known: Set<String> = ["commandId", "type", "streamId", "expectedVersion", "payload"]
-        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+        scanner.skipWhitespace()
+        guard scanner.atEnd else { throw invalid }
+        if fields.keys.contains(where: { !isEnvelopeKey($0) }),
+           let unknown = fields.keys.sorted().first(where: { !isEnvelopeKey($0) }) {
             throw CommandError(.malformed, "unknown field \(unknown); expected commandId, type, streamId, expectedVersion, payload", path: "$.\(unknown)")
         }
         guard case .string(let idText)? = fields["commandId"], let commandId = UUID(uuidString: idText) else {
@@ -217,6 +217,14 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// Whether `key` is one of the envelope's own keys.
+private func isEnvelopeKey(_ key: String) -> Bool {
+    switch key {
+    case "commandId", "type", "streamId", "expectedVersion", "payload": true
+    default: false
+    }
+}
+
 /// Deterministic UUIDs (RFC 9562 version 8, "custom"): the first 16 bytes of
 /// SHA-256(namespace ‖ 0x00 ‖ parts joined by 0x00), with version and variant bits set.
 ///
@@ -226,20 +234,24 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
 public enum DerivedID {
     /// The id of event `index` of command `commandId`.
     public static func event(commandId: UUID, index: Int) -> UUID {
-        make(namespace: "docket/command-event", [commandId.uuidString.lowercased(), String(index)])
+        make(namespace: "docket/command-event", [commandId.lowercasedString, String(index)])
     }
 
-    /// A UUID derived from a namespace and parts.
+    /// A UUID derived from a namespace and parts: the first 16 bytes of
+    /// SHA-256(namespace ‖ 0 ‖ part₁ ‖ 0 ‖ part₂ …), with the version (8) and variant bits set.
+    /// The input is hashed in one piece (one buffer, no `Data` per part).
     public static func make(namespace: String, _ parts: [String]) -> UUID {
-        var hasher = SHA256()
-        hasher.update(data: Data(namespace.utf8))
+        var input: [UInt8] = []
+        input.reserveCapacity(namespace.utf8.count + parts.reduce(0) { $0 + 1 + $1.utf8.count })
+        input.append(contentsOf: namespace.utf8)
         for part in parts {
-            hasher.update(data: Data([0]))
-            hasher.update(data: Data(part.utf8))
+            input.append(0)
+            input.append(contentsOf: part.utf8)
         }
-        var b = Array(hasher.finalize().prefix(16))
-        b[6] = (b[6] & 0x0F) | 0x80
-        b[8] = (b[8] & 0x3F) | 0x80
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        let digest = SHA256.hash(data: input)
+        return digest.withUnsafeBytes { d in
+            UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], (d[6] & 0x0F) | 0x80, d[7], (d[8] & 0x3F) | 0x80, d[9], d[10], d[11],
+                        d[12], d[13], d[14], d[15]))
+        }
     }
 }

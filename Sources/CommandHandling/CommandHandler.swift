@@ -71,6 +71,14 @@ public final class CommandHandler: Sendable {
             }
             do {
                 let result = try await log.append(to: envelope.streamId, expectedVersion: expected, events: decision.events)
+                // The stream now stands at the decided state, if the events went right after
+                // the version decided on: keep it, so that the next reader of the stream (the
+                // deadline scheduler, the next command) need not read and decode them again
+                // (decode(encode(event)) == event, DomainTime).
+                let base = decision.loadedVersion.map { $0 + 1 } ?? 0
+                if !result.duplicate, result.version == base + UInt64(decision.events.count) - 1 {
+                    stateCache.put(envelope.streamId, state: decision.stateAfter(), version: result.version)
+                }
                 let appended = zip(decision.events, zip(result.positions, result.positions.indices)).map { event, p in
                     AppendedEvent(type: event.type, position: p.0,
                                   version: result.version - UInt64(result.positions.count - 1 - p.1), id: event.id)

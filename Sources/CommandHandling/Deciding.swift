@@ -251,22 +251,21 @@ extension CommandHandler {
     /// Envelopes for the decided events: ids derived from the commandId, the actor, and
     /// metadata naming the command, role and channel.
     private func encode(_ events: [DomainEvent], envelope: CommandEnvelope, actor: Principal) throws(CommandError) -> [NewEvent] {
+        let commandId = envelope.commandId.lowercasedString
         let metadata = EventMetadata(
             access: actor.access?.rawValue, channel: actor.channel?.rawValue,
-            commandId: envelope.commandId.lowercasedString, commandType: envelope.type,
+            commandId: commandId, commandType: envelope.type,
             organisationId: actor.organisationID, role: actor.role.rawValue, staffRole: actor.staffRole?.rawValue)
-        guard let metadataData = try? metadataEncoder.encode(metadata) else {
-            throw CommandError(.storage, "cannot encode event metadata")
-        }
+        let metadataData = Data(metadata.json())
         var result: [NewEvent] = []
+        result.reserveCapacity(events.count)
         for (index, event) in events.enumerated() {
             do {
                 let encoded = try event.encoded()
                 result.append(NewEvent(
                     id: DerivedID.event(commandId: envelope.commandId, index: index), type: encoded.type,
                     schemaVersion: UInt32(encoded.schemaVersion), actor: actor.id,
-                    correlationId: envelope.commandId.lowercasedString,
-                    causationId: envelope.commandId.lowercasedString,
+                    correlationId: commandId, causationId: commandId,
                     metadata: metadataData, payload: encoded.payload))
             } catch {
                 throw CommandError(.storage, "cannot encode \(event.type): \(error.message)")
@@ -286,7 +285,31 @@ struct EventMetadata: Encodable {
     var organisationId: String?
     var role: String
     var staffRole: String?
-}
 
-/// Encoder for ``EventMetadata`` (sorted keys, deterministic).
-private let metadataEncoder = DocketJSONEncoder()
+    /// The JSON the wire format's encoder (``DocketJSONEncoder``) makes of it, written
+    /// directly: compact, keys sorted, absent values omitted (a test compares the two).
+    func json() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(160)
+        var first = true
+        func member(_ key: StaticString, _ value: String?) {
+            guard let value else { return }
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+            JSONText.appendString(value, to: &out)
+        }
+        // Keys in sorted order.
+        member("access", access)
+        member("channel", channel)
+        member("commandId", commandId)
+        member("commandType", commandType)
+        member("organisationId", organisationId)
+        member("role", role)
+        member("staffRole", staffRole)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}

@@ -31,9 +31,11 @@ final class StateCache: Sendable {
         }
     }
 
-    /// Remembers `state` as `stream`'s state at `version`.
+    /// Remembers `state` as `stream`'s state at `version`, unless a later version of it is
+    /// cached already (a reader that folded before an append may finish after it).
     func put<State: Sendable>(_ stream: String, state: State, version: UInt64) {
         table.withLock { t in
+            if let existing = t.entries[stream], existing.version > version { return }
             if t.entries[stream] == nil {
                 if t.order.count < capacity {
                     t.order.append(stream)

@@ -9,4 +9,14 @@ extension CommandHandler {
         let (state, version) = try load(CaseDecider.self, stream: stream) { if case .case(let e) = $0 { e } else { nil } }
         return (state, version)
     }
+
+    /// Like ``caseState(_:)``, but when the handler's cache holds the stream at `version` or
+    /// later (a command decided here left it there), that state, without reading the log:
+    /// for a follower that has just read from the log that the stream reached `version`.
+    public func caseState(_ stream: String, atLeast version: UInt64) throws(CommandError) -> (state: CaseState, version: UInt64?) {
+        if let cached = stateCache.get(stream, as: CaseState.self), cached.version >= version {
+            return (cached.state, cached.version)
+        }
+        return try caseState(stream)
+    }
 }

@@ -7,8 +7,16 @@ import Synchronization
 final class StreamLocks: Sendable {
     private let waiting = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
 
-    /// Waits until this task holds `stream`'s lock.
+    /// Waits until this task holds `stream`'s lock. A free lock is taken without suspending
+    /// (a continuation resumed at once would still send the task through its executor's
+    /// queue: a hop, often a thread wakeup, per command).
     func acquire(_ stream: String) async {
+        let free = waiting.withLock { table -> Bool in
+            guard table[stream] == nil else { return false }
+            table[stream] = []
+            return true
+        }
+        if free { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let acquired = waiting.withLock { table -> Bool in
                 if table[stream] == nil {

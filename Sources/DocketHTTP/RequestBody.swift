@@ -4,11 +4,22 @@ import Hummingbird
 
 /// Reads a JSON request body: 415 unless the content type is JSON, 413 over 1 MB.
 func readJSONBody(_ request: Request) async throws -> Data {
-    guard let type = request.headers[.contentType], isJSONMediaType(type) else {
+    // One walk over the fields: `headers[name]` builds an index of every field name on first
+    // use, more than this request needs. Repeated fields are joined as `headers[name]` does.
+    var contentType: String?
+    var contentLength: String?
+    for field in request.headers {
+        if field.name == .contentType {
+            contentType = contentType.map { $0 + ", " + field.value } ?? field.value
+        } else if field.name == .contentLength {
+            contentLength = contentLength.map { $0 + ", " + field.value } ?? field.value
+        }
+    }
+    guard let type = contentType, isJSONMediaType(type) else {
         throw APIError(.unsupportedMediaType, code: "unsupported-media-type",
                        "the body must be JSON: send Content-Type: application/json")
     }
-    if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+    if let length = contentLength.flatMap(Int.init), length > maxBodyBytes {
         throw bodyTooLarge
     }
     var data = Data()

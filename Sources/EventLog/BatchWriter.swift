@@ -113,11 +113,11 @@ struct BatchWriter {
                 positions.reserveCapacity(part.events.count)
                 for event in part.events {
                     position += 1
-                    let canonical = RecordCoding.canonicalBytes(position: position, version: version, event: event,
-                                                                stream: part.stream, recordedAtMicros: micros)
-                    hash = canonical.withUnsafeBytes { RecordCoding.chainHash(previous: hash, canonical: $0) }
+                    let record = RecordCoding.record(previous: hash, position: position, version: version, event: event,
+                                                     stream: part.stream, recordedAtMicros: micros)
+                    hash = record.hash
                     let key = RecordCoding.be64(position)
-                    try txn.put(databases.events, key: key, value: hash.bytes + canonical, flags: .append)
+                    try txn.put(databases.events, key: key, value: record.value, flags: .append)
                     try txn.put(databases.streamIndex, key: RecordCoding.streamIndexKey(part.stream, version: version), value: key)
                     try txn.put(databases.eventIds, key: RecordCoding.uuidBytes(event.id), value: key, flags: .noOverwrite)
                     positions.append(position)

@@ -88,6 +88,33 @@ extension EventLog {
         }
     }
 
+    /// The stream and stream version of each event from `position` on, in position order, at
+    /// most `limit`, read without decoding the rest of the records: for followers that only
+    /// need to know which streams changed, and how far (the deadline scheduler). `last` is
+    /// the last position read (`nil` when there was none).
+    public func eventStreams(from position: UInt64 = 1, limit: Int = 1_000) throws
+        -> (events: [(stream: String, version: UInt64)], last: UInt64?)
+    {
+        guard limit > 0 else { return ([], nil) }
+        return try environment.read { txn in
+            try txn.withCursor(databases.events) { cursor in
+                var events: [(stream: String, version: UInt64)] = []
+                var last: UInt64?
+                var entry = try cursor.get(.setRange, key: RecordCoding.be64(max(1, position)))
+                while let e = entry, events.count < limit {
+                    guard let event = RecordCoding.streamAndVersion(e.value) else {
+                        let at = RecordCoding.readBE64(e.key)
+                        throw EventLogError(.corrupt, "record at position \(at) is truncated or malformed", position: at)
+                    }
+                    events.append(event)
+                    last = RecordCoding.readBE64(e.key)
+                    entry = try cursor.get(.next)
+                }
+                return (events, last)
+            }
+        }
+    }
+
     /// Calls `body` with each raw record (hash ‖ canonical bytes) from `position`, in order,
     /// inside one short read transaction, for at most `limit` records. For tools that
     /// process the log at full speed (verify, rebuild). Returns the number visited.

@@ -31,10 +31,18 @@ enum RecordCoding {
 
     /// Key of the `stream_index` database: stream UTF-8 ‖ 0x00 ‖ version (BE).
     static func streamIndexKey(_ stream: String, version: UInt64) -> [UInt8] {
-        var key = Array(stream.utf8)
+        var key = [UInt8]()
+        key.reserveCapacity(stream.utf8.count + 9)
+        key.append(contentsOf: stream.utf8)
         key.append(0)
-        key.append(contentsOf: be64(version))
+        appendBE64(version, to: &key)
         return key
+    }
+
+    /// Appends the 8-byte big-endian encoding of `value`.
+    @inline(__always)
+    static func appendBE64(_ value: UInt64, to out: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
     }
 
     /// 16 bytes of a UUID in RFC 4122 order.
@@ -54,12 +62,42 @@ enum RecordCoding {
     static func canonicalBytes(position: UInt64, version: UInt64, event: NewEvent, stream: String,
                                recordedAtMicros: Int64) -> [UInt8] {
         var out = [UInt8]()
-        out.reserveCapacity(64 + stream.utf8.count + event.type.utf8.count + event.payload.count + event.metadata.count)
+        out.reserveCapacity(canonicalCapacity(event, stream: stream))
+        appendCanonical(to: &out, position: position, version: version, event: event, stream: stream,
+                        recordedAtMicros: recordedAtMicros)
+        return out
+    }
+
+    /// The stored record of an event (its chain hash ‖ its canonical bytes) and that hash,
+    /// built in one buffer: the writer thread makes one per appended event.
+    static func record(previous: ChainHash, position: UInt64, version: UInt64, event: NewEvent, stream: String,
+                       recordedAtMicros: Int64) -> (value: [UInt8], hash: ChainHash) {
+        var out = [UInt8](repeating: 0, count: 32)
+        out.reserveCapacity(32 + canonicalCapacity(event, stream: stream))
+        appendCanonical(to: &out, position: position, version: version, event: event, stream: stream,
+                        recordedAtMicros: recordedAtMicros)
+        let hash = out.withUnsafeBytes { chainHash(previous: previous, canonical: UnsafeRawBufferPointer(rebasing: $0[32...])) }
+        out.withUnsafeMutableBufferPointer { buffer in
+            for i in 0..<32 { buffer[i] = hash.bytes[i] }
+        }
+        return (out, hash)
+    }
+
+    private static func canonicalCapacity(_ event: NewEvent, stream: String) -> Int {
+        1 + 8 + 8 + 16 + 8 + 4 + 7 * 4 + stream.utf8.count + event.type.utf8.count + event.actor.utf8.count
+            + (event.correlationId?.utf8.count ?? 0) + (event.causationId?.utf8.count ?? 0)
+            + event.metadata.count + event.payload.count
+    }
+
+    /// Appends the canonical bytes (schemas/storage.md): format, position, version, id,
+    /// recordedAt, schema version, then seven length-prefixed fields.
+    private static func appendCanonical(to out: inout [UInt8], position: UInt64, version: UInt64, event: NewEvent,
+                                        stream: String, recordedAtMicros: Int64) {
         out.append(recordFormat)
-        out.append(contentsOf: be64(position))
-        out.append(contentsOf: be64(version))
-        out.append(contentsOf: uuidBytes(event.id))
-        out.append(contentsOf: be64(UInt64(bitPattern: recordedAtMicros)))
+        appendBE64(position, to: &out)
+        appendBE64(version, to: &out)
+        withUnsafeBytes(of: event.id.uuid) { out.append(contentsOf: $0) }
+        appendBE64(UInt64(bitPattern: recordedAtMicros), to: &out)
         withUnsafeBytes(of: event.schemaVersion.bigEndian) { out.append(contentsOf: $0) }
         func field<C: Collection>(_ bytes: C) where C.Element == UInt8 {
             withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { out.append(contentsOf: $0) }
@@ -72,7 +110,6 @@ enum RecordCoding {
         field((event.causationId ?? "").utf8)
         field(event.metadata)
         field(event.payload)
-        return out
     }
 
     /// SHA-256(previous ‖ canonical).
@@ -105,6 +142,16 @@ enum RecordCoding {
             correlationId: correlation.isEmpty ? nil : correlation,
             causationId: causation.isEmpty ? nil : causation,
             metadata: Data(metadata), payload: Data(payload), hash: ChainHash(bytes: Array(hashBytes)))
+    }
+
+    /// The stream and stream version of a stored record, without decoding the rest; `nil`
+    /// when malformed.
+    static func streamAndVersion(_ value: UnsafeRawBufferPointer) -> (stream: String, version: UInt64)? {
+        var reader = ByteReader(buffer: value)
+        guard reader.skip(32) != nil, reader.u8() == recordFormat, reader.skip(8) != nil, let version = reader.u64(),
+              reader.skip(16 + 8 + 4) != nil, let stream = reader.string()
+        else { return nil }
+        return (stream, version)
     }
 
     private static func truncated(_ position: UInt64?) -> EventLogError {

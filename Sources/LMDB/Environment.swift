@@ -139,7 +139,7 @@ public final class Environment: @unchecked Sendable {
         guard let canonical = realpath(dir, nil) else { return }
         let dataFile = String(cString: canonical) + "/data.mdb"
         free(canonical)
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return }
+        guard let maps = readProcFile("/proc/self/maps") else { return }
         resizeLock.lockShared()
         defer { resizeLock.unlock() }
         for line in maps.split(separator: "\n") where line.hasSuffix(dataFile) {
@@ -246,6 +246,25 @@ public final class Environment: @unchecked Sendable {
         let next = min(maximum, max(current * 2, current + (64 << 20)))
         try check(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize(\(next))")
     }
+}
+
+/// The whole text of a file under /proc, read until end of file. (`String(contentsOfFile:)`
+/// reads such files, whose size shows as 0, only up to their first 4 KB: /proc/self/maps
+/// of a process with many mappings is longer.)
+func readProcFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var text: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n >= 0 else { return nil }
+        if n == 0 { break }
+        text.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: text, as: UTF8.self)
 }
 
 /// A POSIX reader-writer lock that prefers writers (so a map resize is not starved by a

@@ -210,6 +210,12 @@ struct CommandHandlerTests {
         #expect(spaced.commandId == UUID(uuidString: "0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01"))
         let whole = try CommandEnvelope.parse(json: Data(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":2.0,"payload":{}}"#.utf8))
         #expect(whole.expectedVersion == 2)
+        // A syntax error anywhere wins over what is wrong before it (one pass reads both).
+        #expect(parse(#"{"bogus":1,"payload":{"a":tru}}"#)?.message.contains("not valid JSON") == true)
+        #expect(parse(#"{"bogus":1,"payload":{}} x"#)?.path == "$")
+        #expect(parse(#"{"bogus":1,"payload":{}"#)?.path == "$")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":-,"payload":{}}"#)?.path == "$")
+        #expect(parse(#"{"bogus":[1,2],"payload":{}}"#)?.path == "$.bogus")
     }
 
     @Test("derived ids are deterministic, distinct per index, and RFC 9562 version 8")
@@ -221,10 +227,76 @@ struct CommandHandlerTests {
         #expect(Array(text)[14] == "8")
         #expect("89AB".contains(Array(text)[19]))
     }
+
+    @Test("event metadata is written as the wire encoder writes it (keys sorted, absent values omitted, escapes)")
+    func metadataJSON() throws {
+        let cases = [
+            EventMetadata(access: nil, channel: nil, commandId: "c", commandType: "open-case", organisationId: nil, role: "staff", staffRole: nil),
+            EventMetadata(access: "designated", channel: "portal", commandId: "0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01",
+                          commandType: "add-comment", organisationId: "org \"q\" / \\ é\n\u{1}", role: "contact", staffRole: "tier1"),
+            EventMetadata(access: nil, channel: "phone", commandId: "x", commandType: "t", organisationId: "o", role: "system", staffRole: "manager"),
+        ]
+        for metadata in cases {
+            #expect(metadata.json() == (try DocketJSONEncoder().encodeBytes(metadata)))
+        }
+    }
+
+    @Test("derived ids keep their values (stored logs hold them): SHA-256 of namespace and parts, 0-separated")
+    func derivedIDValues() throws {
+        let c = try #require(UUID(uuidString: "0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01"))
+        // Values computed independently (Python hashlib) from the documented derivation.
+        #expect(DerivedID.event(commandId: c, index: 0) == UUID(uuidString: "5c1c0af3-768c-8c6c-8e6d-9d7da3e62fe9"))
+        #expect(DerivedID.event(commandId: c, index: 1) == UUID(uuidString: "0b901f33-3e5e-8eab-8126-05d427fb1143"))
+        #expect(DerivedID.make(namespace: "docket/deadline-scheduler",
+                               ["case-7", "record-clock-breached", "resolution", "2026-11-22T16:45:40.123Z"])
+                == UUID(uuidString: "e423337e-c2ac-8e01-b44d-7681ab526604"))
+    }
 }
 
 @Suite("Command handling: state cache")
 struct StateCacheTests {
+    @Test("an accepted command leaves the stream's decided state in the cache at the appended version, equal to a fresh fold")
+    func acceptedCommandIsCached() async throws {
+        let desk = try Desk()
+        defer { desk.log.close() }
+        try await desk.organisation("acme", contacts: ["ada", "bo"])
+        let opened = try await desk.send("open-case", "case-1", desk.openCasePayload("1"), as: Desk.ada)
+        let cached = try #require(desk.handler.stateCache.get("case-1", as: CaseState.self))
+        #expect(cached.version == opened.streamVersion)
+        let fresh = try CommandHandler(log: desk.log, catalog: try PolicyCatalog.shipped(),
+                                       logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+            .load(CaseDecider.self, stream: "case-1") { if case .case(let e) = $0 { e } else { nil } }
+        #expect(cached.state == fresh.0 && cached.version == fresh.1)
+        // The next command starts from the cached state and leaves its own.
+        try await desk.send("add-comment", "case-1", ["commentID": "c1", "body": "hi", "visibility": "internal"],
+                            at: Desk.t0.addingTimeInterval(60))
+        let after = try #require(desk.handler.stateCache.get("case-1", as: CaseState.self))
+        #expect(after.version == cached.version + 1)
+    }
+
+    @Test("caseState(atLeast:) answers from the cache when it holds that version or a later one, else reads the log")
+    func caseStateAtLeast() async throws {
+        let desk = try Desk()
+        defer { desk.log.close() }
+        try await desk.organisation("acme", contacts: ["ada", "bo"])
+        let opened = try await desk.send("open-case", "case-1", desk.openCasePayload("1"), as: Desk.ada)
+        let v = try #require(opened.streamVersion)
+        // An event appended behind the handler's back (another process): the cache stays at v.
+        let (state, _) = try desk.handler.caseState("case-1")
+        let context = DecisionContext(now: Desk.t0.addingTimeInterval(60), actor: Desk.staff,
+                                      policy: try PolicyCatalog.shipped().policy(named: "timecare-se"))
+        let events = try CaseDecider.decide(.addComment(AddComment(commentID: "x1", body: "elsewhere", visibility: .internal)),
+                                            state: state, context: context)
+        _ = try await desk.log.append(to: "case-1", expectedVersion: .exact(v), events: try events.map {
+            let encoded = try DomainEvent.case($0).encoded()
+            return NewEvent(type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion), payload: encoded.payload)
+        })
+        #expect(try desk.handler.caseState("case-1", atLeast: v).version == v)
+        let caughtUp = try desk.handler.caseState("case-1", atLeast: v + 1)
+        #expect(caughtUp.version == v + UInt64(events.count))
+        #expect(caughtUp.state.internalComments == state.internalComments + 1)
+    }
+
     @Test("a cached state catches up with events appended behind the handler's back, and equals a fresh fold")
     func cacheCatchesUp() async throws {
         let desk = try Desk()

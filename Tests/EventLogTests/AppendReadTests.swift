@@ -41,6 +41,24 @@ struct AppendReadTests {
         #expect(try log.readStream("s").count == 10)
     }
 
+    @Test("eventStreams lists each event's stream and version in position order, from a position, up to a limit")
+    func eventStreams() async throws {
+        let log = try openLog(temporaryDataDir())
+        defer { log.close() }
+        #expect(try log.eventStreams(from: 1).events.isEmpty && log.eventStreams(from: 1).last == nil)
+        _ = try await log.append(to: "case-1", events: [event(), event()])
+        _ = try await log.append(to: "org-é", events: [event()])
+        _ = try await log.append(to: "case-2", events: [event()])
+        _ = try await log.append(to: "case-1", events: [event()])
+        let all = try log.eventStreams(from: 1)
+        let read = try log.readAll()
+        #expect(all.events.map(\.stream) == read.map(\.stream) && all.events.map(\.version) == read.map(\.version))
+        #expect(all.events.map(\.version) == [0, 1, 0, 0, 2] && all.last == 5)
+        let some = try log.eventStreams(from: 2, limit: 2)
+        #expect(some.events.map(\.stream) == ["case-1", "org-é"] && some.last == 3)
+        #expect(try log.eventStreams(from: 6).last == nil)
+    }
+
     @Test("the whole log reads forward from a position; envelopes keep every field")
     func readAllAndEnvelope() async throws {
         let fixed: Int64 = 1_795_000_000_123_456
@@ -159,6 +177,10 @@ struct AppendReadTests {
         let hash = canonical.withUnsafeBytes { RecordCoding.chainHash(previous: .genesis, canonical: $0) }
         #expect(hash.hex == "16bc736c81b7a0e9dc373b193b9600599b101abd9b00c65b67f3e7b559d5daa6")
         #expect(doc.contains(hash.hex))
+        // The writer's one-buffer record is that hash followed by the canonical bytes.
+        let record = RecordCoding.record(previous: .genesis, position: 1, version: 0, event: e, stream: "case-1042",
+                                         recordedAtMicros: 1_795_000_000_000_000)
+        #expect(record.hash == hash && record.value == hash.bytes + canonical)
         #expect(RecordCoding.streamIndexKey("case-1042", version: 0).map { String(format: "%02x", $0) }.joined()
             == "636173652d31303432" + "00" + "0000000000000000")
     }

@@ -43,6 +43,14 @@ struct JSONScannerTests {
         var plain = JSONScanner(Data(#""plain ✓""#.utf8))
         #expect(plain.readString() == "plain ✓")
         #expect(plain.atEnd)
+        // Long plain runs before and after escapes, non-ASCII and the closing quote.
+        let run = String(repeating: "abc xyz ", count: 40)
+        var long = JSONScanner(Data(("\"" + run + #"\n"# + run + "é" + run + "\"").utf8))
+        #expect(long.readString() == run + "\n" + run + "é" + run)
+        #expect(long.atEnd)
+        #expect(!JSONScanner.isValid(Data(("\"" + run).utf8)))
+        #expect(!JSONScanner.isValid(Data(("\"" + run + "\u{1F}" + run + "\"").utf8)))
+        #expect(JSONScanner.isValid(Data(("[\"" + run + "\",\"" + run + "\"]").utf8)))
     }
 
     @Test("an append with a payload that is not JSON, or metadata that is not an object, is refused")

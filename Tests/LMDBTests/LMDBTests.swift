@@ -24,6 +24,35 @@ struct LMDBWrapperTests {
         #expect(value == Array("1".utf8))
     }
 
+    @Test("a /proc file is read whole, however many mappings the process has (not just its first 4 KB)")
+    func procFileReadWhole() throws {
+        var regions: [UnsafeMutableRawPointer] = []
+        defer { for r in regions { munmap(r, 4096) } }
+        for i in 0..<2_000 {
+            // Alternating protections, so that neighbouring regions are not merged into one line.
+            let p = try #require(mmap(nil, 4096, i % 2 == 0 ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+            #expect(p != MAP_FAILED)
+            regions.append(p)
+        }
+        let maps = try #require(readProcFile("/proc/self/maps"))
+        #expect(maps.utf8.count > 2_000 * 40)
+        // Every region lies in some listed range (a region may be merged with a neighbour's line).
+        let ranges = maps.split(separator: "\n").compactMap { line -> (UInt, UInt)? in
+            let bounds = line.prefix { $0 != " " }.split(separator: "-")
+            guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16) else { return nil }
+            return (start, end)
+        }.sorted { $0.0 < $1.0 }
+        func listed(_ address: UInt) -> Bool {
+            var low = 0, high = ranges.count
+            while low < high {
+                let mid = (low + high) / 2
+                if ranges[mid].0 <= address { low = mid + 1 } else { high = mid }
+            }
+            return low > 0 && address < ranges[low - 1].1
+        }
+        #expect(regions.allSatisfy { listed(UInt(bitPattern: $0)) })
+    }
+
     @Test("releasing mapped pages drops them from resident memory; the data reads back the same")
     func releaseMappedPages() throws {
         func residentFileKB() -> Int {

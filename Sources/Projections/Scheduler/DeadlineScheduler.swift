@@ -185,15 +185,17 @@ public actor DeadlineScheduler {
     /// Streams a different (or no) batch wrote to before are folded again from the log, so
     /// a batch that was never committed leaves no schedule behind.
     func refresh(batch: CommandBatch? = nil) throws {
-        var touched = Set<String>()
+        // Each touched case stream, with the last version read from the log (nil: from a batch).
+        var touched: [String: UInt64?] = [:]
         while true {
-            let events = try log.readAll(from: position + 1, limit: 4_096)
-            guard let last = events.last else { break }
-            for e in events where e.stream.hasPrefix("case-") { touched.insert(e.stream) }
-            position = last.position
+            // Only streams and versions are needed here; states come from the handler's cache.
+            let (events, last) = try log.eventStreams(from: position + 1, limit: 4_096)
+            guard let last else { break }
+            for event in events where event.stream.hasPrefix("case-") { touched[event.stream] = .some(event.version) }
+            position = last
         }
         if let followed = followedBatch, followed.id != batch?.id {
-            touched.formUnion(followed.streams)
+            for stream in followed.streams { touched[stream] = .some(nil) }
             followedBatch = nil
         }
         if let batch {
@@ -203,14 +205,16 @@ public actor DeadlineScheduler {
             followed.cursor = changed.cursor
             followed.streams.formUnion(cases)
             followedBatch = followed
-            touched.formUnion(cases)
+            for stream in cases { touched[stream] = .some(nil) }
         }
         let catalog = handler.catalog
         let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
-        for stream in touched {
+        for (stream, version) in touched {
             let state: CaseState
             if let batch {
                 state = try batch.caseState(stream).state
+            } else if let version {
+                state = try handler.caseState(stream, atLeast: version).state
             } else {
                 state = try foldCase(stream)
             }
