@@ -303,19 +303,39 @@ public final class MappedPageReleaser: Sendable {
     private let stopping = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let stopped = Mutex(false)
+    private let period: Period
 
-    /// Starts releasing `environment`'s pages every `interval`.
+    /// The interval in nanoseconds, shared with the thread.
+    private final class Period: Sendable {
+        let nanoseconds: Atomic<Int>
+        init(_ nanoseconds: Int) { self.nanoseconds = Atomic(nanoseconds) }
+    }
+
+    /// Starts releasing `environment`'s pages every `interval` (at least 1 ms).
     public init(environment: Environment, interval: Duration = .milliseconds(50)) {
         let stopping = self.stopping, finished = self.finished
-        let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
+        let period = Period(Self.nanoseconds(interval))
+        self.period = period
         let thread = Thread {
-            while stopping.wait(timeout: .now() + .nanoseconds(max(1_000_000, nanoseconds))) == .timedOut {
+            while stopping.wait(timeout: .now() + .nanoseconds(period.nanoseconds.load(ordering: .relaxed))) == .timedOut {
                 environment.releaseMappedPages()
             }
             finished.signal()
         }
         thread.name = "docket-page-releaser"
         thread.start()
+    }
+
+    /// The time between two releases (at least 1 ms), for a phase that maps pages faster
+    /// than others (e.g. emptying a large table, whose every leaf LMDB reads). Takes
+    /// effect after the current wait.
+    public var interval: Duration {
+        get { .nanoseconds(period.nanoseconds.load(ordering: .relaxed)) }
+        set { period.nanoseconds.store(Self.nanoseconds(newValue), ordering: .relaxed) }
+    }
+
+    private static func nanoseconds(_ d: Duration) -> Int {
+        max(1_000_000, Int(d.components.seconds) * 1_000_000_000 + Int(d.components.attoseconds / 1_000_000_000))
     }
 
     /// Stops the thread and waits for it (idempotent).

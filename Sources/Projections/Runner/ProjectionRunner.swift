@@ -416,7 +416,9 @@ public final class ProjectionRunner: Sendable {
         guard let (position, oldSlotB) = swapped else {
             throw ProjectionError(.storage, projection: projection, "the rebuild of \(projection) was interrupted by map growth three times; run it again")
         }
-        // 4. Empty the old slot.
+        // 4. Empty the old slot. LMDB reads every leaf of a table with overflow pages to free
+        //    it, a gigabyte in a fraction of a second: release the pages more often meanwhile.
+        releaser.interval = .milliseconds(2)
         try await log.writer.perform { context in
             try context.transaction { txn in try txn.removeAll(oldSlotB ? e.tables.b : e.tables.a) }
         }
