@@ -109,8 +109,7 @@ public struct CaseProjection: Projection {
 
     /// The entries to delete and to put for one touched case.
     func writes(for work: Work, id: String) throws -> (deletes: [[UInt8]], puts: [(key: [UInt8], value: [UInt8])]) {
-        let encoder = MessageCoding.encoder()
-        var puts = try derived(work.state, id: id, encoder: encoder)
+        let puts = try entries(work.state, id: id, encoder: MessageCoding.encoder())
         // The keys derived from the state before the batch are cheap to list (no row, no
         // deadlines, no JSON); whatever is derived now overwrites or replaces them. A case
         // new to the table (most of a rebuild) has nothing to replace.
@@ -119,8 +118,14 @@ public struct CaseProjection: Projection {
             let new = Set(puts.map(\.key))
             deletes = derivedKeys(before, id: id).filter { !new.contains($0) }
         }
-        puts.append((CaseKeys.state(id), try encoder.encodeBytes(StoredCaseState(work.state))))
         return (deletes, puts)
+    }
+
+    /// Every entry of a case in the table: those derived from its state, and the state.
+    func entries(_ s: CaseState, id: String, encoder: DocketJSONEncoder) throws -> [(key: [UInt8], value: [UInt8])] {
+        var out = try derived(s, id: id, encoder: encoder)
+        out.append((CaseKeys.state(id), try encoder.encodeBytes(StoredCaseState(s))))
+        return out
     }
 
     /// The keys of ``derived(_:id:encoder:)``, without computing values.
@@ -427,8 +432,7 @@ extension CaseProjection: ParallelRebuildProjection {
                         stateAt.append((0, 0))
                     }
                     sliceOrdinals.append(ordinal)
-                    for (key, value) in try derived(state, id: id, encoder: encoder) { entries.append(RunEntry(key: key, value: value, tag: ordinal)) }
-                    entries.append(RunEntry(key: CaseKeys.state(id), value: try encoder.encodeBytes(StoredCaseState(state)), tag: ordinal))
+                    for (key, value) in try self.entries(state, id: id, encoder: encoder) { entries.append(RunEntry(key: key, value: value, tag: ordinal)) }
                 }
                 entries.sort { Keys.precedes($0.key, $1.key) }
                 let run: Int
