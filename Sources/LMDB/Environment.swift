@@ -66,6 +66,11 @@ public final class Environment: @unchecked Sendable {
     // non-copyable values confined to the closure (and thread) that opened them.
     let env: OpaquePointer
     let resizeLock: ReadWriteLock
+    /// Counts the map's re-mappings (``setMapSize(_:)``); changed only under `resizeLock`
+    /// held exclusively.
+    private let mapGeneration = Atomic<UInt64>(0)
+    /// Where the data file is mapped, as found in /proc/self/maps for a map generation.
+    private let mappedRanges = Mutex<(generation: UInt64, ranges: [(start: UInt, length: Int)])?>(nil)
     /// The directory holding `data.mdb` and `lock.mdb`.
     public let path: String
     /// The options the environment was opened with.
@@ -131,23 +136,42 @@ public final class Environment: @unchecked Sendable {
     /// log). Safe because the map is read-only and shared (Docket never opens with
     /// `MDB_WRITEMAP`; writes go through the file), so there are no private pages to lose.
     public func releaseMappedPages() {
-        // LMDB does not expose where it mapped the file (`me_mapaddr` is only set for
-        // MDB_FIXEDMAP), so find the data file's mapping in /proc/self/maps.
-        var dir: UnsafePointer<CChar>?
-        guard mdb_env_get_path(env, &dir) == 0, let dir else { return }
-        // /proc/self/maps names the file by its canonical path.
-        guard let canonical = realpath(dir, nil) else { return }
-        let dataFile = String(cString: canonical) + "/data.mdb"
-        free(canonical)
-        guard let maps = readProcFile("/proc/self/maps") else { return }
+        // Held shared, no resize can move the map while its range is looked up and used.
         resizeLock.lockShared()
         defer { resizeLock.unlock() }
+        let generation = mapGeneration.load(ordering: .relaxed)
+        let cached = mappedRanges.withLock { cache in cache.flatMap { $0.generation == generation ? $0.ranges : nil } }
+        let ranges: [(start: UInt, length: Int)]
+        if let cached {
+            ranges = cached
+        } else {
+            ranges = findMappedRanges()
+            mappedRanges.withLock { $0 = (generation, ranges) }
+        }
+        for range in ranges {
+            guard let address = UnsafeMutableRawPointer(bitPattern: range.start) else { continue }
+            _ = madvise(address, range.length, MADV_DONTNEED)
+        }
+    }
+
+    /// The data file's mappings in this process. LMDB does not expose where it mapped the
+    /// file (`me_mapaddr` is only set for MDB_FIXEDMAP), so they are read from
+    /// /proc/self/maps, which names the file by its canonical path. Reading and parsing it
+    /// costs more than the release itself, so the result is kept until the map moves.
+    private func findMappedRanges() -> [(start: UInt, length: Int)] {
+        var dir: UnsafePointer<CChar>?
+        guard mdb_env_get_path(env, &dir) == 0, let dir, let canonical = realpath(dir, nil) else { return [] }
+        let dataFile = String(cString: canonical) + "/data.mdb"
+        free(canonical)
+        guard let maps = readProcFile("/proc/self/maps") else { return [] }
+        var ranges: [(start: UInt, length: Int)] = []
         for line in maps.split(separator: "\n") where line.hasSuffix(dataFile) {
             let range = line.prefix { $0 != " " }.split(separator: "-")
-            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16), end > start,
-                  let address = UnsafeMutableRawPointer(bitPattern: start) else { continue }
-            _ = madvise(address, Int(end - start), MADV_DONTNEED)
+            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16), end > start
+            else { continue }
+            ranges.append((start, Int(end - start)))
         }
+        return ranges
     }
 
     /// Runs `body` in a read-only transaction. The transaction handle cannot escape the
@@ -193,7 +217,7 @@ public final class Environment: @unchecked Sendable {
             guard rc == MDB_MAP_RESIZED else { return try check(rc, "mdb_env_copy2(\(destination))") }
             unlink(destination + "/data.mdb")
             resizeLock.lockExclusive()
-            let adopt = mdb_env_set_mapsize(env, 0)
+            let adopt = setMapSize(0)
             resizeLock.unlock()
             try check(adopt, "mdb_env_set_mapsize(0)")
         }
@@ -215,7 +239,7 @@ public final class Environment: @unchecked Sendable {
                 // Another process grew the map: adopt its size, then try again.
                 resizeLock.unlock()
                 resizeLock.lockExclusive()
-                let adopt = mdb_env_set_mapsize(env, 0)
+                let adopt = setMapSize(0)
                 resizeLock.unlock()
                 try check(adopt, "mdb_env_set_mapsize(0)")
                 continue
@@ -244,7 +268,15 @@ public final class Environment: @unchecked Sendable {
                     + "Free disk space and raise the maximum map size to append more.")
         }
         let next = min(maximum, max(current * 2, current + (64 << 20)))
-        try check(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize(\(next))")
+        try check(setMapSize(next), "mdb_env_set_mapsize(\(next))")
+    }
+
+    /// `mdb_env_set_mapsize` on the open environment, which maps the file again (perhaps
+    /// elsewhere). Call with `resizeLock` held exclusively.
+    private func setMapSize(_ size: Int) -> Int32 {
+        let rc = mdb_env_set_mapsize(env, size)
+        mapGeneration.add(1, ordering: .relaxed)
+        return rc
     }
 }
 

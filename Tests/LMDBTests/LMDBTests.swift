@@ -225,6 +225,43 @@ struct LMDBWrapperTests {
         #expect(!seen.withLock { $0 }.contains(UInt(pthread_self())))
     }
 
+    @Test("releasing mapped pages follows the map when it grows and moves (the cached range is renewed)")
+    func releaseAfterGrowth() throws {
+        func residentFileKB() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("RssFile:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+        var options = EnvironmentOptions()
+        options.initialMapSize = 1 << 20
+        let env = try Environment(path: temporaryDirectory(), options: options)
+        let writer = Writer(environment: env)
+        defer { writer.shutdown() }
+        let db = try writer.performAndWait { ctx in try ctx.openDatabase(named: "kv") }
+        env.releaseMappedPages()  // finds and keeps the 1 MiB map's range
+        let value = [UInt8](repeating: 0x33, count: 64 << 10)
+        try writer.performAndWait { ctx in
+            try ctx.transaction { txn in
+                for i in 0..<640 { try txn.put(db, key: Array("k\(100_000 + i)".utf8), value: value) }
+            }
+        }
+        #expect(env.mapSize > 40 << 20)
+        let expected = 640 * (64 << 10) * 0x33
+        func readAll() throws -> Int {
+            try env.read { txn in
+                var sum = 0
+                for i in 0..<640 { sum += try txn.get(db, key: Array("k\(100_000 + i)".utf8)).map { $0.reduce(0) { $0 + Int($1) } } ?? 0 }
+                return sum
+            }
+        }
+        #expect(try readAll() == expected)
+        let touched = residentFileKB()
+        env.releaseMappedPages()
+        let released = residentFileKB()
+        #expect(touched - released > 30_000, "resident file pages \(touched) kB before, \(released) kB after: the grown map was not released")
+        #expect(try readAll() == expected)
+    }
+
     @Test("the map grows automatically, then refuses cleanly at its maximum with nothing lost")
     func mapGrowth() throws {
         var options = EnvironmentOptions()
