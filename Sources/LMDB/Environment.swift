@@ -158,7 +158,7 @@ public final class Environment: @unchecked Sendable {
     /// file (`me_mapaddr` is only set for MDB_FIXEDMAP), so they are read from
     /// /proc/self/maps, which names the file by its canonical path. Reading and parsing it
     /// costs more than the release itself, so the result is kept until the map moves.
-    private func findMappedRanges() -> [(start: UInt, length: Int)] {
+    func findMappedRanges() -> [(start: UInt, length: Int)] {
         var dir: UnsafePointer<CChar>?
         guard mdb_env_get_path(env, &dir) == 0, let dir, let canonical = realpath(dir, nil) else { return [] }
         let dataFile = String(cString: canonical) + "/data.mdb"

@@ -9,6 +9,23 @@ func temporaryDirectory(_ name: String = #function) -> String {
     return path
 }
 
+/// Resident kilobytes of `env`'s data file mapping (the `Rss` of its entries in
+/// /proc/self/smaps): unlike the process's `RssFile`, other tests' mappings do not count.
+func mappedResidentKB(_ env: Environment) -> Int {
+    let starts = Set(env.findMappedRanges().map(\.start))
+    guard let smaps = readProcFile("/proc/self/smaps") else { return 0 }
+    var total = 0
+    var inMapping = false
+    for line in smaps.split(separator: "\n") {
+        if let dash = line.firstIndex(of: "-"), let start = UInt(line[..<dash], radix: 16), line.contains(" ") {
+            inMapping = starts.contains(start)
+        } else if inMapping, line.hasPrefix("Rss:") {
+            total += Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+    }
+    return total
+}
+
 @Suite("LMDB wrapper")
 struct LMDBWrapperTests {
     @Test("a write transaction commits when its closure returns; readers then see the value")
@@ -55,11 +72,6 @@ struct LMDBWrapperTests {
 
     @Test("releasing mapped pages drops them from resident memory; the data reads back the same")
     func releaseMappedPages() throws {
-        func residentFileKB() -> Int {
-            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-            let line = status.split(separator: "\n").first { $0.hasPrefix("RssFile:") } ?? ""
-            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-        }
         let env = try Environment(path: temporaryDirectory())
         let writer = Writer(environment: env)
         defer { writer.shutdown() }
@@ -79,10 +91,10 @@ struct LMDBWrapperTests {
         }
         let expected = 640 * (64 << 10) * 0x5A
         #expect(try readAll() == expected)
-        let touched = residentFileKB()
+        let touched = mappedResidentKB(env)
         env.releaseMappedPages()
-        let released = residentFileKB()
-        // 40 MB were mapped by the read; other tests running meanwhile map a few MB at most.
+        let released = mappedResidentKB(env)
+        // 40 MB were mapped by the read.
         #expect(touched - released > 30_000, "resident file pages \(touched) kB before, \(released) kB after")
         #expect(try readAll() == expected)
 
@@ -93,16 +105,16 @@ struct LMDBWrapperTests {
         var droppedInBackground = false
         for _ in 0..<200 where !droppedInBackground {
             Thread.sleep(forTimeInterval: 0.01)
-            droppedInBackground = residentFileKB() < released + 10_000
+            droppedInBackground = mappedResidentKB(env) < released + 10_000
         }
         releaser.stop()
         releaser.stop()  // idempotent
-        #expect(droppedInBackground, "resident file pages stayed at \(residentFileKB()) kB")
+        #expect(droppedInBackground, "resident file pages stayed at \(mappedResidentKB(env)) kB")
         // Once stopped, pages read stay resident.
         #expect(try readAll() == expected)
-        let afterStop = residentFileKB()
+        let afterStop = mappedResidentKB(env)
         Thread.sleep(forTimeInterval: 0.05)
-        #expect(afterStop > released + 30_000 && residentFileKB() > afterStop - 1_000, "pages were still released after stop()")
+        #expect(afterStop > released + 30_000 && mappedResidentKB(env) > afterStop - 1_000, "pages were still released after stop()")
     }
 
     @Test("a write transaction aborts when its closure throws; nothing of it is stored")
@@ -227,11 +239,6 @@ struct LMDBWrapperTests {
 
     @Test("releasing mapped pages follows the map when it grows and moves (the cached range is renewed)")
     func releaseAfterGrowth() throws {
-        func residentFileKB() -> Int {
-            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-            let line = status.split(separator: "\n").first { $0.hasPrefix("RssFile:") } ?? ""
-            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-        }
         var options = EnvironmentOptions()
         options.initialMapSize = 1 << 20
         let env = try Environment(path: temporaryDirectory(), options: options)
@@ -255,9 +262,9 @@ struct LMDBWrapperTests {
             }
         }
         #expect(try readAll() == expected)
-        let touched = residentFileKB()
+        let touched = mappedResidentKB(env)
         env.releaseMappedPages()
-        let released = residentFileKB()
+        let released = mappedResidentKB(env)
         #expect(touched - released > 30_000, "resident file pages \(touched) kB before, \(released) kB after: the grown map was not released")
         #expect(try readAll() == expected)
     }

@@ -64,6 +64,33 @@ import Testing
         }
     }
 
+    @Test("projections share one step transaction, yet one that fails stops alone: the others fold on, nothing of its batch is kept")
+    func failingProjectionStopsAloneInASharedStep() async throws {
+        try await withTempLog { log, _ in
+            try await append(log, "s1", "a", count: 3)
+            try await append(log, "s1", "boom")
+            try await append(log, "s1", "a")
+            try await append(log, "s2", "b", count: 2)
+            let runner = try ProjectionRunner(
+                log: log, projections: [CountingProjection(), CountingProjection(name: "steady", explodes: false)], logger: testLogger)
+            let error = await #expect(throws: ProjectionError.self) { try await runner.catchUp(batchSize: 2) }
+            #expect(error?.projection == "counting" && error?.position == 4)
+            let failed = try runner.status("counting")
+            #expect(failed.checkpoint == 2 && failed.failure != nil)
+            #expect(try dump(runner, "counting").map { String(decoding: $0.0, as: UTF8.self) } == ["s1"])
+            #expect(try dump(runner, "counting")[0].1 == Keys.be64(2))
+            let steady = try runner.status("steady")
+            #expect(steady.checkpoint == 7 && steady.lag == 0 && steady.failure == nil)
+            #expect(try dump(runner, "steady").map(\.1) == [Keys.be64(4), Keys.be64(2)])
+            // Live steps go on for the projection that did not fail.
+            try await append(log, "s2", "b")
+            #expect(try await runner.step())
+            #expect(try runner.status("steady").checkpoint == 8)
+            #expect(try dump(runner, "steady")[1].1 == Keys.be64(3))
+            #expect(try runner.status("counting").checkpoint == 2)
+        }
+    }
+
     @Test func rebuildSwapsSlotsAndMatchesLive() async throws {
         try await withTempLog { log, _ in
             for i in 0..<20 { try await append(log, "s\(i % 3)", i % 2 == 0 ? "a" : "b", count: 5) }
