@@ -1,4 +1,5 @@
 import CaseDomain
+import CommandHandling
 import EventLog
 import Foundation
 import LMDB
@@ -34,7 +35,9 @@ public struct CaseProjection: Projection {
     /// 2: index entries hold the filterable fields (``CaseIndexValue``) and there is a
     /// reported-by index. Tables of version 1 are rebuilt when the runner starts.
     public var formatVersion: Int { 2 }
-    let catalog: PolicyCatalog
+    /// The policies and calendars rows are derived with: fixed, or shared with the command
+    /// handler of `docket serve` so a recorded version applies at once (R4.9).
+    let catalog: LiveCatalog
     let measures: CalendarMeasureProvider
 
     /// Cases kept in memory during a rebuild before they are written (bounds its memory).
@@ -46,10 +49,18 @@ public struct CaseProjection: Projection {
 
     /// A projection computing deadlines with the policies and calendars of `catalog`.
     public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 10_000, parallelRebuild: Bool = true) {
-        self.catalog = catalog
+        self.init(liveCatalog: LiveCatalog(catalog), rebuildWorkingSet: rebuildWorkingSet, parallelRebuild: parallelRebuild)
+    }
+
+    /// A projection computing deadlines with the policies and calendars `liveCatalog` holds
+    /// at the moment each case is written (the latest calendar for running clocks, the
+    /// case's own policy version, R4.9). Pass the command handler's
+    /// (``CommandHandler/liveCatalog``) so versions recorded while running are seen.
+    public init(liveCatalog: LiveCatalog, rebuildWorkingSet: Int = 10_000, parallelRebuild: Bool = true) {
+        self.catalog = liveCatalog
         self.rebuildWorkingSet = max(1, rebuildWorkingSet)
         self.parallelRebuild = parallelRebuild
-        self.measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
+        self.measures = liveCatalog.measures
     }
 
     /// A handler for every case event type.
@@ -146,7 +157,7 @@ public struct CaseProjection: Projection {
     /// Every entry derived from a case's state except the state itself.
     func derived(_ s: CaseState, id: String, encoder: DocketJSONEncoder) throws -> [(key: [UInt8], value: [UInt8])] {
         guard s.exists else { return [] }
-        let policy = try? catalog.policy(named: s.policyName, version: s.policyVersion)
+        let policy = catalog.policy(named: s.policyName, version: s.policyVersion)
         let row = CaseRow.make(s, id: id, measures: measures, policy: policy)
         // Every key below is distinct (its tag, dimension, sort or survey id differ).
         var out: [(key: [UInt8], value: [UInt8])] = []

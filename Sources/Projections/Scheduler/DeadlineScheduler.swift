@@ -187,11 +187,18 @@ public actor DeadlineScheduler {
     func refresh(batch: CommandBatch? = nil) throws {
         // Each touched case stream, with the last version read from the log (nil: from a batch).
         var touched: [String: UInt64?] = [:]
+        var versionsChanged = false
         while true {
             // Only streams and versions are needed here; states come from the handler's cache.
             let (events, last) = try log.eventStreams(from: position + 1, limit: 4_096)
             guard let last else { break }
-            for event in events where event.stream.hasPrefix("case-") { touched[event.stream] = .some(event.version) }
+            for event in events {
+                if event.stream.hasPrefix("case-") {
+                    touched[event.stream] = .some(event.version)
+                } else if event.stream.hasPrefix("calendar-") || event.stream.hasPrefix("policy-") {
+                    versionsChanged = true
+                }
+            }
             position = last
         }
         if let followed = followedBatch, followed.id != batch?.id {
@@ -206,6 +213,13 @@ public actor DeadlineScheduler {
             followed.streams.formUnion(cases)
             followedBatch = followed
             for stream in cases { touched[stream] = .some(nil) }
+        }
+        if versionsChanged {
+            // A calendar change applies to clocks still running (R4.9): every scheduled case
+            // is measured again with the catalog in force (the handler put the version there
+            // before its append returned; one appended by another process is read here).
+            try catchUpVersions()
+            for stream in schedule.keys where touched[stream] == nil { touched[stream] = .some(nil) }
         }
         let catalog = handler.catalog
         let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
@@ -225,6 +239,19 @@ public actor DeadlineScheduler {
             let list = CaseDecider.dueTimeDrivenCommands(state, measures: measures, policy: policy)
             schedule[stream] = list.isEmpty ? nil : list
         }
+    }
+
+    /// Puts in force any policy or calendar version the log holds and the handler's catalog
+    /// does not (one appended by another process, e.g. `docket log append`).
+    private func catchUpVersions() throws {
+        let held = handler.catalog
+        let missing = try PolicyCatalog.recordedVersions(in: log, reuse: held, logger: logger).filter { v in
+            switch v.entry {
+            case .calendar(let c): held.calendar(named: c.name, exactVersion: c.version)?.definition != c.definition
+            case .policy(let p): held.policy(named: p.name, exactVersion: p.version) != p
+            }
+        }
+        if !missing.isEmpty { handler.liveCatalog.include(missing, logger: logger) }
     }
 
     /// Case stream `stream` folded as the log holds it, through the command handler's cache
