@@ -135,6 +135,14 @@ extension PolicyCatalog {
         }
     }
 
+    /// Whether this catalog holds `version` with the same content (nothing to add).
+    public func holds(_ version: RecordedCatalogVersion) -> Bool {
+        switch version.entry {
+        case .calendar(let c): calendar(named: c.name, exactVersion: c.version)?.definition == c.definition
+        case .policy(let p): policy(named: p.name, exactVersion: p.version) == p
+        }
+    }
+
     /// This catalog with `versions` added, each replacing an entry of the same name and
     /// version (with a warning naming both when their content differs). Calendars go in
     /// first, so a recorded policy may name a recorded calendar; a policy naming a calendar

@@ -245,12 +245,7 @@ public actor DeadlineScheduler {
     /// does not (one appended by another process, e.g. `docket log append`).
     private func catchUpVersions() throws {
         let held = handler.catalog
-        let missing = try PolicyCatalog.recordedVersions(in: log, reuse: held, logger: logger).filter { v in
-            switch v.entry {
-            case .calendar(let c): held.calendar(named: c.name, exactVersion: c.version)?.definition != c.definition
-            case .policy(let p): held.policy(named: p.name, exactVersion: p.version) != p
-            }
-        }
+        let missing = try PolicyCatalog.recordedVersions(in: log, reuse: held, logger: logger).filter { !held.holds($0) }
         if !missing.isEmpty { handler.liveCatalog.include(missing, logger: logger) }
     }
 
