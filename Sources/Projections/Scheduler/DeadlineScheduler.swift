@@ -39,6 +39,10 @@ public struct SystemSchedulerClock: SchedulerClock {
 ///   instant. A crash after the append but before the scheduler noted it therefore resends
 ///   the same commandId, which the ``CommandHandler`` answers with the first outcome and no
 ///   new events; and `decide` itself refuses a deadline already recorded.
+/// - Versions (R4.9): deadlines are measured with the handler's catalog in force
+///   (``CommandHandler/liveCatalog``). When a pass reads an event of a `calendar-` or
+///   `policy-` stream, every scheduled case is measured again (a calendar change applies to
+///   clocks still running), after putting in force any recorded version the catalog lacks.
 /// - Start-up: the first pass folds every case, so deadlines that passed while the service
 ///   was down fire at once, each at its own due instant.
 /// - Batches: ``fireDue(upTo:into:)`` decides the due commands into a ``CommandBatch``
