@@ -30,13 +30,11 @@ public final class CommandBatch: Sendable {
     public let handler: CommandHandler
     /// Identifies this batch (e.g. for a scheduler following its changes).
     public let id = UUID()
-    private let catalog: PolicyCatalog
     private let overlay: Mutex<Overlay>
 
     init(handler: CommandHandler) {
         self.handler = handler
-        self.catalog = handler.catalog
-        self.overlay = Mutex(Overlay(handler: handler))
+        self.overlay = Mutex(Overlay(handler: handler, catalog: handler.catalog))
     }
 
     /// Decides `envelope` from `actor` at instant `at` against the state the batch has
@@ -50,7 +48,6 @@ public final class CommandBatch: Sendable {
     ///   is unchanged. `.conflict` also when the batch was committed already.
     public func decide(_ envelope: CommandEnvelope, actor: Principal, at: Date) throws(CommandError) -> BatchedCommand {
         let command = try handler.command(of: envelope)
-        let catalog = self.catalog
         return try overlay.withLock { o throws(CommandError) -> BatchedCommand in
             guard !o.sealed else {
                 throw CommandError(.conflict, "this batch was committed already; begin a new batch (CommandHandler.beginBatch()) for command \(envelope.commandId.uuidString.lowercased())")
@@ -69,7 +66,7 @@ public final class CommandBatch: Sendable {
                 return BatchedCommand(commandId: envelope.commandId, streamId: envelope.streamId, eventTypes: previous.events.map(\.type),
                                       streamVersion: previous.streamVersion, duplicate: true)
             }
-            let decision = try handler.decide(command, envelope: envelope, actor: actor, at: at, catalog: catalog, states: &o)
+            let decision = try handler.decide(command, envelope: envelope, actor: actor, at: at, catalog: o.catalog, states: &o)
             if let expected = envelope.expectedVersion, expected != decision.loadedVersion {
                 throw CommandError(.conflict, "stream \(envelope.streamId) is at version \(decision.loadedVersion.map(String.init) ?? "none (no events)"), not \(expected); read it again and retry",
                                    currentVersion: decision.loadedVersion)
@@ -95,6 +92,12 @@ public final class CommandBatch: Sendable {
             o.commands[envelope.commandId] = Overlay.Pending(actor: actor.id, stream: envelope.streamId, type: envelope.type,
                                                             eventTypes: types, version: version)
             o.eventCount += decision.events.count
+            if !decision.versions.isEmpty {
+                // Later commands of the batch decide with the version (R4.9); the handler's
+                // catalog gets it when the batch is appended.
+                o.catalog = o.catalog.including(decision.versions, logger: handler.logger)
+                o.versions += decision.versions
+            }
             return BatchedCommand(commandId: envelope.commandId, streamId: envelope.streamId, eventTypes: types,
                                   streamVersion: version, duplicate: false)
         }
@@ -141,9 +144,9 @@ public final class CommandBatch: Sendable {
     ///   failed. Nothing of the batch is appended then.
     @discardableResult
     public func commit() async throws(CommandError) -> BatchCommit {
-        let (parts, written) = overlay.withLock { o -> ([StreamAppend], [(String, Overlay.Entry)]) in
+        let (parts, written, versions) = overlay.withLock { o -> ([StreamAppend], [(String, Overlay.Entry)], [RecordedCatalogVersion]) in
             o.sealed = true
-            return (o.parts, o.streams.filter(\.value.written).map { ($0.key, $0.value) })
+            return (o.parts, o.streams.filter(\.value.written).map { ($0.key, $0.value) }, o.versions)
         }
         guard !parts.isEmpty else {
             return BatchCommit(commands: 0, events: 0, streams: 0, position: try handler.head())
@@ -168,6 +171,8 @@ public final class CommandBatch: Sendable {
         } catch {
             throw CommandError(.storage, "appending the batch failed: \(error); nothing of it was appended")
         }
+        // Versions the batch recorded are in force from now on (R4.9).
+        if !versions.isEmpty { handler.liveCatalog.include(versions, logger: handler.logger) }
         // The log now holds exactly the overlay's states (expected versions held), so the
         // next batch or live command need not fold these streams again.
         if !results.contains(where: \.duplicate) {
@@ -212,9 +217,15 @@ struct Overlay: StreamStates {
     var commands: [UUID: Pending] = [:]
     var eventCount = 0
     var sealed = false
+    /// The policies and calendars the batch decides with: the handler's when it began, and
+    /// the versions its own commands recorded.
+    var catalog: PolicyCatalog
+    /// The policy and calendar versions the batch's commands recorded.
+    var versions: [RecordedCatalogVersion] = []
 
-    init(handler: CommandHandler) {
+    init(handler: CommandHandler, catalog: PolicyCatalog) {
         self.handler = handler
+        self.catalog = catalog
     }
 
     mutating func load<D: Decider>(_ decider: D.Type, stream: String, extract: (DomainEvent) -> D.Event?) throws(CommandError)

@@ -23,29 +23,42 @@ import Synchronization
 public final class CommandHandler: Sendable {
     /// The event log commands append to.
     public let log: EventLog
-    private let catalogBox: Mutex<PolicyCatalog>
-    private let logger: Logger
+    /// The policies and calendars in force, shared with whoever else reads them (the case
+    /// projection and the deadline scheduler of `docket serve`).
+    public let liveCatalog: LiveCatalog
+    let logger: Logger
     private let locks = StreamLocks()
     let stateCache: StateCache
     /// How many times a conflicting command without expected version is re-decided.
     public let maxAttempts: Int
 
-    /// Creates a handler over `log`, with `catalog` as the policies and calendars in force.
+    /// Creates a handler over `log`, with `catalog` as the policies and calendars in force
+    /// (held in a ``LiveCatalog`` of its own, which recorded versions update).
     /// `cachedStreams` bounds how many streams' folded states are kept in memory.
-    public init(log: EventLog, catalog: PolicyCatalog, logger: Logger, maxAttempts: Int = 8, cachedStreams: Int = 50_000) {
+    public convenience init(log: EventLog, catalog: PolicyCatalog, logger: Logger, maxAttempts: Int = 8, cachedStreams: Int = 50_000) {
+        self.init(log: log, liveCatalog: LiveCatalog(catalog), logger: logger, maxAttempts: maxAttempts, cachedStreams: cachedStreams)
+    }
+
+    /// Creates a handler over `log` deciding with the policies and calendars of `liveCatalog`,
+    /// shared with the readers that must see the same versions (R4.9). After it appends a
+    /// `record-policy-version` or `record-calendar-version` command, the handler adds the
+    /// version to `liveCatalog` before returning, so any command handled afterwards (and any
+    /// event decided with the new version) is appended only once every reader can see it.
+    /// `cachedStreams` bounds how many streams' folded states are kept in memory.
+    public init(log: EventLog, liveCatalog: LiveCatalog, logger: Logger, maxAttempts: Int = 8, cachedStreams: Int = 50_000) {
         self.log = log
         self.stateCache = StateCache(capacity: cachedStreams)
-        self.catalogBox = Mutex(catalog)
+        self.liveCatalog = liveCatalog
         self.logger = logger
         self.maxAttempts = maxAttempts
     }
 
-    /// The policies and calendars in force.
-    public var catalog: PolicyCatalog { catalogBox.withLock { $0 } }
+    /// The policies and calendars in force now.
+    public var catalog: PolicyCatalog { liveCatalog.current }
 
-    /// Replaces the policies and calendars in force (after a new version was recorded, R4.9).
+    /// Replaces the policies and calendars in force (e.g. after reloading them, R4.9).
     public func updateCatalog(_ catalog: PolicyCatalog) {
-        catalogBox.withLock { $0 = catalog }
+        liveCatalog.replace(with: catalog)
     }
 
     /// Handles one command from `actor` at instant `at`.
@@ -71,6 +84,9 @@ public final class CommandHandler: Sendable {
             }
             do {
                 let result = try await log.append(to: envelope.streamId, expectedVersion: expected, events: decision.events)
+                // A recorded policy or calendar version is in force from now on (R4.9), for
+                // every reader of the live catalog, before anyone learns of the append.
+                if !decision.versions.isEmpty { liveCatalog.include(decision.versions, logger: logger) }
                 // The stream now stands at the decided state, if the events went right after
                 // the version decided on: keep it, so that the next reader of the stream (the
                 // deadline scheduler, the next command) need not read and decode them again

@@ -11,6 +11,9 @@ struct Decision {
     /// The target stream's state with the decided events folded in. Computed on demand:
     /// only a ``CommandBatch`` needs it, to let the next command of the batch see it.
     var stateAfter: () -> any Sendable
+    /// The policy or calendar versions the events record (R4.9), built and checked, to be
+    /// put in force once the events are appended; empty for every other command.
+    var versions: [RecordedCatalogVersion] = []
 }
 
 /// Where a decision reads stream states from. The live path reads the log (through the
@@ -138,8 +141,47 @@ extension CommandHandler {
             let events = try run { () throws(DomainError) in
                 try PolicyDecider.decide(c, state: state, context: context(policy: nil))
             }
-            return try decision(PolicyDecider.self, events, DomainEvent.version, state: state, version: version, envelope: envelope, actor: actor)
+            var result = try decision(PolicyDecider.self, events, DomainEvent.version, state: state, version: version, envelope: envelope, actor: actor)
+            result.versions = try checkedVersions(events, stream: stream, catalog: catalog)
+            return result
         }
+    }
+
+    /// The versions that version events record, built from their content; refuses content
+    /// that would not load (bad JSON, another name or version than the command's, a policy
+    /// naming a calendar the catalog does not hold) and a stream other than
+    /// `policy-<name>` / `calendar-<name>`, so that every recorded version can be put in
+    /// force, now and when the log is read again at start-up (R4.9).
+    private func checkedVersions(_ events: [VersionEvent], stream: String, catalog: PolicyCatalog) throws(CommandError)
+        -> [RecordedCatalogVersion]
+    {
+        var out: [RecordedCatalogVersion] = []
+        for event in events {
+            let (kind, name): (String, String) = switch event {
+            case .policyVersionRecorded(let e): ("policy", e.name)
+            case .calendarVersionRecorded(let e): ("calendar", e.name)
+            }
+            guard stream == "\(kind)-\(name)" else {
+                throw CommandError(.malformed, "\(kind) \(name) is recorded on stream \(kind)-\(name), not \(stream)", path: "$.streamId")
+            }
+            let version: RecordedCatalogVersion
+            do {
+                version = try RecordedCatalogVersion.make(event, stream: stream, position: 0, where: "$.payload.content", reuse: catalog)
+            } catch let error as DataLoadError {
+                throw CommandError(.malformed, "the \(kind) content does not load: \(error.path): \(error.message)", path: "$.payload.content")
+            } catch {
+                throw CommandError(.malformed, "the \(kind) content does not load: \(error)", path: "$.payload.content")
+            }
+            if case .policy(let p) = version.entry {
+                let known = Set(catalog.calendarNames)
+                for (region, cal) in p.calendarByRegion.sorted(by: { $0.key < $1.key }) where !known.contains(cal) {
+                    throw CommandError(.malformed, "policy \(p.name) maps region \(region) to calendar \(cal), which is not recorded; record calendar \(cal) first, or use one of \(known.sorted().joined(separator: ", "))",
+                                       path: "$.payload.content")
+                }
+            }
+            out.append(version)
+        }
+        return out
     }
 
     /// Folds a stream's events with `decider`; returns the state and the stream's version

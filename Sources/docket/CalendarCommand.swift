@@ -1,5 +1,7 @@
 import ArgumentParser
 import CaseDomain
+import CommandHandling
+import EventLog
 import Foundation
 
 /// `docket calendar ...`: business calendars (DOMAIN.md §4.1).
@@ -18,7 +20,9 @@ struct CalendarCommand: AsyncParsableCommand {
 /// Where calendars and policies come from: the embedded copies, or directories.
 struct CatalogOptions: ParsableArguments {
     @Option(name: .customLong("calendars-dir"), help: ArgumentHelp(
-        "Read calendars from this directory of *.json files instead of the embedded ones.", valueName: "dir"))
+        "Read calendars from this directory of *.json files instead of the embedded ones.",
+        discussion: "Commands that open a data directory add the versions recorded in its log; the log wins where both define a version.",
+        valueName: "dir"))
     var calendarsDir: String?
 
     @Option(name: .customLong("policies-dir"), help: ArgumentHelp(
@@ -33,6 +37,13 @@ struct CatalogOptions: ParsableArguments {
         let policies = try policiesDir.map { try PolicyCatalog.readDirectory(URL(fileURLWithPath: $0)) }
             ?? PolicyCatalog.shippedPolicyFiles
         return try PolicyCatalog.load(calendars: calendars, policies: policies)
+    }
+
+    /// The catalog in force for the data directory of `log` (R4.9): these files plus every
+    /// policy and calendar version recorded in the log; where both define a name and
+    /// version differently the log's wins, with a warning on stderr naming both.
+    func load(log: EventLog) throws -> PolicyCatalog {
+        try PolicyCatalog.inForce(base: load(), log: log, logger: cliLogger)
     }
 }
 

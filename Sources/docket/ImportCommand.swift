@@ -81,7 +81,7 @@ struct ImportCommand: AsyncParsableCommand {
             }
             let log = try openLog(data, create: true)
             defer { log.close() }
-            let handler = CommandHandler(log: log, catalog: try auditing { try catalog.load() }, logger: cliLogger)
+            let handler = CommandHandler(log: log, catalog: try auditing { try catalog.load(log: log) }, logger: cliLogger)
             let scheduler = DeadlineScheduler(handler: handler, logger: cliLogger)
             var importer = BatchImport(file: file, handler: handler, scheduler: scheduler,
                                        progress: ProgressBar(label: "importing", total: UInt64(commands.count)))

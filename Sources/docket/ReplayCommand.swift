@@ -50,7 +50,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 else if let atPosition { .atPosition(atPosition) } else { .end }
             let log = try openLog(data, create: false)
             defer { log.close() }
-            let replay = try auditing { try Replayer(log: log, catalog: try catalog.load(), logger: cliLogger)
+            let replay = try auditing { try Replayer(log: log, catalog: try catalog.load(log: log), logger: cliLogger)
                 .replay(aggregate, id: id, stop: stop) }
             let out = FileHandle.standardOutput
             switch format {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CaseDomain
+import CommandHandling
 import EventLog
 import Foundation
 import Projections
@@ -16,7 +17,7 @@ func withProjections(_ data: DataDirOptions, catalog: CatalogOptions, progressLa
         do {
             let log = try openLog(data, create: false)
             defer { log.close() }
-            let runner = try ProjectionRunner(log: log, projections: try docketProjections(catalog.load()), logger: cliLogger)
+            let runner = try ProjectionRunner(log: log, projections: try docketProjections(catalog.load(log: log)), logger: cliLogger)
             if catchUp { try await runner.catchUp() }
             try await body(log, runner)
         } catch let error as ProjectionError {
@@ -32,6 +33,12 @@ func withProjections(_ data: DataDirOptions, catalog: CatalogOptions, progressLa
 /// The projections the CLI maintains.
 func docketProjections(_ catalog: PolicyCatalog) -> [any Projection] {
     [CaseProjection(catalog: catalog), IncidentProjection()]
+}
+
+/// The projections `docket serve` maintains, reading the catalog it shares with its command
+/// handler (a version recorded while it runs applies at once, R4.9).
+func docketProjections(_ catalog: LiveCatalog) -> [any Projection] {
+    [CaseProjection(liveCatalog: catalog), IncidentProjection()]
 }
 
 /// Parses `YYYY-MM-DD` (the start of that UTC day, or with `endOfDay` its last millisecond)
@@ -252,7 +259,7 @@ extension ReportCommand {
                 let log = try openLog(data, create: false)
                 defer { log.close() }
                 do {
-                    let runner = try ProjectionRunner(log: log, projections: docketProjections(try catalog.load()), logger: cliLogger)
+                    let runner = try ProjectionRunner(log: log, projections: docketProjections(try catalog.load(log: log)), logger: cliLogger)
                     try printJSON(StatusJSON(projections: try runner.statuses().map {
                         StatusJSON.Projection(name: $0.name, checkpoint: $0.checkpoint, head: $0.head, lag: $0.lag, slot: $0.slot,
                                               failure: $0.failure)

@@ -15,6 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             On first start with an empty data directory it records the shipped policies and calendars \
             and creates an administrator token, printed once on stdout as {"adminToken": ..., "tokenId": ...}. \
+            The policies and calendars in force are the shipped ones plus every version recorded in the log \
+            (record-policy-version, record-calendar-version); a version recorded while it runs applies at once. \
             The projection runner and the deadline scheduler run inside it. \
             SIGTERM or SIGINT stops it gracefully: requests in flight are finished first. \
             Logs go to stderr (level: $DOCKET_LOG_LEVEL, default info). See schemas/openapi.yaml.
@@ -53,8 +55,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let server = ServerConfiguration(host: host, port: port,
                                              rateLimit: .init(ratePerSecond: rateLimit, burst: rateBurst))
-            let catalog = try PolicyCatalog.shipped()
-            let commands = CommandHandler(log: log, catalog: catalog, logger: logger)
+            // The catalog in force: the shipped files plus every version recorded in the log
+            // (R4.9), shared by the handler, the case projection and the scheduler.
+            let catalog = LiveCatalog(try PolicyCatalog.inForce(base: PolicyCatalog.shipped(), log: log, logger: logger))
+            let commands = CommandHandler(log: log, liveCatalog: catalog, logger: logger)
             let runner = try ProjectionRunner(log: log, projections: docketProjections(catalog), logger: logger)
             let scheduler = DeadlineScheduler(handler: commands, logger: logger)
             try await runServer(server, dependencies: ServerDependencies(log: log, tokens: tokens, commands: commands, metrics: metrics,

@@ -63,7 +63,7 @@ func runVerify(_ options: VerifyOptions, projections catalog: CatalogOptions? = 
     var checks: [ProjectionCheck] = []
     if let catalog {
         do {
-            let runner = try ProjectionRunner(log: log, projections: docketProjections(try catalog.load()), logger: cliLogger)
+            let runner = try ProjectionRunner(log: log, projections: docketProjections(try catalog.load(log: log)), logger: cliLogger)
             for name in runner.names {
                 let bar = Mutex(ProgressBar(label: "re-deriving \(name)", total: max(1, try log.head().position)))
                 checks.append(try await runner.verifyRebuild(name) { done, _ in bar.withLock { $0.update(done) } })

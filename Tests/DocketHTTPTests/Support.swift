@@ -56,9 +56,11 @@ struct Fixture {
         for who in Who.allCases {
             secrets[who] = try await tokens.create(for: who.caller, label: "test \(who)").secret
         }
-        let catalog = try PolicyCatalog.shipped()
-        let commands = CommandHandler(log: log, catalog: catalog, logger: quietLogger)
-        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: catalog), IncidentProjection()], logger: quietLogger)
+        // Wired as `docket serve` does: the catalog in force (shipped + recorded versions),
+        // shared by the handler and the case projection (R4.9).
+        let catalog = LiveCatalog(try PolicyCatalog.inForce(base: PolicyCatalog.shipped(), log: log, logger: quietLogger))
+        let commands = CommandHandler(log: log, liveCatalog: catalog, logger: quietLogger)
+        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(liveCatalog: catalog), IncidentProjection()], logger: quietLogger)
         let f = Fixture(log: log, tokens: tokens, commands: commands, runner: runner, metrics: metrics, adminSecret: admin.secret, secrets: secrets)
         try await f.organisation("acme", contacts: ["c-acme-d": "designated", "c-acme-d2": "designated",
                                                    "c-acme-basic": "basic", "c-acme-ro": "read-only"])

@@ -224,6 +224,39 @@ public struct PolicyCatalog: Sendable {
         try PolicyCatalog(policies: policies, calendars: calendars + [calendar])
     }
 
+    /// The same catalog with `policies` and `calendars` added; an entry with the name and
+    /// version of one already held replaces it (the event log's versions win over files,
+    /// R4.9). Calendars are added before policies, so a new policy may name a new calendar.
+    /// - Throws: ``PolicyError/policyNamesUnknownCalendar(policy:region:calendar:known:)``
+    ///   when a policy names a calendar the result would not hold; the catalog is unchanged.
+    public func replacing(policies newPolicies: [SupportPolicy] = [], calendars newCalendars: [BusinessCalendar] = []) throws
+        -> PolicyCatalog
+    {
+        var cals = calendarVersions
+        for c in newCalendars { cals[c.name, default: [:]][c.version] = c }
+        var pols = policyVersions
+        for p in newPolicies { pols[p.name, default: [:]][p.version] = p }
+        for p in newPolicies {
+            for (region, cal) in p.calendarByRegion.sorted(by: { $0.key < $1.key }) where cals[cal] == nil {
+                throw PolicyError.policyNamesUnknownCalendar(policy: p.name, region: region, calendar: cal, known: cals.keys.sorted())
+            }
+        }
+        var copy = self
+        copy.policyVersions = pols
+        copy.calendarVersions = cals
+        return copy
+    }
+
+    /// The policy of exactly this name and version, or `nil` (no fallback to the latest).
+    public func policy(named name: String, exactVersion version: Int) -> SupportPolicy? {
+        policyVersions[name]?[version]
+    }
+
+    /// The calendar of exactly this name and version, or `nil` (no fallback to the latest).
+    public func calendar(named name: String, exactVersion version: Int) -> BusinessCalendar? {
+        calendarVersions[name]?[version]
+    }
+
     /// Resolves the clock of one target: duration, calendar and the measure to count it in.
     /// - Throws: ``PolicyError`` for an unknown policy, priority or region, or a missing target.
     public func resolve(policy name: String, version: Int? = nil, region: String?, priority: String,

@@ -1,7 +1,9 @@
 import CaseDomain
+import CommandHandling
 import EventLog
 import Foundation
 import LMDB
+import Logging
 import Synchronization
 
 /// The case status projection (issue 4 items 2-4): per case its folded ``CaseState`` and
@@ -34,7 +36,9 @@ public struct CaseProjection: Projection {
     /// 2: index entries hold the filterable fields (``CaseIndexValue``) and there is a
     /// reported-by index. Tables of version 1 are rebuilt when the runner starts.
     public var formatVersion: Int { 2 }
-    let catalog: PolicyCatalog
+    /// The policies and calendars rows are derived with: fixed, or shared with the command
+    /// handler of `docket serve` so a recorded version applies at once (R4.9).
+    let catalog: LiveCatalog
     let measures: CalendarMeasureProvider
 
     /// Cases kept in memory during a rebuild before they are written (bounds its memory).
@@ -46,10 +50,18 @@ public struct CaseProjection: Projection {
 
     /// A projection computing deadlines with the policies and calendars of `catalog`.
     public init(catalog: PolicyCatalog, rebuildWorkingSet: Int = 10_000, parallelRebuild: Bool = true) {
-        self.catalog = catalog
+        self.init(liveCatalog: LiveCatalog(catalog), rebuildWorkingSet: rebuildWorkingSet, parallelRebuild: parallelRebuild)
+    }
+
+    /// A projection computing deadlines with the policies and calendars `liveCatalog` holds
+    /// at the moment each case is written (the latest calendar for running clocks, the
+    /// case's own policy version, R4.9). Pass the command handler's
+    /// (``CommandHandler/liveCatalog``) so versions recorded while running are seen.
+    public init(liveCatalog: LiveCatalog, rebuildWorkingSet: Int = 10_000, parallelRebuild: Bool = true) {
+        self.catalog = liveCatalog
         self.rebuildWorkingSet = max(1, rebuildWorkingSet)
         self.parallelRebuild = parallelRebuild
-        self.measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
+        self.measures = liveCatalog.measures
     }
 
     /// A handler for every case event type.
@@ -70,7 +82,56 @@ public struct CaseProjection: Projection {
             CaseDecider.evolve(&work.state, decoded)
             batch.cases[id] = work
         }
-        return Dictionary(uniqueKeysWithValues: CaseEvent.typeNames.map { ($0, fold) })
+        var handlers = Dictionary(uniqueKeysWithValues: CaseEvent.typeNames.map { ($0, fold) })
+        handlers[PolicyVersionRecorded.type] = { _, event, _, _ in include(event) }
+        handlers[CalendarVersionRecorded.type] = { batch, event, table, txn in
+            include(event)
+            try touchRunningBusinessClocks(&batch, table: table, txn: txn)
+        }
+        return handlers
+    }
+
+    /// Makes sure the catalog holds the version a version event records, before any later
+    /// event is projected: the command handler puts it there when its append returns, but
+    /// the runner may reach the event first (and another process may have appended it).
+    /// A version the catalog cannot use is left to ``PolicyCatalog/inForce(base:log:logger:)``
+    /// to report at start-up; it does not stop the projection.
+    private func include(_ event: ProjectionEvent) {
+        guard let decoded = try? VersionEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+        else { return }
+        let held = catalog.current
+        guard let version = try? RecordedCatalogVersion.make(decoded, stream: event.stream, position: event.position,
+                                                              where: "\(event.stream) position \(event.position)", reuse: held),
+              !held.holds(version) else { return }
+        catalog.include([version], logger: Self.quietLogger)
+    }
+
+    /// The projection has no logger of its own; the start-up loader reports conflicts.
+    private static let quietLogger = Logger(label: "docket.projections.cases") { _ in SwiftLogNoOpLogHandler() }
+
+    /// A calendar change applies to clocks still running (R4.9): every case that is not
+    /// closed and has a running business-time clock joins the batch, so its row (deadlines)
+    /// is derived again with the new calendar when the batch is flushed. Open cases are found
+    /// through the status index; closed cases have no running clock.
+    func touchRunningBusinessClocks(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws {
+        var ids: [String] = []
+        for status in CaseStatus.allCases where status != .closed {
+            let prefix = CaseKeys.indexPrefix(.status, .created, value: status.rawValue)
+            try txn.withCursor(table) { cursor in
+                var entry = try cursor.get(.setRange, key: prefix)
+                while let e = entry, e.key.count > prefix.count + 8, e.key.starts(with: prefix) {
+                    ids.append(String(decoding: UnsafeRawBufferPointer(rebasing: e.key[(prefix.count + 8)...]), as: UTF8.self))
+                    entry = try cursor.get(.next)
+                }
+            }
+        }
+        for id in ids where batch.cases[id] == nil {
+            guard let state = try txn.get(table, key: CaseKeys.state(id)).map({ bytes in
+                try batch.decoder.decode(StoredCaseState.self, fromBytes: bytes).state
+            }) else { continue }
+            guard state.clocks.values.contains(where: { !$0.isFinished && $0.duration.isBusinessTime }) else { continue }
+            batch.cases[id] = Work(before: state, state: state)
+        }
     }
 
     /// Decodes a case event's payload ahead of the handler (rebuilds do this on the reader
@@ -146,7 +207,7 @@ public struct CaseProjection: Projection {
     /// Every entry derived from a case's state except the state itself.
     func derived(_ s: CaseState, id: String, encoder: DocketJSONEncoder) throws -> [(key: [UInt8], value: [UInt8])] {
         guard s.exists else { return [] }
-        let policy = try? catalog.policy(named: s.policyName, version: s.policyVersion)
+        let policy = catalog.policy(named: s.policyName, version: s.policyVersion)
         let row = CaseRow.make(s, id: id, measures: measures, policy: policy)
         // Every key below is distinct (its tag, dimension, sort or survey id differ).
         var out: [(key: [UInt8], value: [UInt8])] = []

@@ -39,6 +39,10 @@ public struct SystemSchedulerClock: SchedulerClock {
 ///   instant. A crash after the append but before the scheduler noted it therefore resends
 ///   the same commandId, which the ``CommandHandler`` answers with the first outcome and no
 ///   new events; and `decide` itself refuses a deadline already recorded.
+/// - Versions (R4.9): deadlines are measured with the handler's catalog in force
+///   (``CommandHandler/liveCatalog``). When a pass reads an event of a `calendar-` or
+///   `policy-` stream, every scheduled case is measured again (a calendar change applies to
+///   clocks still running), after putting in force any recorded version the catalog lacks.
 /// - Start-up: the first pass folds every case, so deadlines that passed while the service
 ///   was down fire at once, each at its own due instant.
 /// - Batches: ``fireDue(upTo:into:)`` decides the due commands into a ``CommandBatch``
@@ -187,11 +191,18 @@ public actor DeadlineScheduler {
     func refresh(batch: CommandBatch? = nil) throws {
         // Each touched case stream, with the last version read from the log (nil: from a batch).
         var touched: [String: UInt64?] = [:]
+        var versionsChanged = false
         while true {
             // Only streams and versions are needed here; states come from the handler's cache.
             let (events, last) = try log.eventStreams(from: position + 1, limit: 4_096)
             guard let last else { break }
-            for event in events where event.stream.hasPrefix("case-") { touched[event.stream] = .some(event.version) }
+            for event in events {
+                if event.stream.hasPrefix("case-") {
+                    touched[event.stream] = .some(event.version)
+                } else if event.stream.hasPrefix("calendar-") || event.stream.hasPrefix("policy-") {
+                    versionsChanged = true
+                }
+            }
             position = last
         }
         if let followed = followedBatch, followed.id != batch?.id {
@@ -206,6 +217,13 @@ public actor DeadlineScheduler {
             followed.streams.formUnion(cases)
             followedBatch = followed
             for stream in cases { touched[stream] = .some(nil) }
+        }
+        if versionsChanged {
+            // A calendar change applies to clocks still running (R4.9): every scheduled case
+            // is measured again with the catalog in force (the handler put the version there
+            // before its append returned; one appended by another process is read here).
+            try catchUpVersions()
+            for stream in schedule.keys where touched[stream] == nil { touched[stream] = .some(nil) }
         }
         let catalog = handler.catalog
         let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
@@ -225,6 +243,14 @@ public actor DeadlineScheduler {
             let list = CaseDecider.dueTimeDrivenCommands(state, measures: measures, policy: policy)
             schedule[stream] = list.isEmpty ? nil : list
         }
+    }
+
+    /// Puts in force any policy or calendar version the log holds and the handler's catalog
+    /// does not (one appended by another process, e.g. `docket log append`).
+    private func catchUpVersions() throws {
+        let held = handler.catalog
+        let missing = try PolicyCatalog.recordedVersions(in: log, reuse: held, logger: logger).filter { !held.holds($0) }
+        if !missing.isEmpty { handler.liveCatalog.include(missing, logger: logger) }
     }
 
     /// Case stream `stream` folded as the log holds it, through the command handler's cache
