@@ -139,6 +139,50 @@ final class WarningCollector: LogHandler, @unchecked Sendable {
         #expect(same)
     }
 
+    /// Live steps fold every projection in one transaction; when that transaction fills the
+    /// map, LMDB's retry after growing it must run the step again, not stop a projection.
+    @Test func liveStepsThatFillTheMapGrowItAndGoOn() async throws {
+        var history = SyntheticHistory()
+        history.cases = 300
+        history.seed = 7
+        let appends = try history.appends(catalog: shippedCatalog)
+        func open(_ dir: String, mapSize: Int) throws -> EventLog {
+            var config = EventLog.Configuration()
+            config.environment.durability = .noSync
+            config.environment.initialMapSize = mapSize
+            return try EventLog.open(directory: dir, configuration: config, logger: testLogger)
+        }
+        // How much room the log alone takes.
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("proj-probe-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: probe) }
+        let logBytes: Int
+        do {
+            let log = try open(probe, mapSize: 64 << 20)
+            defer { log.close() }
+            try await appendAll(log, appends)
+            logBytes = (try FileManager.default.attributesOfItem(atPath: probe + "/data.mdb")[.size] as? Int) ?? 0
+        }
+        // A map with room for the log and little more: the projections' tables do not fit.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proj-livegrow-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = try open(dir, mapSize: logBytes + (256 << 10))
+        defer { log.close() }
+        let mapBefore = log.environment.mapSize
+        try await appendAll(log, appends)
+        try #require(log.environment.mapSize == mapBefore, "the appends alone grew the map; the test needs a tighter probe")
+        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog), IncidentProjection()],
+                                          logger: testLogger)
+        try await runner.catchUp(batchSize: 500)
+        #expect(log.environment.mapSize > mapBefore, "the map never grew while the projections caught up")
+        let head = try log.head().position
+        for name in ["cases", "incidents"] {
+            let status = try runner.status(name)
+            #expect(status.failure == nil && status.checkpoint == head, "\(name): \(status)")
+        }
+        let rows = try dump(runner, "cases").filter { $0.0.first == 0x02 }
+        #expect(rows.count == history.cases)
+    }
+
     /// An event the projection cannot fold stops the rebuild with that event's position,
     /// whichever thread meets it, and the live tables stay as they were.
     @Test(arguments: [false, true])

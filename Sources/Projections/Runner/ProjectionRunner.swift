@@ -270,6 +270,8 @@ public final class ProjectionRunner: Sendable {
                         for (index, e) in running.enumerated() {
                             do {
                                 results.append(try e.step(txn, targets[index], nil, nil, false))
+                            } catch let error as LMDBError where error.code == .mapFull {
+                                throw error  // the transaction grows the map and runs again
                             } catch {
                                 throw FailedStep(index: index, error: error)
                             }
