@@ -3,11 +3,12 @@ import Projections
 
 /// How the server's projections share the LMDB writer thread with command appends.
 ///
-/// A projection step (every projection's batch, in one write transaction with a full sync)
-/// runs on the one writer thread between the appends' group-commit transactions. Following
-/// the log after every commit, as ``ProjectionRunner/run(batchSize:)`` does, puts a step
-/// between any two append batches, so under a stream of commands the appends get half of
-/// the writer and their batches wait behind the projections' syncs. Paced, a step that moved is followed by a pause
+/// Every projection step is a write transaction of its own with a full sync, run on the one
+/// writer thread between the appends' group-commit transactions. Following the log after
+/// every commit, as ``ProjectionRunner/run(batchSize:)`` does, puts one step per projection
+/// (two fsynced commits with the shipped projections) between any two append batches, so
+/// under a stream of commands the appends get a third of the writer and their batches wait
+/// behind the projections' syncs. Paced, a step that moved is followed by a pause
 /// proportional to what it took, so the projections take at most ``writerShare`` of the
 /// wall time while appends keep arriving; they fold whatever the pause let accumulate in
 /// one step. An isolated command is still projected at once (no pause precedes a step), so

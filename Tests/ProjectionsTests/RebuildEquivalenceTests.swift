@@ -139,8 +139,8 @@ final class WarningCollector: LogHandler, @unchecked Sendable {
         #expect(same)
     }
 
-    /// Live steps fold every projection in one transaction; when that transaction fills the
-    /// map, LMDB's retry after growing it must run the step again, not stop a projection.
+    /// A live step that fills the map: LMDB's retry after growing it must run the step
+    /// again, not stop the projection (both shipped projections, as `docket serve` runs them).
     @Test func liveStepsThatFillTheMapGrowItAndGoOn() async throws {
         var history = SyntheticHistory()
         history.cases = 300

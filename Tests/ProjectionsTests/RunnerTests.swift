@@ -64,8 +64,8 @@ import Testing
         }
     }
 
-    @Test("projections share one step transaction, yet one that fails stops alone: the others fold on, nothing of its batch is kept")
-    func failingProjectionStopsAloneInASharedStep() async throws {
+    @Test("a projection that fails stops alone: the others fold on, nothing of its failed batch is kept")
+    func failingProjectionStopsAlone() async throws {
         try await withTempLog { log, _ in
             try await append(log, "s1", "a", count: 3)
             try await append(log, "s1", "boom")

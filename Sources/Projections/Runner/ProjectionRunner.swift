@@ -247,71 +247,29 @@ public final class ProjectionRunner: Sendable {
         return StepResult(from: cp.position, to: last)
     }
 
-    /// Runs one batch of every projection that has not failed, all in one write transaction
-    /// (each projection's tables change with its own checkpoint, so a step stays
-    /// exactly-once per projection). Returns whether any checkpoint moved.
-    ///
-    /// A projection whose handler fails stops with its error; the transaction is abandoned
-    /// and the step runs again for the others, so they go on as if it had its own. Under a
-    /// stream of commands a step thus costs the writer thread one synced commit, not one
-    /// per projection.
+    /// Runs one batch of every projection that has not failed, each in its own transaction.
+    /// Returns whether any checkpoint moved.
     @discardableResult
     public func step(batchSize: Int = ProjectionRunner.defaultBatchSize) async throws -> Bool {
-        var live = entries.filter { e in state.withLock { $0.failures[e.name] == nil } }
-        while !live.isEmpty {
-            let running = live
-            let targets = running.map { e in
-                StepTarget(events: events, checkpoints: checkpoints, key: Array(e.name.utf8), tables: e.tables, limit: max(1, batchSize))
-            }
+        var moved = false
+        for e in entries {
+            if state.withLock({ $0.failures[e.name] != nil }) { continue }
+            let target = StepTarget(events: events, checkpoints: checkpoints, key: Array(e.name.utf8), tables: e.tables,
+                                    limit: max(1, batchSize))
             do {
-                let results = try await log.writer.perform { context in
-                    try context.transaction { txn in
-                        var results: [StepResult] = []
-                        for (index, e) in running.enumerated() {
-                            do {
-                                results.append(try e.step(txn, targets[index], nil, nil, false))
-                            } catch let error as LMDBError where error.code == .mapFull {
-                                throw error  // the transaction grows the map and runs again
-                            } catch {
-                                throw FailedStep(index: index, error: error)
-                            }
-                        }
-                        return results
-                    }
+                let r = try await log.writer.perform { context in
+                    try context.transaction { txn in try e.step(txn, target, nil, nil, false) }
                 }
-                var moved = false
-                state.withLock { s in
-                    for (e, r) in zip(running, results) {
-                        s.checkpoints[e.name] = r.to
-                        if r.to != r.from { moved = true }
-                    }
-                }
-                return moved
-            } catch let failed as FailedStep {
-                let e = running[failed.index]
-                stop(e.name, failed.error)
-                live.remove(at: failed.index)
+                state.withLock { $0.checkpoints[e.name] = r.to }
+                if r.to != r.from { moved = true }
             } catch {
-                // The commit itself failed: no projection's step was applied.
-                for e in running { stop(e.name, error) }
-                return false
+                let failure = (error as? ProjectionError)
+                    ?? ProjectionError(.storage, projection: e.name, "projection \(e.name) failed to write: \(error)")
+                logger.error("projection stopped", metadata: ["projection": "\(e.name)", "error": "\(failure.message)"])
+                state.withLock { $0.failures[e.name] = failure }
             }
         }
-        return false
-    }
-
-    /// A projection's step that threw inside a shared step transaction.
-    private struct FailedStep: Error {
-        let index: Int
-        let error: any Error
-    }
-
-    /// Records that projection `name` stopped because of `error`.
-    private func stop(_ name: String, _ error: any Error) {
-        let failure = (error as? ProjectionError)
-            ?? ProjectionError(.storage, projection: name, "projection \(name) failed to write: \(error)")
-        logger.error("projection stopped", metadata: ["projection": "\(name)", "error": "\(failure.message)"])
-        state.withLock { $0.failures[name] = failure }
+        return moved
     }
 
     /// Brings every projection up to the log's current head (catch-up), batch by batch.
