@@ -6,7 +6,9 @@
 # Usage: tools/load.sh [health|queries|commands|all] (default all); DURATION (default 15s), PORT
 # (default 18080), SCRATCH (a build folder other than .build), BIN (a prebuilt docket to serve
 # instead, e.g. another branch's, to compare in the same session). After each run it prints the
-# server's CPU time per request (user + system, from /proc/PID/stat).
+# server's CPU time per request (user + system, from /proc/PID/stat); after the commands, the group-commit
+# batch size, the projection lag and how long the projections took to catch up (a rate measured while a
+# projection had stopped would be meaningless).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -68,4 +70,16 @@ fi
 if [ "$mode" = commands ] || [ "$mode" = all ]; then
   echo "== commands: POST /v1/commands (open-case, unique commandIds), 64 connections, $duration"
   DOCKET_TOKEN="$contact" measure -t2 -c64 -d"$duration" --latency -s tools/load/commands.lua "http://127.0.0.1:$port"
+  # A command rate means little if the projections fell behind or stopped meanwhile: report the group-commit batch
+  # size, the projection lag at the end, and how long the projections took to catch up (at most 10 s).
+  metric() { curl -fs "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { printf "%d", $2 }'; }
+  appends="$(metric docket_append_batch_appends_sum)"; batches="$(metric docket_append_batch_appends_count)"
+  [ "${batches:-0}" -gt 0 ] && echo "group commit: $appends appends in $batches batches ($((appends / batches)) per batch)"
+  lag="$(metric docket_projection_lag_events)"
+  echo "projection lag at the end: ${lag:-?} events"
+  for tenth in $(seq 1 100); do
+    [ "$(metric docket_projection_lag_events)" = 0 ] && { echo "projections caught up $((tenth * 100)) ms later"; break; }
+    [ "$tenth" = 100 ] && echo "load.sh: the projections did not catch up within 10 s; see $dir/server.log:" >&2 && tail -3 "$dir/server.log" >&2
+    sleep 0.1
+  done
 fi
