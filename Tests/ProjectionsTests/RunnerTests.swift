@@ -91,6 +91,33 @@ import Testing
         }
     }
 
+    @Test("a live step prepared off the writer thread is dropped when the checkpoint moved meanwhile: nothing goes back")
+    func stalePreparedStepIsNotApplied() async throws {
+        try await withTempLog { log, _ in
+            var history = SyntheticHistory()
+            history.cases = 30
+            history.seed = 5
+            try await appendAll(log, try history.appends(catalog: shippedCatalog))
+            let projection = CaseProjection(catalog: shippedCatalog)
+            let runner = try ProjectionRunner(log: log, projections: [projection], logger: testLogger)
+            let target = ProjectionRunner.StepTarget(events: runner.events, checkpoints: runner.checkpoints, key: Array("cases".utf8),
+                                                     tables: runner.entries[0].tables, limit: 50)
+            let prepared = try log.environment.read { txn in try ProjectionRunner.prepareStep(projection, txn: txn, target: target) }
+            #expect(prepared.from.position == 0 && prepared.to == 50 && prepared.writes != nil)
+            try await runner.catchUp()  // another step gets there first, and further
+            let head = try log.head().position
+            let tables = try dump(runner, "cases")
+            let applied = try log.writer.performAndWait { context in
+                try context.transaction { txn in
+                    try ProjectionRunner.applyPrepared(prepared, txn: txn, target: target, name: "cases", formatVersion: projection.formatVersion)
+                }
+            }
+            #expect(applied == nil)
+            #expect(try runner.readCheckpoint(key: Array("cases".utf8)).position == head)
+            #expect(try dump(runner, "cases").elementsEqual(tables) { $0.0 == $1.0 && $0.1 == $1.1 })
+        }
+    }
+
     @Test func rebuildSwapsSlotsAndMatchesLive() async throws {
         try await withTempLog { log, _ in
             for i in 0..<20 { try await append(log, "s\(i % 3)", i % 2 == 0 ? "a" : "b", count: 5) }

@@ -19,7 +19,7 @@ import Synchronization
 /// once, folded, and written once: its derived entries before and after are compared and
 /// only the difference is written. The tables are a function of the final states only, so
 /// the result does not depend on batching (R9.4). Layout: schemas/storage.md "Projections".
-public struct CaseProjection: Projection {
+public struct CaseProjection: Projection, PreparedStepProjection {
     /// The working set of one transaction: touched cases by id.
     public struct Batch {
         var cases: [String: Work] = [:]
@@ -64,9 +64,28 @@ public struct CaseProjection: Projection {
         self.measures = liveCatalog.measures
     }
 
-    /// A handler for every case event type.
+    /// A handler for every case event type, and for policy and calendar versions: each
+    /// is ``fold(_:_:table:txn:)``.
     public var handlers: [String: ProjectionHandler<Batch>] {
-        let fold: ProjectionHandler<Batch> = { batch, event, table, txn in
+        let fold: ProjectionHandler<Batch> = { batch, event, table, txn in try self.fold(&batch, event, table: table, txn: txn) }
+        let types = CaseEvent.typeNames + [PolicyVersionRecorded.type, CalendarVersionRecorded.type]
+        return Dictionary(uniqueKeysWithValues: types.map { ($0, fold) })
+    }
+
+    /// Folds one event into `batch`, reading the table through `txn` (a write transaction
+    /// in the writer's step, a read transaction when the step is prepared off the writer
+    /// thread): a case event evolves its case, loaded from the table the first time; a
+    /// version event puts the version in force, and a calendar version brings in every case
+    /// whose running clocks it measures.
+    func fold<T: TransactionReading & ~Copyable>(_ batch: inout Batch, _ event: ProjectionEvent, table: Database,
+                                                 txn: borrowing T) throws {
+        switch event.type {
+        case PolicyVersionRecorded.type:
+            include(event)
+        case CalendarVersionRecorded.type:
+            include(event)
+            try touchRunningBusinessClocks(&batch, table: table, txn: txn)
+        default:
             guard event.stream.hasPrefix("case-") else { return }
             let id = String(event.stream.dropFirst(5))
             let decoded = try (event.decoded as? CaseEvent)
@@ -82,13 +101,6 @@ public struct CaseProjection: Projection {
             CaseDecider.evolve(&work.state, decoded)
             batch.cases[id] = work
         }
-        var handlers = Dictionary(uniqueKeysWithValues: CaseEvent.typeNames.map { ($0, fold) })
-        handlers[PolicyVersionRecorded.type] = { _, event, _, _ in include(event) }
-        handlers[CalendarVersionRecorded.type] = { batch, event, table, txn in
-            include(event)
-            try touchRunningBusinessClocks(&batch, table: table, txn: txn)
-        }
-        return handlers
     }
 
     /// Makes sure the catalog holds the version a version event records, before any later
@@ -113,7 +125,7 @@ public struct CaseProjection: Projection {
     /// closed and has a running business-time clock joins the batch, so its row (deadlines)
     /// is derived again with the new calendar when the batch is flushed. Open cases are found
     /// through the status index; closed cases have no running clock.
-    func touchRunningBusinessClocks(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws {
+    func touchRunningBusinessClocks<T: TransactionReading & ~Copyable>(_ batch: inout Batch, table: Database, txn: borrowing T) throws {
         var ids: [String] = []
         for status in CaseStatus.allCases where status != .closed {
             let prefix = CaseKeys.indexPrefix(.status, .created, value: status.rawValue)
@@ -154,18 +166,22 @@ public struct CaseProjection: Projection {
     /// for a large batch (a rebuild's working set) it is computed on both cores; the
     /// writes then go in in key order (neighbouring keys share B-tree pages).
     public func flush(_ batch: inout Batch, table: Database, txn: borrowing WriteTransaction) throws {
+        try writes(flushing: &batch).apply(to: table, txn: txn)
+    }
+
+    /// What ``flush(_:table:txn:)`` writes for `batch` (which it empties): computed
+    /// without a transaction, so a prepared step does it off the writer thread.
+    func writes(flushing batch: inout Batch) throws -> TableWrites {
         let works = Array(batch.cases)
         batch.cases.removeAll()
         let prepared = try ParallelMap.map(works, parallel: works.count >= 512) { item in try writes(for: item.value, id: item.key) }
-        var deletes: [[UInt8]] = []
-        var puts: [(key: [UInt8], value: [UInt8])] = []
+        var out = TableWrites()
         for w in prepared {
-            deletes.append(contentsOf: w.deletes)
-            puts.append(contentsOf: w.puts)
+            out.deletes.append(contentsOf: w.deletes)
+            out.puts.append(contentsOf: w.puts)
         }
-        for key in deletes { try txn.delete(table, key: key) }
-        puts.sort { Keys.precedes($0.key, $1.key) }
-        for (key, value) in puts { try txn.put(table, key: key, value: value) }
+        out.puts.sort { Keys.precedes($0.key, $1.key) }
+        return out
     }
 
     /// The entries to delete and to put for one touched case.

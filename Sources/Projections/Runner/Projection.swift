@@ -81,6 +81,31 @@ public protocol ParallelRebuildProjection: Projection {
                            append: @escaping @Sendable (SortedChunk) throws -> Void) throws -> Bool
 }
 
+/// A projection whose live steps the runner can prepare off the writer thread: fold the new
+/// events and compute the writes in a read transaction on the caller's thread, then only
+/// write them (and the checkpoint) on the writer thread, if the checkpoint has not moved
+/// meanwhile (``ProjectionRunner/step(batchSize:)``). Both must do exactly what the
+/// handlers and ``Projection/flush(_:table:txn:)`` do.
+protocol PreparedStepProjection: Projection {
+    /// What the handler of `event` does, reading the table through any transaction.
+    func fold<T: TransactionReading & ~Copyable>(_ batch: inout Batch, _ event: ProjectionEvent, table: Database,
+                                                 txn: borrowing T) throws
+    /// The writes ``Projection/flush(_:table:txn:)`` makes for `batch`, which it empties.
+    func writes(flushing batch: inout Batch) throws -> TableWrites
+}
+
+/// Writes to a projection's table: the deletes, then the puts (in key order).
+struct TableWrites: Sendable {
+    var deletes: [[UInt8]] = []
+    var puts: [(key: [UInt8], value: [UInt8])] = []
+
+    /// Makes them in `table`.
+    func apply(to table: Database, txn: borrowing WriteTransaction) throws {
+        for key in deletes { try txn.delete(table, key: key) }
+        for (key, value) in puts { try txn.put(table, key: key, value: value) }
+    }
+}
+
 /// Folds one event into the batch; may read `table` through `txn`. Throwing stops the
 /// projection at this event (the runner reports its position; nothing of the batch is kept).
 public typealias ProjectionHandler<Batch> =

@@ -46,6 +46,17 @@ public final class ProjectionRunner: Sendable {
         let parallelRebuild: ParallelRebuild?
         /// ``Projection/formatVersion``.
         let formatVersion: Int
+        /// A live step folded and encoded in a read transaction, for a
+        /// ``PreparedStepProjection``: nil for the others.
+        let prepare: (@Sendable (borrowing ReadTransaction, StepTarget) throws -> PreparedStep)?
+    }
+
+    /// A live step prepared off the writer thread: the checkpoint it starts from and the
+    /// one it reaches, and what to write (nil when no event was folded).
+    struct PreparedStep: Sendable {
+        let from: Checkpoint
+        let to: UInt64
+        let writes: TableWrites?
     }
 
     typealias ParallelRebuild = @Sendable (Environment, Database, UInt64, @escaping @Sendable (UInt64) -> Void,
@@ -110,7 +121,12 @@ public final class ProjectionRunner: Sendable {
         Entry(name: p.name, tables: tables, step: { txn, target, carried, chunk, flushNow in
             try step(p, txn: txn, target: target, carried: carried, chunk: chunk, flushNow: flushNow)
         }, types: Set(p.handlers.keys), predecode: { p.predecode($0) }, parallelRebuild: parallelRebuild(p),
-              formatVersion: p.formatVersion)
+              formatVersion: p.formatVersion, prepare: prepare(p))
+    }
+
+    private static func prepare<P: Projection>(_ p: P) -> (@Sendable (borrowing ReadTransaction, StepTarget) throws -> PreparedStep)? {
+        guard let q = p as? any PreparedStepProjection else { return nil }
+        return { txn, target in try prepareStep(q, txn: txn, target: target) }
     }
 
     private static func parallelRebuild<P: Projection>(_ p: P) -> ParallelRebuild? {
@@ -125,7 +141,7 @@ public final class ProjectionRunner: Sendable {
 
     // MARK: - Checkpoints
 
-    struct Checkpoint {
+    struct Checkpoint: Sendable, Equatable {
         var position: UInt64
         var slotB: Bool
     }
@@ -197,11 +213,8 @@ public final class ProjectionRunner: Sendable {
         func apply(_ handler: ProjectionHandler<P.Batch>, _ event: ProjectionEvent) throws {
             do {
                 try handler(&batch, event, table, txn)
-            } catch let error as ProjectionError {
-                throw error
             } catch {
-                throw ProjectionError(.handlerFailed, projection: p.name, position: event.position,
-                                      "projection \(p.name) stopped at log position \(event.position) (\(event.type) in \(event.stream)): \(error)")
+                throw handlerFailure(p.name, event, error)
             }
         }
         if let chunk {
@@ -215,22 +228,9 @@ public final class ProjectionRunner: Sendable {
             if let error = chunk.error { throw error }
             last = chunk.last
         } else {
-            var typeCache: [UInt64: String] = [:]
-            try txn.withCursor(target.events) { cursor in
-                var entry = try cursor.get(.setRange, key: Keys.be64(cp.position + 1))
-                var count = 0
-                while let e = entry, count < target.limit {
-                    let position = RawRecord.be64(e.key, 0)
-                    guard let typeBytes = RawRecord.typeBytes(e.value) else { throw RawRecord.malformed(p.name, position) }
-                    let type = typeCache.cachedString(typeBytes)
-                    if let handler = handlers[type] {
-                        guard let event = RawRecord.event(e.value, type: type) else { throw RawRecord.malformed(p.name, position) }
-                        try apply(handler, event)
-                    }
-                    last = position
-                    count += 1
-                    entry = try cursor.get(.next)
-                }
+            last = try forEachEvent(txn, target: target, after: cp.position, projection: p.name,
+                                    handles: { handlers[$0] != nil }) { event in
+                if let handler = handlers[event.type] { try apply(handler, event) }
             }
         }
         let moved = last != cp.position
@@ -247,6 +247,74 @@ public final class ProjectionRunner: Sendable {
         return StepResult(from: cp.position, to: last)
     }
 
+    /// Calls `body` with each event after `position` (up to the target's limit) whose type
+    /// `handles`; returns the last position read, handled or not (`position` when none).
+    static func forEachEvent<T: TransactionReading & ~Copyable>(
+        _ txn: borrowing T, target: StepTarget, after position: UInt64, projection: String,
+        handles: (String) -> Bool, _ body: (ProjectionEvent) throws -> Void
+    ) throws -> UInt64 {
+        var last = position
+        var typeCache: [UInt64: String] = [:]
+        try txn.withCursor(target.events) { cursor in
+            var entry = try cursor.get(.setRange, key: Keys.be64(position + 1))
+            var count = 0
+            while let e = entry, count < target.limit {
+                let position = RawRecord.be64(e.key, 0)
+                guard let typeBytes = RawRecord.typeBytes(e.value) else { throw RawRecord.malformed(projection, position) }
+                let type = typeCache.cachedString(typeBytes)
+                if handles(type) {
+                    guard let event = RawRecord.event(e.value, type: type) else { throw RawRecord.malformed(projection, position) }
+                    try body(event)
+                }
+                last = position
+                count += 1
+                entry = try cursor.get(.next)
+            }
+        }
+        return last
+    }
+
+    /// The error a handler's `error` stops projection `name` with, naming the event.
+    static func handlerFailure(_ name: String, _ event: ProjectionEvent, _ error: any Error) -> ProjectionError {
+        if let error = error as? ProjectionError { return error }
+        return ProjectionError(.handlerFailed, projection: name, position: event.position,
+                               "projection \(name) stopped at log position \(event.position) (\(event.type) in \(event.stream)): \(error)")
+    }
+
+    /// A live step of `p` folded and encoded in the read transaction `txn`: what ``step(_:txn:target:carried:chunk:flushNow:)``
+    /// would write in a write transaction that starts where `txn` does.
+    static func prepareStep<P: PreparedStepProjection>(_ p: P, txn: borrowing ReadTransaction, target: StepTarget) throws -> PreparedStep {
+        let cp = decodeCheckpoint(try txn.get(target.checkpoints, key: target.key))
+        let table = cp.slotB ? target.tables.b : target.tables.a
+        let types = Set(p.handlers.keys)
+        var batch = p.makeBatch()
+        let last = try forEachEvent(txn, target: target, after: cp.position, projection: p.name, handles: types.contains) { event in
+            do {
+                try p.fold(&batch, event, table: table, txn: txn)
+            } catch {
+                throw handlerFailure(p.name, event, error)
+            }
+        }
+        guard last != cp.position else { return PreparedStep(from: cp, to: last, writes: nil) }
+        return PreparedStep(from: cp, to: last, writes: try p.writes(flushing: &batch))
+    }
+
+    /// Writes a prepared step and moves the checkpoint, as the step would have; `nil`, with
+    /// nothing written, when the checkpoint is no longer where the step was prepared from
+    /// (another step or a rebuild's swap came first).
+    static func applyPrepared(_ prepared: PreparedStep, txn: borrowing WriteTransaction, target: StepTarget,
+                              name: String, formatVersion: Int) throws -> StepResult? {
+        let cp = decodeCheckpoint(try txn.get(target.checkpoints, key: target.key))
+        guard cp == prepared.from else { return nil }
+        guard let writes = prepared.writes else { return StepResult(from: cp.position, to: cp.position) }
+        try writes.apply(to: cp.slotB ? target.tables.b : target.tables.a, txn: txn)
+        try txn.put(target.checkpoints, key: target.key, value: encodeCheckpoint(Checkpoint(position: prepared.to, slotB: cp.slotB)))
+        if cp.position == 0 && target.key.elementsEqual(name.utf8) {
+            try txn.put(target.checkpoints, key: formatKey(name), value: Keys.be32(UInt32(formatVersion)))
+        }
+        return StepResult(from: cp.position, to: prepared.to)
+    }
+
     /// Runs one batch of every projection that has not failed, each in its own transaction.
     /// Returns whether any checkpoint moved.
     @discardableResult
@@ -257,8 +325,21 @@ public final class ProjectionRunner: Sendable {
             let target = StepTarget(events: events, checkpoints: checkpoints, key: Array(e.name.utf8), tables: e.tables,
                                     limit: max(1, batchSize))
             do {
-                let r = try await log.writer.perform { context in
-                    try context.transaction { txn in try e.step(txn, target, nil, nil, false) }
+                let r: StepResult
+                if let prepare = e.prepare {
+                    // Fold and encode here, in a read transaction; the writer thread only
+                    // writes (and folds in place if the checkpoint moved meanwhile).
+                    let prepared = try log.environment.read { txn in try prepare(txn, target) }
+                    r = try await log.writer.perform { context in
+                        try context.transaction { txn in
+                            try Self.applyPrepared(prepared, txn: txn, target: target, name: e.name, formatVersion: e.formatVersion)
+                                ?? e.step(txn, target, nil, nil, false)
+                        }
+                    }
+                } else {
+                    r = try await log.writer.perform { context in
+                        try context.transaction { txn in try e.step(txn, target, nil, nil, false) }
+                    }
                 }
                 state.withLock { $0.checkpoints[e.name] = r.to }
                 if r.to != r.from { moved = true }
