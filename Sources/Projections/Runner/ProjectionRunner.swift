@@ -8,7 +8,10 @@ import Synchronization
 ///
 /// Every batch is one write transaction on the log's writer thread (DESIGN.md rule 2) that
 /// reads the events after the checkpoint straight from the `events` database, runs the
-/// handlers, flushes the projection's tables and moves the checkpoint (rule 5). A handler
+/// handlers, flushes the projection's tables and moves the checkpoint (rule 5). For a
+/// ``PreparedStepProjection`` a live step is folded and encoded beforehand in a read
+/// transaction on the caller's thread; the write transaction then only checks that the
+/// checkpoint has not moved and writes. A handler
 /// that throws aborts its batch and stops that projection with an error naming the event's
 /// position; other projections go on.
 ///
