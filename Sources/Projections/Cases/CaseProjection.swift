@@ -84,7 +84,9 @@ public struct CaseProjection: Projection, PreparedStepProjection {
             include(event)
         case CalendarVersionRecorded.type:
             include(event)
-            try touchRunningBusinessClocks(&batch, table: table, txn: txn)
+            let prefix = "calendar-"
+            guard event.stream.hasPrefix(prefix) else { return }
+            try touchRunningBusinessClocks(&batch, calendar: String(event.stream.dropFirst(prefix.count)), table: table, txn: txn)
         default:
             guard event.stream.hasPrefix("case-") else { return }
             let id = String(event.stream.dropFirst(5))
@@ -122,10 +124,12 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     private static let quietLogger = Logger(label: "docket.projections.cases") { _ in SwiftLogNoOpLogHandler() }
 
     /// A calendar change applies to clocks still running (R4.9): every case that is not
-    /// closed and has a running business-time clock joins the batch, so its row (deadlines)
-    /// is derived again with the new calendar when the batch is flushed. Open cases are found
+    /// closed, has a running business-time clock and is measured by `calendar` (its policy
+    /// names that calendar for its region) joins the batch, so its row (deadlines) is
+    /// derived again with the new calendar when the batch is flushed. Open cases are found
     /// through the status index; closed cases have no running clock.
-    func touchRunningBusinessClocks<T: TransactionReading & ~Copyable>(_ batch: inout Batch, table: Database, txn: borrowing T) throws {
+    func touchRunningBusinessClocks<T: TransactionReading & ~Copyable>(_ batch: inout Batch, calendar: String, table: Database,
+                                                                       txn: borrowing T) throws {
         var ids: [String] = []
         for status in CaseStatus.allCases where status != .closed {
             let prefix = CaseKeys.indexPrefix(.status, .created, value: status.rawValue)
@@ -142,6 +146,9 @@ public struct CaseProjection: Projection, PreparedStepProjection {
                 try batch.decoder.decode(StoredCaseState.self, fromBytes: bytes).state
             }) else { continue }
             guard state.clocks.values.contains(where: { !$0.isFinished && $0.duration.isBusinessTime }) else { continue }
+            // A case whose policy is unknown here is derived again too: better once too often.
+            if let policy = catalog.policy(named: state.policyName, version: state.policyVersion),
+               policy.calendarName(forRegion: state.region) != calendar { continue }
             batch.cases[id] = Work(before: state, state: state)
         }
     }
