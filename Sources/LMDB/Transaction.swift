@@ -49,6 +49,14 @@ extension TransactionReading where Self: ~Copyable {
         return stat.ms_entries
     }
 
+    /// The shape of `database`'s B-tree (`mdb_stat`).
+    public func statistics(_ database: Database) throws(LMDBError) -> DatabaseStatistics {
+        var stat = MDB_stat()
+        try check(mdb_stat(unsafeHandle, database.handle, &stat), "mdb_stat(\(database.name))")
+        return DatabaseStatistics(entries: stat.ms_entries, depth: Int(stat.ms_depth), branchPages: stat.ms_branch_pages,
+                                  leafPages: stat.ms_leaf_pages, overflowPages: stat.ms_overflow_pages)
+    }
+
     /// Runs `body` with a cursor over `database`; the cursor is closed when `body` returns.
     public func withCursor<R>(_ database: Database, _ body: (inout Cursor) throws -> R) throws -> R {
         var handle: OpaquePointer?
@@ -123,6 +131,21 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
     public func removeAll(_ database: Database) throws(LMDBError) {
         try check(mdb_drop(unsafeHandle, database.handle, 0), "mdb_drop(\(database.name))")
     }
+}
+
+/// The shape of a database's B-tree, as `mdb_stat` reports it.
+public struct DatabaseStatistics: Sendable, Equatable {
+    /// Key/value pairs.
+    public var entries: Int
+    /// Levels of the tree (0 when empty).
+    public var depth: Int
+    /// Internal pages.
+    public var branchPages: Int
+    /// Pages holding entries.
+    public var leafPages: Int
+    /// Pages holding values too large for a leaf (LMDB stores a value whose node would
+    /// exceed about half a page on its own run of pages).
+    public var overflowPages: Int
 }
 
 /// Cursor positioning operations.

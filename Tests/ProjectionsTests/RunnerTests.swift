@@ -146,7 +146,7 @@ import Testing
             try await appendAll(log, try history.appends(catalog: shippedCatalog))
             let first = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog)], logger: testLogger)
             try await first.catchUp()
-            #expect(try first.storedFormat("cases") == 2)
+            #expect(try first.storedFormat("cases") == CaseProjection(catalog: shippedCatalog).formatVersion)
             let rows = try CaseQueries(runner: first).allRows()
             let contact = try #require(rows.first?.reportedBy)
             var mine = CaseQuery()
@@ -178,7 +178,7 @@ import Testing
             let second = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: shippedCatalog)], logger: testLogger)
             try await second.catchUp()
             #expect(try second.status("cases").slot == "b")
-            #expect(try second.storedFormat("cases") == 2)
+            #expect(try second.storedFormat("cases") == CaseProjection(catalog: shippedCatalog).formatVersion)
             #expect(try CaseQueries(runner: second).list(mine).rows == expected)
         }
     }

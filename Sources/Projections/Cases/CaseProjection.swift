@@ -29,13 +29,18 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     struct Work {
         var before: CaseState?
         var state: CaseState
+        /// The continuation keys of the case's long values before the batch
+        /// (``ValuePieces``): those the new values do not reuse are deleted.
+        var continuations: [[UInt8]] = []
     }
 
     /// `cases`.
     public let name = "cases"
-    /// 2: index entries hold the filterable fields (``CaseIndexValue``) and there is a
-    /// reported-by index. Tables of version 1 are rebuilt when the runner starts.
-    public var formatVersion: Int { 2 }
+    /// 3: long states, rows and survey rows are cut into pieces (``ValuePieces``), so the
+    /// table has no overflow pages. (2: index entries hold the filterable fields,
+    /// ``CaseIndexValue``, and there is a reported-by index.) Tables of an older version
+    /// are rebuilt when the runner starts.
+    public var formatVersion: Int { 3 }
     /// The policies and calendars rows are derived with: fixed, or shared with the command
     /// handler of `docket serve` so a recorded version applies at once (R4.9).
     let catalog: LiveCatalog
@@ -96,10 +101,7 @@ public struct CaseProjection: Projection, PreparedStepProjection {
                 CaseDecider.evolve(&batch.cases.values[index].state, decoded)
                 return
             }
-            let before = try txn.get(table, key: CaseKeys.state(id)).map { bytes in
-                try batch.decoder.decode(StoredCaseState.self, fromBytes: bytes).state
-            }
-            var work = Work(before: before, state: before ?? CaseDecider.initialState)
+            var work = try load(id, table: table, txn: txn, decoder: batch.decoder) ?? Work(before: nil, state: CaseDecider.initialState)
             CaseDecider.evolve(&work.state, decoded)
             batch.cases[id] = work
         }
@@ -142,15 +144,34 @@ public struct CaseProjection: Projection, PreparedStepProjection {
             }
         }
         for id in ids where batch.cases[id] == nil {
-            guard let state = try txn.get(table, key: CaseKeys.state(id)).map({ bytes in
-                try batch.decoder.decode(StoredCaseState.self, fromBytes: bytes).state
-            }) else { continue }
+            guard let work = try load(id, table: table, txn: txn, decoder: batch.decoder) else { continue }
+            let state = work.state
             guard state.clocks.values.contains(where: { !$0.isFinished && $0.duration.isBusinessTime }) else { continue }
             // A case whose policy is unknown here is derived again too: better once too often.
             if let policy = catalog.policy(named: state.policyName, version: state.policyVersion),
                policy.calendarName(forRegion: state.region) != calendar { continue }
-            batch.cases[id] = Work(before: state, state: state)
+            batch.cases[id] = work
         }
+    }
+
+    /// Case `id` as the table holds it (its state before the batch), or `nil` for a case the
+    /// table does not know: the state joined from its pieces, and the continuation keys of
+    /// every long value of the case (state, row, survey rows), so that a value that gets
+    /// shorter leaves no piece behind.
+    func load<T: TransactionReading & ~Copyable>(_ id: String, table: Database, txn: borrowing T,
+                                                 decoder: DocketJSONDecoder) throws -> Work? {
+        let key = CaseKeys.state(id)
+        guard let (state, pieces) = try ValuePieces.withValue(txn, table, key: key, { bytes, pieces in
+            (try decoder.decode(StoredCaseState.self, fromBytes: bytes).state, pieces)
+        }) else { return nil }
+        var continuations = (1..<max(1, pieces)).map { ValuePieces.continuationKey(key, $0) }
+        if state.exists {
+            continuations += try ValuePieces.continuationKeys(txn, table, key: CaseKeys.row(id))
+            for survey in state.surveys {
+                continuations += try ValuePieces.continuationKeys(txn, table, key: CaseKeys.survey(id, survey.id))
+            }
+        }
+        return Work(before: state, state: state, continuations: continuations)
     }
 
     /// Decodes a case event's payload ahead of the handler (rebuilds do this on the reader
@@ -191,9 +212,14 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         return out
     }
 
-    /// The entries to delete and to put for one touched case.
+    /// The entries to delete and to put for one touched case (long values in pieces).
     func writes(for work: Work, id: String) throws -> (deletes: [[UInt8]], puts: [(key: [UInt8], value: [UInt8])]) {
-        let puts = try entries(work.state, id: id, encoder: MessageCoding.encoder())
+        let whole = try entries(work.state, id: id, encoder: MessageCoding.encoder())
+        var puts: [(key: [UInt8], value: [UInt8])] = []
+        puts.reserveCapacity(whole.count + 2)
+        for (key, value) in whole {
+            if CaseKeys.mayBeCut(key.first) { try ValuePieces.append(key: key, value: value, to: &puts) } else { puts.append((key, value)) }
+        }
         // The keys derived from the state before the batch are cheap to list (no row, no
         // deadlines, no JSON); whatever is derived now overwrites or replaces them. A case
         // new to the table (most of a rebuild) has nothing to replace.
@@ -201,6 +227,7 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         if let before = work.before {
             let new = Set(puts.map(\.key))
             deletes = derivedKeys(before, id: id).filter { !new.contains($0) }
+            deletes += work.continuations.filter { !new.contains($0) }
         }
         return (deletes, puts)
     }
@@ -280,6 +307,13 @@ enum CaseKeys {
     static let surveyTag: UInt8 = 0x30
 
     static func state(_ id: String) -> [UInt8] { [stateTag] + Array(id.utf8) }
+
+    /// Whether the value of a key with this tag is cut into pieces when long
+    /// (``ValuePieces``): states, rows and survey rows, whose readers join the pieces.
+    /// Index and flag-list values are short and read as they are.
+    @inline(__always) static func mayBeCut(_ tag: UInt8?) -> Bool {
+        tag == stateTag || tag == rowTag || tag == surveyTag
+    }
     static func row(_ id: String) -> [UInt8] { [rowTag] + Array(id.utf8) }
 
     static func survey(_ caseID: String, _ surveyID: String) -> [UInt8] {
@@ -470,8 +504,10 @@ extension CaseProjection: ParallelRebuildProjection {
         if let first = failures.withLock({ $0.min { ($0.position ?? .max) < ($1.position ?? .max) } }) { throw first }
         let sources = folded.withLock { f in (0..<parts).compactMap { f[$0] } }
         do {
-            try SortedRuns.merge(sources, chunkBytes: Self.appendChunkBytes, emit: append)
+            try SortedRuns.merge(sources, chunkBytes: Self.appendChunkBytes) { chunk in try append(Self.cuttingLongValues(chunk)) }
         } catch let error as SpillError {
+            throw ProjectionError(.storage, projection: name, "rebuild of \(name) failed: \(error)")
+        } catch let error as PieceError {
             throw ProjectionError(.storage, projection: name, "rebuild of \(name) failed: \(error)")
         }
         progress(head)
@@ -594,6 +630,32 @@ extension CaseProjection: ParallelRebuildProjection {
         try flushAll()
         progress(head)
         return latestRun
+    }
+
+    /// `chunk` with its long values cut into pieces, as ``writes(for:id:)`` cuts them (the
+    /// runs hold whole values, so that a state read back from them is one entry).
+    static func cuttingLongValues(_ chunk: SortedChunk) throws(PieceError) -> SortedChunk {
+        var long = false
+        chunk.forEach { key, value in
+            if !long, mayBeCutInChunk(key), value.count > ValuePieces.pieceBytes(keyCount: key.count) { long = true }
+        }
+        guard long else { return chunk }
+        var out = SortedChunk(capacity: chunk.byteCount + chunk.byteCount / 16)
+        var failure: PieceError?
+        chunk.forEach { key, value in
+            guard failure == nil else { return }
+            if mayBeCutInChunk(key) {
+                do throws(PieceError) { try ValuePieces.append(key: key, value: value, to: &out) } catch { failure = error }
+            } else {
+                out.append(key: key, value: value)
+            }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    @inline(__always) private static func mayBeCutInChunk(_ key: UnsafeRawBufferPointer) -> Bool {
+        CaseKeys.mayBeCut(key.first)
     }
 
     /// Cases whose entries one run of a rebuild's scratch file holds.

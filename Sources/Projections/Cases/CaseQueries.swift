@@ -99,7 +99,7 @@ public struct CaseQueries: Sendable {
     public func row(_ id: String) throws -> CaseRow? {
         let decoder = MessageCoding.decoder()
         return try runner.read(projection) { txn, db in
-            try txn.get(db, key: CaseKeys.row(id)).map { try decoder.decode(CaseRow.self, from: Data($0)) }
+            try ValuePieces.withValue(txn, db, key: CaseKeys.row(id)) { bytes, _ in try decoder.decode(CaseRow.self, fromBytes: bytes) }
         }
     }
 
@@ -107,7 +107,7 @@ public struct CaseQueries: Sendable {
     public func state(_ id: String) throws -> CaseState? {
         let decoder = MessageCoding.decoder()
         return try runner.read(projection) { txn, db in
-            try txn.get(db, key: CaseKeys.state(id)).map { try decoder.decode(StoredCaseState.self, from: Data($0)).state }
+            try ValuePieces.withValue(txn, db, key: CaseKeys.state(id)) { bytes, _ in try decoder.decode(StoredCaseState.self, fromBytes: bytes).state }
         }
     }
 
@@ -145,8 +145,13 @@ public struct CaseQueries: Sendable {
         try MessageCoding.decoder().decode(SurveyRow.self, from: Data(bytes))
     }
 
+    /// Entries under `prefix`, long values joined from their pieces.
     private func scan(prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], value: [UInt8])] {
-        try runner.scan(projection, prefix: prefix, limit: limit) { (key: Array($0), value: Array($1)) }
+        try runner.read(projection) { txn, db in
+            try txn.withCursor(db) { cursor in
+                try ValuePieces.scan(&cursor, prefix: prefix, limit: limit) { (key: Array($0), value: Array($1)) }
+            }
+        }
     }
 
     // MARK: - Lists
@@ -240,17 +245,18 @@ public struct CaseQueries: Sendable {
                 if t >= lo && t <= hi && (parsed.map { filter.accepts(x.value, $0) } ?? true) {
                     rowKey.removeSubrange(1...)
                     rowKey.append(contentsOf: x.key[(prefix.count + 8)...])
-                    if let bytes = try txn.get(db, key: rowKey) {
+                    let row = try ValuePieces.withValue(txn, db, key: rowKey) { bytes, _ -> [UInt8]? in
                         let keep = try !needsRow || parsed != nil || matches(try decoder.decode(CaseRow.self, fromBytes: bytes), query)
-                        if keep {
-                            if rows.count == query.limit {
-                                more = true
-                                break
-                            }
-                            rows.append(Array(bytes))
-                            lastKey = Array(x.key)
-                            rejected = 0
+                        return keep ? Array(bytes) : nil
+                    }
+                    if let row, let row {
+                        if rows.count == query.limit {
+                            more = true
+                            break
                         }
+                        rows.append(row)
+                        lastKey = Array(x.key)
+                        rejected = 0
                     }
                 }
                 e = try cursor.get(query.descending ? .previous : .next)

@@ -19,11 +19,22 @@ public struct SyntheticHistory: Sendable {
     public var incidents = 10
     /// Seed of the random generator.
     public var seed: UInt64 = 42
+    /// When set, every case's subject is padded to about this many bytes plus up to 511
+    /// more (the case number decides how many), so that rows and states are long enough to
+    /// be stored in pieces and cross that boundary as the case changes. Draws nothing from
+    /// the random generator: the history is otherwise the same.
+    public var longSubjects: Int?
     /// First instant (a Monday morning UTC).
     public var start = Date(timeIntervalSince1970: 1_767_600_000)  // 2026-01-05T08:00:00Z
 
     /// A history with the defaults.
     public init() {}
+
+    private func subject(_ id: String, _ ordinal: Int) -> String {
+        let base = "Subject \(id), \"quoted\""
+        guard let longSubjects else { return base }
+        return base + " " + String(repeating: "lorem ipsum ", count: max(0, longSubjects + ordinal % 512) / 12)
+    }
 
     /// The appends in order (one per decided command), each with its stream's expected version.
     public func appends(catalog: PolicyCatalog) throws -> [StreamAppend] {
@@ -113,7 +124,7 @@ public struct SyntheticHistory: Sendable {
                 let type = [CaseType.support, .serviceRequest, .admin][rng.next(3)]
                 let sub: String? = type.subTypes.isEmpty ? nil : type.subTypes[rng.next(type.subTypes.count)]
                 let command = CaseCommand.openCase(OpenCase(
-                    caseID: id, organisationID: orgID, contactID: contact.id, subject: "Subject \(id), \"quoted\"", description: "steps",
+                    caseID: id, organisationID: orgID, contactID: contact.id, subject: subject(id, opened), description: "steps",
                     topic: "topic", caseType: type, subType: sub, severity: policy.priorities[rng.next(policy.priorities.count)],
                     region: regions[rng.next(regions.count)], site: "site-\(rng.next(50))", product: "Product", stage: .production,
                     callMe: false, cc: [], channel: .portal))
