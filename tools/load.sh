@@ -3,7 +3,8 @@
 # fresh data directory on a free port with rate limiting off, and drives it with wrk
 # (64 connections, 2 threads). Targets: >= 15k accepted commands/s with p99 <= 10 ms,
 # and >= 30k queries/s.
-# Usage: tools/load.sh [health|queries|commands|all] (default all); DURATION (default 15s), PORT
+# Usage: tools/load.sh [health|queries|commands|comments|all] (default all; comments: add-comment on 512 open
+# cases, run only when asked); DURATION (default 15s), PORT
 # (default 18080), SCRATCH (a build folder other than .build), BIN (a prebuilt docket to serve
 # instead, e.g. another branch's, to compare in the same session). After each run it prints the
 # server's CPU time per request (user + system, from /proc/PID/stat); after the commands, the group-commit
@@ -67,9 +68,31 @@ if [ "$mode" = queries ] || [ "$mode" = all ]; then
   echo "== queries: GET /v1/cases/load-1 (case projection), 64 connections, $duration"
   DOCKET_TOKEN="$staff" DOCKET_PATH=/v1/cases/load-1 measure -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
 fi
-if [ "$mode" = commands ] || [ "$mode" = all ]; then
-  echo "== commands: POST /v1/commands (open-case, unique commandIds), 64 connections, $duration"
-  DOCKET_TOKEN="$contact" measure -t2 -c64 -d"$duration" --latency -s tools/load/commands.lua "http://127.0.0.1:$port"
+if [ "$mode" = comments ]; then
+  # 512 cases to comment on, opened over one keep-alive connection.
+  python3 - "$port" "$contact" <<'PY'
+import http.client, json, sys
+port, token = int(sys.argv[1]), sys.argv[2]
+c = http.client.HTTPConnection("127.0.0.1", port)
+for i in range(1, 513):
+    body = {"commandId": "00000000-0000-4000-9000-%012x" % i, "type": "open-case", "streamId": "case-load-c%d" % i,
+            "payload": {"caseID": "load-c%d" % i, "organisationID": "load-org", "contactID": "load-contact", "subject": "load",
+                        "description": "d", "topic": "payroll", "caseType": "support", "subType": "question", "severity": "P3",
+                        "region": "sweden", "site": "HQ", "product": "TimeCare", "stage": "production", "callMe": False, "cc": [],
+                        "channel": "portal"}}
+    c.request("POST", "/v1/commands", json.dumps(body), {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    r = c.getresponse(); r.read()
+    if r.status != 200: sys.exit("load.sh: opening case %d answered %d" % (i, r.status))
+PY
+fi
+if [ "$mode" = commands ] || [ "$mode" = all ] || [ "$mode" = comments ]; then
+  if [ "$mode" = comments ]; then
+    echo "== commands: POST /v1/commands (add-comment on 512 open cases, unique commandIds), 64 connections, $duration"
+    DOCKET_TOKEN="$contact" measure -t2 -c64 -d"$duration" --latency -s tools/load/comments.lua "http://127.0.0.1:$port"
+  else
+    echo "== commands: POST /v1/commands (open-case, unique commandIds), 64 connections, $duration"
+    DOCKET_TOKEN="$contact" measure -t2 -c64 -d"$duration" --latency -s tools/load/commands.lua "http://127.0.0.1:$port"
+  fi
   # A command rate means little if the projections fell behind or stopped meanwhile: report the group-commit batch
   # size, the projection lag at the end, and how long the projections took to catch up (at most 10 s).
   metric() { curl -fs "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { printf "%d", $2 }'; }

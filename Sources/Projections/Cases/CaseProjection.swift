@@ -213,22 +213,37 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     }
 
     /// The entries to delete and to put for one touched case (long values in pieces).
+    ///
+    /// The keys derived from the state before the batch are cheap to list (no row, no
+    /// deadlines, no JSON); whatever is derived now replaces them. A case new to the table
+    /// (most of a rebuild) has nothing to replace. Of a known case, the index and flag-list
+    /// entries the table already holds with the same value are not written again: an index
+    /// value is a function of the few fields ``IndexFields`` holds, so most events (a
+    /// comment, an escalation) change the row, the state and the last-updated keys only,
+    /// and each entry left alone is a B-tree leaf the transaction does not copy and write.
     func writes(for work: Work, id: String) throws -> (deletes: [[UInt8]], puts: [(key: [UInt8], value: [UInt8])]) {
         let whole = try entries(work.state, id: id, encoder: MessageCoding.encoder())
         var puts: [(key: [UInt8], value: [UInt8])] = []
         puts.reserveCapacity(whole.count + 2)
+        guard let before = work.before else {
+            for (key, value) in whole {
+                if CaseKeys.mayBeCut(key.first) { try ValuePieces.append(key: key, value: value, to: &puts) } else { puts.append((key, value)) }
+            }
+            return ([], puts)
+        }
+        let held = derivedKeys(before, id: id)
+        let heldIndexValue = before.exists ? CaseIndexValue.encode(IndexFields(before, id: id)) : []
         for (key, value) in whole {
-            if CaseKeys.mayBeCut(key.first) { try ValuePieces.append(key: key, value: value, to: &puts) } else { puts.append((key, value)) }
+            switch key.first {
+            case CaseKeys.indexTag where held.contains(key) && value == heldIndexValue: continue
+            case CaseKeys.flagTag where held.contains(key): continue
+            case let tag where CaseKeys.mayBeCut(tag): try ValuePieces.append(key: key, value: value, to: &puts)
+            default: puts.append((key, value))
+            }
         }
-        // The keys derived from the state before the batch are cheap to list (no row, no
-        // deadlines, no JSON); whatever is derived now overwrites or replaces them. A case
-        // new to the table (most of a rebuild) has nothing to replace.
-        var deletes: [[UInt8]] = []
-        if let before = work.before {
-            let new = Set(puts.map(\.key))
-            deletes = derivedKeys(before, id: id).filter { !new.contains($0) }
-            deletes += work.continuations.filter { !new.contains($0) }
-        }
+        let new = Set(whole.map(\.key)).union(puts.map(\.key))
+        var deletes: [[UInt8]] = held.filter { !new.contains($0) }
+        deletes += work.continuations.filter { !new.contains($0) }
         return (deletes, puts)
     }
 
