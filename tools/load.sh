@@ -88,7 +88,7 @@ fi
 if [ "$mode" = commands ] || [ "$mode" = all ] || [ "$mode" = comments ]; then
   if [ "$mode" = comments ]; then
     echo "== commands: POST /v1/commands (add-comment on 512 open cases, unique commandIds), 64 connections, $duration"
-    DOCKET_TOKEN="$contact" measure -t2 -c64 -d"$duration" --latency -s tools/load/comments.lua "http://127.0.0.1:$port"
+    DOCKET_TOKEN="$contact" DOCKET_KIND=add-comment measure -t2 -c64 -d"$duration" --latency -s tools/load/commands.lua "http://127.0.0.1:$port"
   else
     echo "== commands: POST /v1/commands (open-case, unique commandIds), 64 connections, $duration"
     DOCKET_TOKEN="$contact" measure -t2 -c64 -d"$duration" --latency -s tools/load/commands.lua "http://127.0.0.1:$port"

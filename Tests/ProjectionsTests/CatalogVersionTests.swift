@@ -17,6 +17,15 @@ import Testing
     static let staff = Principal.staff("s1", .tier1, channel: .phone)
 
     /// Stockholm wall time on a November 2026 day (CET, UTC+1).
+    /// What `docket serve` wires up: one live catalog shared by the handler, the `cases`
+    /// projection and the deadline scheduler.
+    static func serve(_ log: EventLog) throws -> (LiveCatalog, CommandHandler, ProjectionRunner, DeadlineScheduler) {
+        let live = LiveCatalog(shippedCatalog)
+        let handler = CommandHandler(log: log, liveCatalog: live, logger: testLogger)
+        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(liveCatalog: live)], logger: testLogger)
+        return (live, handler, runner, DeadlineScheduler(handler: handler, logger: testLogger))
+    }
+
     static func cet(day: Int, _ hour: Int, _ minute: Int = 0) -> Date {
         var c = DateComponents()
         (c.year, c.month, c.day, c.hour, c.minute) = (2026, 11, day, hour - 1, minute)
@@ -109,10 +118,7 @@ import Testing
     /// clock for the decider, the scheduler and the projection sharing the live catalog.
     @Test func aRecordedClosureMovesRunningDeadlinesAtOnce() async throws {
         try await withTempLog { log, _ in
-            let live = LiveCatalog(shippedCatalog)
-            let handler = CommandHandler(log: log, liveCatalog: live, logger: testLogger)
-            let runner = try ProjectionRunner(log: log, projections: [CaseProjection(liveCatalog: live)], logger: testLogger)
-            let scheduler = DeadlineScheduler(handler: handler, logger: testLogger)
+            let (live, handler, runner, scheduler) = try Self.serve(log)
             try await Self.organisation(handler)
             try await Self.openCase(handler, "1")
             // 2 business hours from Wednesday 15:00: 15:00-16:00, then Thursday 09:00-10:00.
@@ -152,10 +158,7 @@ import Testing
     /// this handler) is put in force by the projection and the scheduler when they read it.
     @Test func aVersionAppendedElsewhereIsPickedUpFromTheLog() async throws {
         try await withTempLog { log, _ in
-            let live = LiveCatalog(shippedCatalog)
-            let handler = CommandHandler(log: log, liveCatalog: live, logger: testLogger)
-            let runner = try ProjectionRunner(log: log, projections: [CaseProjection(liveCatalog: live)], logger: testLogger)
-            let scheduler = DeadlineScheduler(handler: handler, logger: testLogger)
+            let (live, handler, runner, scheduler) = try Self.serve(log)
             try await Self.organisation(handler)
             try await Self.openCase(handler, "1")
             _ = try await scheduler.fireDue(upTo: Self.t0)
@@ -220,9 +223,7 @@ import Testing
         do {
             let log = try Self.openLog(dir)
             defer { log.close() }
-            let live = LiveCatalog(shippedCatalog)
-            let handler = CommandHandler(log: log, liveCatalog: live, logger: testLogger)
-            let runner = try ProjectionRunner(log: log, projections: [CaseProjection(liveCatalog: live)], logger: testLogger)
+            let (_, handler, runner, _) = try Self.serve(log)
             try await Self.organisation(handler)
             try await Self.openCase(handler, "1")
             try await Self.recordPolicy(handler, version: 1, hours: 2)  // as first start records it
@@ -288,30 +289,6 @@ import Testing
             let quiet = RecordingLogs()
             _ = try PolicyCatalog.inForce(base: catalog, log: log, logger: quiet.logger)
             #expect(quiet.lines.isEmpty)
-        }
-    }
-}
-
-/// Collects log lines (`level message metadata`) for assertions.
-final class RecordingLogs: Sendable {
-    private let store = Mutex<[String]>([])
-    var lines: [String] { store.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "recording") { _ in Handler(sink: self) }
-    }
-
-    struct Handler: LogHandler {
-        let sink: RecordingLogs
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let meta = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            sink.store.withLock { $0.append("\(event.level) \(event.message) \(meta)") }
         }
     }
 }

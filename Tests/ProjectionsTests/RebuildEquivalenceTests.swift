@@ -140,29 +140,6 @@ import Testing
     }
 }
 
-/// Collects the messages logged at warning and above (to see that a path was taken).
-final class WarningCollector: LogHandler, @unchecked Sendable {
-    // Why @unchecked Sendable is safe: `messages` is only touched with `lock` held.
-    private let lock = NSLock()
-    private var collected: [String] = []
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .warning
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        lock.lock()
-        collected.append(event.message.description)
-        lock.unlock()
-    }
-    var messages: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return collected
-    }
-}
-
 @Suite struct RebuildMapGrowthTests {
     /// A rebuild writes a second copy of the tables, so it is where the map most often has to
     /// grow. LMDB then retries the transaction, which must not fold the carried events twice;
@@ -183,9 +160,9 @@ final class WarningCollector: LogHandler, @unchecked Sendable {
         let log = try EventLog.open(directory: dir, configuration: config, logger: testLogger)
         defer { log.close() }
         try await appendAll(log, try history.appends(catalog: shippedCatalog))
-        let warnings = WarningCollector()
+        let warnings = RecordingLogs()
         let projection = CaseProjection(catalog: shippedCatalog, rebuildWorkingSet: 50_000, parallelRebuild: parallel)
-        let runner = try ProjectionRunner(log: log, projections: [projection], logger: Logger(label: "grow", factory: { _ in warnings }))
+        let runner = try ProjectionRunner(log: log, projections: [projection], logger: warnings.logger)
         try await runner.catchUp()
         let live = try dump(runner, "cases")
         let size = (try FileManager.default.attributesOfItem(atPath: dir + "/data.mdb")[.size] as? Int) ?? 0
@@ -197,7 +174,7 @@ final class WarningCollector: LogHandler, @unchecked Sendable {
             // Sequentially, the carried working set cannot survive LMDB's retry: it starts over.
             // (In parallel, the folding threads only hand finished entries to the writer, whose
             // transactions are plain puts and can simply run again.)
-            let messages = warnings.messages
+            let messages = warnings.lines
             let restarted = messages.contains { $0.contains("rebuild restarted") }
             #expect(restarted, "\(messages)")
         }

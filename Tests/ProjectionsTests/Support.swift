@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import LMDB
 import Logging
+import Synchronization
 import CaseDomain
 @testable import Projections
 
@@ -75,3 +76,27 @@ func appendAll(_ log: EventLog, _ appends: [StreamAppend], chunk: Int = 500) asy
 let shippedCatalog: PolicyCatalog = {
     do { return try PolicyCatalog.shipped() } catch { fatalError("shipped catalog: \(error)") }
 }()
+
+/// Collects log lines (`level message metadata`) for assertions.
+final class RecordingLogs: Sendable {
+    private let store = Mutex<[String]>([])
+    var lines: [String] { store.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "recording") { _ in Handler(sink: self) }
+    }
+
+    struct Handler: LogHandler {
+        let sink: RecordingLogs
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let meta = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            sink.store.withLock { $0.append("\(event.level) \(event.message) \(meta)") }
+        }
+    }
+}
