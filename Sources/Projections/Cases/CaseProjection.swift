@@ -649,28 +649,17 @@ extension CaseProjection: ParallelRebuildProjection {
 
     /// `chunk` with its long values cut into pieces, as ``writes(for:id:)`` cuts them (the
     /// runs hold whole values, so that a state read back from them is one entry).
-    static func cuttingLongValues(_ chunk: SortedChunk) throws(PieceError) -> SortedChunk {
+    static func cuttingLongValues(_ chunk: SortedChunk) throws -> SortedChunk {
         var long = false
         chunk.forEach { key, value in
-            if !long, mayBeCutInChunk(key), value.count > ValuePieces.pieceBytes(keyCount: key.count) { long = true }
+            if !long, CaseKeys.mayBeCut(key.first), value.count > ValuePieces.pieceBytes(keyCount: key.count) { long = true }
         }
         guard long else { return chunk }
         var out = SortedChunk(capacity: chunk.byteCount + chunk.byteCount / 16)
-        var failure: PieceError?
-        chunk.forEach { key, value in
-            guard failure == nil else { return }
-            if mayBeCutInChunk(key) {
-                do throws(PieceError) { try ValuePieces.append(key: key, value: value, to: &out) } catch { failure = error }
-            } else {
-                out.append(key: key, value: value)
-            }
+        try chunk.forEach { key, value in
+            if CaseKeys.mayBeCut(key.first) { try ValuePieces.append(key: key, value: value, to: &out) } else { out.append(key: key, value: value) }
         }
-        if let failure { throw failure }
         return out
-    }
-
-    @inline(__always) private static func mayBeCutInChunk(_ key: UnsafeRawBufferPointer) -> Bool {
-        CaseKeys.mayBeCut(key.first)
     }
 
     /// Cases whose entries one run of a rebuild's scratch file holds.
