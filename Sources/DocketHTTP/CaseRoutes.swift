@@ -132,9 +132,7 @@ struct CaseRoutes {
     /// ``CaseRow`` (schemas/storage.md, key `0x02` ‖ case id), which is the response's shape
     /// and bytes, so the row is answered as stored instead of being decoded and encoded again.
     func visibleRowJSON(_ id: String, _ caller: Caller) throws -> [UInt8] {
-        let key: [UInt8] = [Self.caseRowTag] + Array(id.utf8)
-        let stored = try dependencies.runner?.read(Self.projection) { txn, db in try txn.get(db, key: key).map { Array($0) } } ?? nil
-        guard let stored else {
+        guard let stored = try queries.rowJSON(id) else {
             throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")
         }
         if caller.kind == .contact {
@@ -146,12 +144,6 @@ struct CaseRoutes {
         }
         return stored
     }
-
-    /// The case projection's name (`CaseProjection.name`).
-    static let projection = "cases"
-
-    /// The key tag of a case row in the case projection's table (schemas/storage.md).
-    static let caseRowTag: UInt8 = 0x02
 
     /// The row of the `{id}` case when the caller may see it; 404 otherwise.
     /// Waits for the request's `Docket-Position` first, like every query.

@@ -145,6 +145,37 @@ struct QueryTests {
         }
     }
 
+    @Test("a case whose row is too long for one table entry (stored in pieces) is answered whole by every route")
+    func longRowAnsweredWhole() async throws {
+        let f = try await Fixture.make()
+        defer { f.log.close() }
+        // A subject of 5 000 bytes makes the row about 6 KB: four pieces in the table (schemas/storage.md "Long values").
+        let subject = "Printer on ward 4 rejects every job; " + String(repeating: "log line ", count: 551)
+        var payload = openCasePayload("A9", contact: "c-acme-d", org: "acme")
+        payload["subject"] = subject
+        let outcome = try await f.send("open-case", "case-A9", payload, as: Who.acmeDesignated.caller.principal!)
+        try await f.runner.waitUntil(position: outcome.position, timeout: .seconds(30))
+        try await f.app().test(.router) { client in
+            for who in [Who.staff, .acmeDesignated] {
+                try await client.execute(uri: "/v1/cases/A9", method: .get, headers: f.auth(who)) { response in
+                    #expect(response.status == .ok)
+                    let body = try json(response)
+                    #expect(body["subject"] as? String == subject && body["caseID"] as? String == "A9")
+                }
+            }
+            try await client.execute(uri: "/v1/cases?organisation=acme&limit=1000", method: .get, headers: f.auth(.reportingJob)) { response in
+                let rows = try json(response)["cases"] as? [[String: Any]] ?? []
+                #expect(rows.first { $0["caseID"] as? String == "A9" }?["subject"] as? String == subject)
+            }
+            try await client.execute(uri: "/v1/reports/cases?organisation=acme&format=csv", method: .get, headers: f.auth(.reportingJob)) { response in
+                #expect(String(buffer: response.body).contains(subject))
+            }
+            try await client.execute(uri: "/v1/cases/A9", method: .get, headers: f.auth(.globexDesignated)) {
+                try expectError($0, .notFound, "case-not-found")
+            }
+        }
+    }
+
     @Test("reports as JSON and CSV: the case report (tenant-scoped), SLA compliance, surveys")
     func reports() async throws {
         let f = try await Fixture.make()

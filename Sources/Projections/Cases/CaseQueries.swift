@@ -103,6 +103,15 @@ public struct CaseQueries: Sendable {
         }
     }
 
+    /// The row of case `id` as stored (its JSON, schemas/cli/report-cases.schema.json
+    /// `$defs/row`, joined from its pieces when long), or `nil`: for callers that send it on
+    /// as JSON without decoding it.
+    public func rowJSON(_ id: String) throws -> [UInt8]? {
+        try runner.read(projection) { txn, db in
+            try ValuePieces.withValue(txn, db, key: CaseKeys.row(id)) { bytes, _ in Array(bytes) }
+        }
+    }
+
     /// The folded state of case `id`, or `nil`.
     public func state(_ id: String) throws -> CaseState? {
         let decoder = MessageCoding.decoder()
