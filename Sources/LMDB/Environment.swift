@@ -154,6 +154,47 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// ``releaseMappedPages()`` when the process holds more than `bytes` of file-backed
+    /// memory (shared libraries included; ``residentFileBytes()``); returns whether it
+    /// released. For readers that walk a large part of the map: what a walk maps depends on
+    /// the file's layout (the kernel maps up to 16 neighbouring pages per fault, so a log
+    /// whose pages are interleaved with other tables' maps many times what it reads), so a
+    /// release by resident size bounds it where a release every so many reads does not.
+    /// Without `/proc/self/statm`, it releases every time.
+    @discardableResult
+    public func releaseMappedPages(ifResidentAbove bytes: Int) -> Bool {
+        if let resident = Self.residentFileBytes(), resident <= bytes { return false }
+        releaseMappedPages()
+        return true
+    }
+
+    /// Bytes of file-backed memory resident in this process (`RssFile` + `RssShmem`: the
+    /// third field of `/proc/self/statm`, in pages), or `nil` where that file is missing.
+    /// Reads about 50 bytes; cheap enough to call every thousand events.
+    public static func residentFileBytes() -> Int? {
+        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { buffer -> Int? in
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            guard n > 0 else { return nil }
+            var field = 0
+            var value = 0
+            for byte in buffer[0..<n] {
+                if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") {
+                    if field == 2 { return value * Int(sysconf(Int32(_SC_PAGESIZE))) }
+                    field += 1
+                    value = 0
+                } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                } else {
+                    return nil
+                }
+            }
+            return nil
+        }
+    }
+
     /// The data file's mappings in this process. LMDB does not expose where it mapped the
     /// file (`me_mapaddr` is only set for MDB_FIXEDMAP), so they are read from
     /// /proc/self/maps, which names the file by its canonical path. Reading and parsing it

@@ -117,6 +117,40 @@ struct LMDBWrapperTests {
         #expect(afterStop > released + 30_000 && mappedResidentKB(env) > afterStop - 1_000, "pages were still released after stop()")
     }
 
+    @Test("a release by resident size: nothing below the budget, the data file's pages above it")
+    func releaseAboveBudget() throws {
+        // The process's file-backed memory as /proc/self/statm gives it agrees with /proc/self/status.
+        let statm = try #require(Environment.residentFileBytes())
+        let status = try #require(readProcFile("/proc/self/status"))
+        let kB = { (field: String) in status.split(separator: "\n").first { $0.hasPrefix(field) }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0 }
+        let fromStatus = (kB("RssFile:") + kB("RssShmem:")) * 1_024
+        #expect(statm > 0 && abs(statm - fromStatus) < 64 << 20, "statm \(statm) bytes, status \(fromStatus) bytes")
+
+        let env = try Environment(path: temporaryDirectory())
+        let writer = Writer(environment: env)
+        defer { writer.shutdown() }
+        let db = try writer.performAndWait { ctx in try ctx.openDatabase(named: "kv") }
+        let value = [UInt8](repeating: 0x33, count: 64 << 10)
+        try writer.performAndWait { ctx in
+            try ctx.transaction { txn in for i in 0..<640 { try txn.put(db, key: Array("k\(100_000 + i)".utf8), value: value) } }
+        }
+        // Every byte is read, so every page of the values is mapped.
+        let sum = try env.read { txn in
+            try (0..<640).reduce(0) { total, i in
+                total + (try txn.get(db, key: Array("k\(100_000 + i)".utf8)).map { $0.reduce(0) { $0 + Int($1) } } ?? 0)
+            }
+        }
+        #expect(sum == 640 * (64 << 10) * 0x33)
+        let touched = mappedResidentKB(env)
+        #expect(touched > 30_000)
+        // Under the budget: nothing is released.
+        #expect(!env.releaseMappedPages(ifResidentAbove: Int.max))
+        #expect(mappedResidentKB(env) > touched - 1_000)
+        // Over it: the data file's pages go.
+        #expect(env.releaseMappedPages(ifResidentAbove: 0))
+        #expect(mappedResidentKB(env) < touched - 30_000)
+    }
+
     @Test("a write transaction aborts when its closure throws; nothing of it is stored")
     func abortOnThrow() throws {
         struct Boom: Error {}

@@ -544,7 +544,6 @@ extension CaseProjection: ParallelRebuildProjection {
         var latestRun: [UInt32] = []
         var stateAt: [(offset: Int64, count: Int32)] = []
         var position: UInt64 = 1
-        var chunks = 0
         // A flush is written in slices of a few thousand cases (ids in order): each slice's
         // entries are prepared, sorted and spilled as one run before the next is prepared,
         // so the prepared bytes never exceed one slice (the folded states are the working set).
@@ -628,17 +627,18 @@ extension CaseProjection: ParallelRebuildProjection {
                         }
                         last = p
                         count += 1
+                        if count % 256 == 0 { environment.releaseMappedPages(ifResidentAbove: ProjectionRunner.rebuildResidentFileBudget) }
                         entry = try cursor.get(.next)
                     }
                 }
             }
             if last < position { break }
             position = last + 1
-            chunks += 1
             // The runner's page releaser drops the log pages read every few milliseconds; a
-            // thread that reads them also drops them every few chunks, so that resident
-            // memory stays bounded even when the releaser gets no CPU on a busy machine.
-            if chunks % 4 == 0 { environment.releaseMappedPages() }
+            // thread that reads them also drops them (every 1 024 events, above) once the
+            // process holds more than the budget of mapped pages, so that resident memory stays
+            // bounded even when the releaser gets no CPU on a busy machine, and whatever the
+            // file's layout makes one read map.
             progress(last)
             if cases.count >= limit { try flushAll() }
         }

@@ -22,6 +22,13 @@ public final class ProjectionRunner: Sendable {
     /// Events per write transaction while catching up or rebuilding.
     public static let defaultBatchSize = 8_192
 
+    /// File-backed memory (mapped log and table pages, shared libraries) above which a
+    /// rebuild's reading threads drop the pages they mapped (``Environment/releaseMappedPages(ifResidentAbove:)``),
+    /// besides the page releaser's timer: what reading maps depends on the file's layout, up
+    /// to 16 pages per page read where the log's pages lie among other tables' pages, so
+    /// only a bound on what is resident keeps a rebuild within its 256 MB whatever the file.
+    static let rebuildResidentFileBudget = 96 << 20
+
     let log: EventLog
     let logger: Logger
     let entries: [Entry]
@@ -689,7 +696,6 @@ final class ReadAhead: @unchecked Sendable {
 
     private func produce(log: EventLog, entry: ProjectionRunner.Entry, upTo head: UInt64, chunkSize: Int) {
         var position: UInt64 = 1
-        var chunks = 0
         var typeCache: [UInt64: String] = [:]
         defer {
             condition.lock()
@@ -738,11 +744,10 @@ final class ReadAhead: @unchecked Sendable {
             condition.unlock()
             if failure != nil { return }
             position = last + 1
-            // Besides the rebuild's page releaser: the reader drops what it read every few
-            // chunks itself, so resident memory stays bounded even when the releaser thread
-            // gets no CPU on a busy machine.
-            chunks += 1
-            if chunks % 4 == 0 { log.environment.releaseMappedPages() }
+            // Besides the rebuild's page releaser: the reader drops what it mapped itself once
+            // it is over the budget, so resident memory stays bounded even when the releaser
+            // thread gets no CPU on a busy machine.
+            log.environment.releaseMappedPages(ifResidentAbove: ProjectionRunner.rebuildResidentFileBudget)
         }
     }
 
