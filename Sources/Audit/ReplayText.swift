@@ -50,7 +50,7 @@ extension Replay {
             } else {
                 line += "due \(c.deadline.map(DomainTime.format) ?? "–")"
             }
-            let kind = c.calendar.map { "business, \($0)" } ?? c.timeKind
+            let kind = c.calendar.map { "business, \($0)\(c.calendarVersion.map { " v\($0)" } ?? "")" } ?? c.timeKind
             line += "; elapsed \(duration(c.elapsedSeconds)) of \(duration(c.targetSeconds)) (\(kind))"
             if let at = c.atRiskAt { line += "; at risk \(DomainTime.format(at))" }
             if let at = c.breachedAt { line += "; BREACHED \(DomainTime.format(at))" }

@@ -67,7 +67,7 @@ public struct Replayer: Sendable {
                 }
                 let facts = EventFacts(event, decoded: decoded, metadata: &metadataCache)
                 if case .asOf(let instant) = stop, facts.at > instant { done = true; break }
-                if let decoded, !fold.apply(decoded) {
+                if let decoded, !fold.apply(decoded, position: event.position) {
                     note = "\(event.type) is not a \(aggregate.rawValue) event; the state is unchanged"
                 }
                 if let note { replay.warnings.append("position \(event.position): \(note)") }
@@ -159,8 +159,8 @@ struct MetadataCache {
 
 /// Folds one aggregate's events and shows its state.
 protocol ReplayFold {
-    /// Folds `event`; false when it is not an event of this aggregate.
-    mutating func apply(_ event: DomainEvent) -> Bool
+    /// Folds `event`, appended at log `position`; false when it is not an event of this aggregate.
+    mutating func apply(_ event: DomainEvent, position: UInt64) -> Bool
     /// The state at `instant`.
     func snapshot(at instant: Date) -> ReplayState
     /// Problems met while folding.
@@ -174,32 +174,35 @@ struct CaseFold: ReplayFold {
     var warnings: [String] = []
     /// The policy version the case opened under, once known.
     var policy: SupportPolicy?
-    /// The calendar business-time clocks are measured with (name and calendar), resolved
-    /// once when the case opens instead of at every step's snapshot.
-    var calendar: (name: String, calendar: BusinessCalendar)?
+    /// The name of the calendar business-time clocks are measured with, resolved when the
+    /// case opens (the policy names it for the case's region).
+    var calendarName: String?
+    /// The calendar version in force at the last event folded (R4.9: each state is shown as
+    /// it was measured when its event was appended, whatever versions were recorded since).
+    var calendar: BusinessCalendar?
 
     init(catalog: PolicyCatalog) {
         self.catalog = catalog
     }
 
-    mutating func apply(_ event: DomainEvent) -> Bool {
+    mutating func apply(_ event: DomainEvent, position: UInt64) -> Bool {
         guard case .case(let e) = event else { return false }
         CaseDecider.evolve(&state, e)
         if case .caseOpened(let opened) = e {
             do {
                 policy = try catalog.policy(named: opened.policyName, version: opened.policyVersion)
-                // R4.9: the policy is the version in force at opening; a calendar change
-                // (a new closure) applies to running clocks, so the latest calendar counts.
-                calendar = policy?.calendarName(forRegion: opened.region).flatMap { name in
-                    (try? catalog.calendar(named: name)).map { (name, $0) }
-                }
+                calendarName = policy?.calendarName(forRegion: opened.region)
             } catch {
                 policy = nil
-                calendar = nil
+                calendarName = nil
                 warnings.append("the case opened under policy \(opened.policyName) version \(opened.policyVersion), "
                     + "which this catalog does not hold (\(error)); clocks are shown in wall-clock time")
             }
         }
+        // R4.9: the policy is the version in force at opening; the calendar is the version in
+        // force when this event was appended (a later change applies to clocks running then,
+        // which the projection shows; a replay shows what was measured at each step).
+        calendar = calendarName.flatMap { catalog.calendar(named: $0, asOf: position) }
         return true
     }
 
@@ -208,16 +211,18 @@ struct CaseFold: ReplayFold {
         let business = calendar
         let clocks = state.orderedClocks.map { clock -> ReplayClock in
             var calendarName: String?
+            var calendarVersion: Int?
             let s: SLAClockState
             if clock.duration.isBusinessTime, let business {
                 calendarName = business.name
-                s = clock.state(at: instant, measure: business.calendar)
+                calendarVersion = business.version
+                s = clock.state(at: instant, measure: business)
             } else {
                 s = clock.state(at: instant, measure: WallClockTime())
             }
             return ReplayClock(
                 target: clock.target.rawValue, timeKind: clock.duration.isBusinessTime ? "business" : "wall-clock",
-                calendar: calendarName, targetSeconds: s.targetSeconds, elapsedSeconds: s.elapsedSeconds,
+                calendar: calendarName, calendarVersion: calendarVersion, targetSeconds: s.targetSeconds, elapsedSeconds: s.elapsedSeconds,
                 remainingSeconds: s.remainingSeconds, deadline: s.deadline, paused: s.paused, suspended: s.suspended,
                 metAt: s.metAt, stoppedAt: clock.stoppedAt, atRiskAt: s.atRiskAt, breachedAt: s.breachedAt)
         }
@@ -237,7 +242,7 @@ struct IncidentFold: ReplayFold {
     var state = IncidentDecider.initialState
     var warnings: [String] { [] }
 
-    mutating func apply(_ event: DomainEvent) -> Bool {
+    mutating func apply(_ event: DomainEvent, position: UInt64) -> Bool {
         guard case .incident(let e) = event else { return false }
         IncidentDecider.evolve(&state, e)
         return true
@@ -253,7 +258,7 @@ struct OrganisationFold: ReplayFold {
     var state = OrganisationDecider.initialState
     var warnings: [String] { [] }
 
-    mutating func apply(_ event: DomainEvent) -> Bool {
+    mutating func apply(_ event: DomainEvent, position: UInt64) -> Bool {
         guard case .organisation(let e) = event else { return false }
         OrganisationDecider.evolve(&state, e)
         return true

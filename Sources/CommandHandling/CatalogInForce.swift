@@ -37,6 +37,17 @@ public struct RecordedCatalogVersion: Sendable {
         self.position = position
     }
 
+    /// `versions` a version command decided (position 0, not appended yet) at the positions
+    /// its events were appended at: the command's events are its versions, in order. From
+    /// there each is in force for the projections and replays (R4.9).
+    public static func appended(_ versions: [RecordedCatalogVersion], at positions: [UInt64]) -> [RecordedCatalogVersion] {
+        versions.enumerated().map { i, v in
+            var placed = v
+            placed.position = i < positions.count ? positions[i] : positions.last ?? v.position
+            return placed
+        }
+    }
+
     /// Builds the version a version event records: decodes its JSON `content`
     /// (``SupportPolicy/decode(from:file:)``, ``CalendarDefinition/decode(from:file:)``) and
     /// checks that the content's name and version are the event's.
@@ -144,11 +155,12 @@ extension PolicyCatalog {
     }
 
     /// This catalog with `versions` added, each replacing an entry of the same name and
-    /// version (with a warning naming both when their content differs). Calendars go in
-    /// first, so a recorded policy may name a recorded calendar; a policy naming a calendar
-    /// held nowhere is left out with an error.
+    /// version (with a warning naming both when their content differs), and each calendar
+    /// version in force from its position (``PolicyCatalog/recording(calendars:)``).
+    /// Calendars go in first, so a recorded policy may name a recorded calendar; a policy
+    /// naming a calendar held nowhere is left out with an error.
     public func including(_ versions: [RecordedCatalogVersion], logger: Logger) -> PolicyCatalog {
-        var calendars: [BusinessCalendar] = []
+        var calendars: [(calendar: BusinessCalendar, position: UInt64)] = []
         var policies: [(SupportPolicy, RecordedCatalogVersion)] = []
         for v in versions {
             switch v.entry {
@@ -157,7 +169,7 @@ extension PolicyCatalog {
                     logger.warning("calendar \(c.name) version \(c.version) differs between the calendar files and the event log; using the log's (what cases were decided with)",
                                    metadata: ["file": "\(c.name) v\(c.version) (files)", "log": "\(v.stream) position \(v.position)"])
                 }
-                calendars.append(c)
+                calendars.append((c, v.position))
             case .policy(let p):
                 if let held = policy(named: p.name, exactVersion: p.version), held != p {
                     logger.warning("policy \(p.name) version \(p.version) differs between the policy files and the event log; using the log's (what cases were decided with)",
@@ -166,13 +178,8 @@ extension PolicyCatalog {
                 policies.append((p, v))
             }
         }
-        var result = self
-        do {
-            result = try result.replacing(calendars: calendars)
-        } catch {
-            // Adding calendars alone cannot fail (no policy is added); keep the base otherwise.
-            logger.error("cannot add the recorded calendars", metadata: ["error": "\(error)"])
-        }
+        // Each calendar version is in force from the position that recorded it (R4.9).
+        var result = recording(calendars: calendars)
         for (p, v) in policies {
             do {
                 result = try result.replacing(policies: [p])
@@ -219,10 +226,16 @@ public final class LiveCatalog: Sendable {
         box.withLock { try? $0.policy(named: name, version: version) }
     }
 
-    /// The measure provider reading this holder at every lookup (so a new calendar version
-    /// applies to every clock measured afterwards).
-    public var measures: CalendarMeasureProvider {
-        CalendarMeasureProvider { [self] name in calendar(named: name) }
+    /// A calendar by name as it was in force at log position `position`
+    /// (``PolicyCatalog/calendar(named:asOf:)``); `nil` when unknown.
+    public func calendar(named name: String, asOf position: UInt64) -> BusinessCalendar? {
+        box.withLock { $0.calendar(named: name, asOf: position) }
+    }
+
+    /// The measure provider counting business time with the calendars in force at log
+    /// position `position` (a row derived for the event there, R4.9).
+    public func measures(asOf position: UInt64) -> CalendarMeasureProvider {
+        CalendarMeasureProvider { [self] name in calendar(named: name, asOf: position) }
     }
 
     /// Adds recorded versions (each replacing an entry of the same name and version), atomically.

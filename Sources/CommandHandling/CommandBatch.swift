@@ -96,7 +96,7 @@ public final class CommandBatch: Sendable {
                 // Later commands of the batch decide with the version (R4.9); the handler's
                 // catalog gets it when the batch is appended.
                 o.catalog = o.catalog.including(decision.versions, logger: handler.logger)
-                o.versions += decision.versions
+                o.versions.append((decision.versions, part: o.parts.count - 1))
             }
             return BatchedCommand(commandId: envelope.commandId, streamId: envelope.streamId, eventTypes: types,
                                   streamVersion: version, duplicate: false)
@@ -144,7 +144,7 @@ public final class CommandBatch: Sendable {
     ///   failed. Nothing of the batch is appended then.
     @discardableResult
     public func commit() async throws(CommandError) -> BatchCommit {
-        let (parts, written, versions) = overlay.withLock { o -> ([StreamAppend], [(String, Overlay.Entry)], [RecordedCatalogVersion]) in
+        let (parts, written, versions) = overlay.withLock { o -> ([StreamAppend], [(String, Overlay.Entry)], [(versions: [RecordedCatalogVersion], part: Int)]) in
             o.sealed = true
             return (o.parts, o.streams.filter(\.value.written).map { ($0.key, $0.value) }, o.versions)
         }
@@ -172,7 +172,12 @@ public final class CommandBatch: Sendable {
             throw CommandError(.storage, "appending the batch failed: \(error); nothing of it was appended")
         }
         // Versions the batch recorded are in force from now on (R4.9).
-        if !versions.isEmpty { handler.liveCatalog.include(versions, logger: handler.logger) }
+        if !versions.isEmpty {
+            let placed = versions.flatMap { v in
+                RecordedCatalogVersion.appended(v.versions, at: v.part < results.count ? results[v.part].positions : [])
+            }
+            handler.liveCatalog.include(placed, logger: handler.logger)
+        }
         // The log now holds exactly the overlay's states (expected versions held), so the
         // next batch or live command need not fold these streams again.
         if !results.contains(where: \.duplicate) {
@@ -220,8 +225,9 @@ struct Overlay: StreamStates {
     /// The policies and calendars the batch decides with: the handler's when it began, and
     /// the versions its own commands recorded.
     var catalog: PolicyCatalog
-    /// The policy and calendar versions the batch's commands recorded.
-    var versions: [RecordedCatalogVersion] = []
+    /// The policy and calendar versions the batch's commands recorded, with the index of
+    /// the part (command) whose events record them.
+    var versions: [(versions: [RecordedCatalogVersion], part: Int)] = []
 
     init(handler: CommandHandler, catalog: PolicyCatalog) {
         self.handler = handler

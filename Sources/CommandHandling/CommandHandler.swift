@@ -86,7 +86,9 @@ public final class CommandHandler: Sendable {
                 let result = try await log.append(to: envelope.streamId, expectedVersion: expected, events: decision.events)
                 // A recorded policy or calendar version is in force from now on (R4.9), for
                 // every reader of the live catalog, before anyone learns of the append.
-                if !decision.versions.isEmpty { liveCatalog.include(decision.versions, logger: logger) }
+                if !decision.versions.isEmpty {
+                    liveCatalog.include(RecordedCatalogVersion.appended(decision.versions, at: result.positions), logger: logger)
+                }
                 // The stream now stands at the decided state, if the events went right after
                 // the version decided on: keep it, so that the next reader of the stream (the
                 // deadline scheduler, the next command) need not read and decode them again

@@ -14,11 +14,12 @@ struct ReplayCommand: AsyncParsableCommand {
         discussion: """
             For each event: position, time, actor, role, channel, type, and the state it produced \
             (status, priority, owner, every SLA clock with deadline, elapsed and paused, computed with \
-            the calendars of the policy version the case opened under, and the flags with the rule \
-            that raised them). --as-of stops at an instant and shows the state then; --at-position \
-            stops after a log position. json and ndjson are described in schemas/cli/replay.schema.json. \
+            the calendar the policy version the case opened under names, in the version in force when \
+            the event was appended, and the flags with the rule that raised them). --as-of stops at \
+            an instant and shows the state then; --at-position stops after a log position. json and ndjson are described in schemas/cli/replay.schema.json. \
             Reads with short read transactions, so it works while the server appends. \
-            Policies and calendars: the embedded ones, or --policies-dir/--calendars-dir. \
+            Policies and calendars: the embedded ones, or --policies-dir/--calendars-dir, plus the \
+            versions recorded in the log. \
             Exit codes: 0 ok, 64 bad arguments, 65 the policies or calendars do not load, 66 no such \
             case/incident/organisation or no log, 74 storage error.
             """)

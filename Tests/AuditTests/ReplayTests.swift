@@ -1,5 +1,6 @@
 import Audit
 import CaseDomain
+import CommandHandling
 import EventLog
 import Foundation
 import Testing
@@ -126,5 +127,39 @@ struct ReplayTests {
         }
         try await writer.value
         #expect(try replayer.replay(.case, id: "live39").steps.count == reference.steps.count)
+    }
+
+    @Test("each step's clocks are measured with the calendar version in force when its event was appended (R4.9)")
+    func calendarVersionOfEachStep() async throws {
+        let log = try await AuditFixture.openWithHistory()
+        defer { log.close() }
+        // Europe version 2 closes Monday 2026-03-02, the day case c1 ran; recorded after
+        // c1's last event, before case c2 opens.
+        let file = try #require(PolicyCatalog.shippedCalendarFiles.first { $0.name.hasSuffix("/europe.json") })
+        var json = try #require(try JSONSerialization.jsonObject(with: file.data) as? [String: Any])
+        json["version"] = 2
+        json["closures"] = [["from": "2026-03-02", "name": "strike"]]
+        let content = String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self)
+        let encoded = try VersionEvent.calendarVersionRecorded(CalendarVersionRecorded(
+            name: "europe", version: 2, content: content, reason: "strike", by: "ops", at: AuditFixture.at(30))).encoded()
+        _ = try await log.append(to: "calendar-europe", expectedVersion: .noStream, events: [
+            NewEvent(type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion), actor: "ops", payload: encoded.payload)])
+        try await AuditFixture.appendHistory(log, caseID: "c2", withOrganisation: false)
+        let catalog = try PolicyCatalog.inForce(base: AuditFixture.catalog, log: log, logger: auditQuietLogger)
+        #expect(try catalog.calendar(named: "europe").version == 2)
+
+        let replayer = Replayer(log: log, catalog: catalog, logger: auditQuietLogger)
+        func response(_ id: String) throws -> ReplayClock {
+            let started = try #require(try replayer.replay(.case, id: id).steps.first { $0.type == "clock-started" })
+            return try #require(started.state.clocks.first { $0.target == "response" })
+        }
+        // c1 is shown as it was measured: version 1, 4 business hours from Monday 10:00 Berlin.
+        let first = try response("c1")
+        #expect(first.calendar == "europe" && first.calendarVersion == 1 && first.deadline == AuditFixture.at(4))
+        // c2 opened after version 2: Monday is closed, so Tuesday 09:00-13:00 Berlin (12:00Z).
+        let second = try response("c2")
+        #expect(second.calendarVersion == 2 && second.deadline == AuditFixture.at(27))
+        let text = try replayer.replay(.case, id: "c1").text()
+        #expect(text.contains("(business, europe v1)"))
     }
 }

@@ -26,7 +26,7 @@ struct ReplayCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("case c1 (stream case-c1): 24 event(s)"))
         #expect(r.stdout.contains("case-opened  by d1 (contact, portal)"))
-        #expect(r.stdout.contains("clock response: due 2026-03-02T13:00:00.000Z; elapsed 0s of 4h 00m (business, europe)"))
+        #expect(r.stdout.contains("clock response: due 2026-03-02T13:00:00.000Z; elapsed 0s of 4h 00m (business, europe v1)"))
         #expect(r.stdout.contains("flag response-breached (response) [R3.4]"))
     }
 

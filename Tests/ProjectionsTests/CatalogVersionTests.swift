@@ -42,19 +42,31 @@ import Testing
         String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    /// The shipped Swedish calendar as version `version` with closures on `closedDays` (November 2026).
-    static func sweden(version: Int, closedDays: [Int]) throws -> String {
+    /// The shipped Swedish calendar as version `version` with closures on `closedDays`
+    /// (November 2026), and a standard day of `standardDayHours` when given.
+    static func sweden(version: Int, closedDays: [Int], standardDayHours: Double? = nil) throws -> String {
         var json = try shippedFile(PolicyCatalog.shippedCalendarFiles, "/sweden.json")
         json["version"] = version
         json["closures"] = closedDays.map { ["from": String(format: "2026-11-%02d", $0), "name": "office move"] }
+        if let standardDayHours { json["standardDayHours"] = standardDayHours }
         return try text(json)
+    }
+
+    /// The shipped Swedish calendar's standard day, in hours.
+    static func swedishStandardDay() throws -> Double {
+        try #require(try shippedFile(PolicyCatalog.shippedCalendarFiles, "/sweden.json")["standardDayHours"] as? Double)
     }
 
     /// The shipped `timecare-se` policy as version `version` with a response target of `hours` business hours.
     static func timecare(version: Int, hours: Int) throws -> String {
+        try timecare(version: version, response: ["businessHours": hours])
+    }
+
+    /// The shipped `timecare-se` policy as version `version` with `response` as every priority's response target.
+    static func timecare(version: Int, response: [String: Any]) throws -> String {
         var json = try shippedFile(PolicyCatalog.shippedPolicyFiles, "/timecare-se.json")
         json["version"] = version
-        let target: [String: Any] = ["response": ["businessHours": hours]]
+        let target: [String: Any] = ["response": response]
         json["targets"] = ["P1": target, "P2": target, "P3": target]
         return try text(json)
     }
@@ -66,10 +78,11 @@ import Testing
         return try await handler.handle(CommandEnvelope(commandId: UUID(), type: type, streamId: stream, payload: data), actor: actor, at: at)
     }
 
-    static func recordCalendar(_ handler: CommandHandler, version: Int, closedDays: [Int], at: Date = t0) async throws {
+    static func recordCalendar(_ handler: CommandHandler, version: Int, closedDays: [Int], standardDayHours: Double? = nil,
+                               at: Date = t0) async throws {
+        let content = try sweden(version: version, closedDays: closedDays, standardDayHours: standardDayHours)
         try await send(handler, "record-calendar-version", "calendar-sweden",
-                       ["name": "sweden", "version": version, "content": try sweden(version: version, closedDays: closedDays),
-                        "reason": "office move"], as: manager, at: at)
+                       ["name": "sweden", "version": version, "content": content, "reason": "office move"], as: manager, at: at)
     }
 
     static func recordPolicy(_ handler: CommandHandler, version: Int, hours: Int, at: Date = t0) async throws {
@@ -92,6 +105,10 @@ import Testing
             "caseID": id, "organisationID": "acme", "contactID": "ada", "subject": "Rota lost", "description": "Ward 4",
             "topic": "scheduling", "caseType": "support", "subType": "problem", "severity": "P3", "region": "sweden",
             "site": "ward-4", "product": "TimeCare", "stage": "production", "callMe": false, "cc": [], "channel": "phone"], at: at)
+    }
+
+    static func responseClock(_ runner: ProjectionRunner, _ id: String) throws -> ClockRow? {
+        try CaseQueries(runner: runner).row(id)?.clocks.first { $0.target == "response" }
     }
 
     static func responseDeadline(_ runner: ProjectionRunner, _ id: String) throws -> Date? {
@@ -264,6 +281,86 @@ import Testing
         #expect(try Self.timeDriven(log, "2") == [])
         _ = try await scheduler.fireDue(upTo: Self.cet(day: 20, 11))
         #expect(try Self.timeDriven(log, "2") == ["clock-at-risk", "escalation-flag-raised"])
+    }
+
+    /// R4.9: a calendar change applies to clocks still running, and only to them. A version
+    /// that lengthens the standard day (a business-days target is days x `standardDayHours`,
+    /// R4.3) changes the target of a case whose response clock runs; a case whose response
+    /// was met keeps the row it was shown with, byte for byte. A rebuild with the live
+    /// catalog, and one after a restart, derive the same bytes as the live steps: each
+    /// calendar version is in force from the position that recorded it.
+    @Test func aCalendarChangeAppliesToRunningClocksOnly() async throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let day = try Self.swedishStandardDay()
+        let longer = day + 2
+        let liveDump: [([UInt8], [UInt8])]
+        do {
+            let log = try Self.openLog(dir)
+            defer { log.close() }
+            let (live, handler, runner, _) = try Self.serve(log)
+            try await Self.organisation(handler)
+            try await Self.send(handler, "record-policy-version", "policy-timecare-se",
+                                ["name": "timecare-se", "version": 2, "content": try Self.timecare(version: 2, response: ["businessDays": 1])],
+                                as: Self.manager)
+            try await Self.openCase(handler, "1")
+            try await Self.openCase(handler, "2")
+            // Case 1's response is met by the first public staff comment (R4.4).
+            try await Self.send(handler, "add-comment", "case-1", ["commentID": "c1", "body": "Looking", "visibility": "public"],
+                                at: Self.t0.addingTimeInterval(60))
+            try await runner.catchUp()
+            let before = try #require(try CaseQueries(runner: runner).rowJSON("1"))
+            #expect(try Self.responseClock(runner, "1")?.targetSeconds == Int64(day * 3600))
+            #expect(try Self.responseClock(runner, "1")?.metAt != nil)
+
+            try await Self.recordCalendar(handler, version: 2, closedDays: [], standardDayHours: longer, at: Self.t0.addingTimeInterval(120))
+            // The handler put the version in force from the position it was appended at.
+            #expect(live.current.calendarInForce(named: "sweden", version: 2) == (try log.head().position))
+            #expect(live.current.calendarInForce(named: "sweden", version: 1) == 0)
+            try await runner.catchUp()
+            #expect(try CaseQueries(runner: runner).rowJSON("1") == before)
+            #expect(try Self.responseClock(runner, "1")?.targetSeconds == Int64(day * 3600))
+            #expect(try Self.responseClock(runner, "2")?.targetSeconds == Int64(longer * 3600))
+            liveDump = try dump(runner, "cases")
+
+            try await runner.rebuild("cases")
+            #expect(try dump(runner, "cases").elementsEqual(liveDump, by: ==))
+        }
+
+        let log = try Self.openLog(dir)
+        defer { log.close() }
+        let catalog = try PolicyCatalog.inForce(base: shippedCatalog, log: log, logger: testLogger)
+        #expect(try catalog.calendar(named: "sweden").version == 2)
+        for parallel in [true, false] {
+            let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: catalog, parallelRebuild: parallel)],
+                                              logger: testLogger)
+            try await runner.rebuild("cases")
+            #expect(try dump(runner, "cases").elementsEqual(liveDump, by: ==), "parallel rebuild: \(parallel)")
+        }
+    }
+
+    /// Which calendar version is in force at a log position: files from the start, a
+    /// recorded version from its position (the earliest when recorded twice), the highest
+    /// version in force; before any, the earliest.
+    @Test func calendarVersionsAreInForceFromTheirPosition() throws {
+        let v2 = try BusinessCalendar(CalendarDefinition.decode(from: Data(try Self.sweden(version: 2, closedDays: [19]).utf8), file: "v2"))
+        let v3 = try BusinessCalendar(CalendarDefinition.decode(from: Data(try Self.sweden(version: 3, closedDays: [20]).utf8), file: "v3"))
+        let catalog = shippedCatalog.recording(calendars: [(v3, 90), (v2, 40), (v2, 50)])
+        #expect(catalog.calendarInForce(named: "sweden", version: 1) == 0)
+        #expect(catalog.calendarInForce(named: "sweden", version: 2) == 40)
+        #expect(catalog.calendarInForce(named: "sweden", version: 3) == 90)
+        #expect(catalog.calendarInForce(named: "sweden", version: 4) == nil)
+        #expect(catalog.calendar(named: "sweden", asOf: 39)?.version == 1)
+        #expect(catalog.calendar(named: "sweden", asOf: 40)?.version == 2)
+        #expect(catalog.calendar(named: "sweden", asOf: 89)?.version == 2)
+        #expect(catalog.calendar(named: "sweden", asOf: .max)?.version == 3)
+        #expect(catalog.calendar(named: "atlantis", asOf: 1) == nil)
+        // A version of the files stays in force from the start when the log records it too.
+        let recordedAgain = catalog.recording(calendars: [(try shippedCatalog.calendar(named: "sweden"), 7)])
+        #expect(recordedAgain.calendarInForce(named: "sweden", version: 1) == 0)
+        // A catalog of log versions only: before the first, the earliest counts.
+        let logOnly = try PolicyCatalog(policies: [], calendars: []).recording(calendars: [(v3, 90), (v2, 40)])
+        #expect(logOnly.calendar(named: "sweden", asOf: 3)?.version == 2)
     }
 
     /// Files and log define calendar sweden version 2 differently: the log's content is in

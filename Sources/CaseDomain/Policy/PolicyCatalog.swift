@@ -77,6 +77,10 @@ public struct ResolvedTarget: Sendable {
 public struct PolicyCatalog: Sendable {
     private var policyVersions: [String: [Int: SupportPolicy]]
     private var calendarVersions: [String: [Int: BusinessCalendar]]
+    /// Per calendar name and version, the log position from which a version only the event
+    /// log holds is in force (R4.9); a version of the calendar files has no entry: it is in
+    /// force from the start of the log.
+    private var calendarSince: [String: [Int: UInt64]] = [:]
 
     /// Builds a catalog; refuses duplicates and policies naming unknown calendars.
     public init(policies: [SupportPolicy], calendars: [BusinessCalendar]) throws {
@@ -209,6 +213,48 @@ public struct PolicyCatalog: Sendable {
             throw PolicyError.unknownCalendar(name, version: version, known: calendarNames)
         }
         return c
+    }
+
+    /// The log position from which calendar `name` version `version` is in force: 0 for a
+    /// version of the calendar files (from the start of the log), the position of the event
+    /// that recorded it for a version only the log holds; `nil` when the catalog does not
+    /// hold that version.
+    public func calendarInForce(named name: String, version: Int) -> UInt64? {
+        guard calendarVersions[name]?[version] != nil else { return nil }
+        return calendarSince[name]?[version] ?? 0
+    }
+
+    /// Calendar `name` as it was in force at log position `position` (R4.9): the latest
+    /// version in force at or before that position, so that a row or a replay derived for
+    /// an event measures time as it was measured when the event was appended, however many
+    /// versions were recorded since. A position before every version held was in force (a
+    /// log appended to elsewhere) gets the earliest one. `nil` when no calendar has that name.
+    public func calendar(named name: String, asOf position: UInt64) -> BusinessCalendar? {
+        guard let versions = calendarVersions[name] else { return nil }
+        guard let since = calendarSince[name] else { return versions.max { $0.key < $1.key }?.value }
+        var best: Int?
+        var earliest: (since: UInt64, version: Int)?
+        for version in versions.keys {
+            let from = since[version] ?? 0
+            if from <= position, version > best ?? .min { best = version }
+            if earliest.map({ (from, version) < $0 }) ?? true { earliest = (from, version) }
+        }
+        return (best ?? earliest?.version).flatMap { versions[$0] }
+    }
+
+    /// This catalog with `recorded` calendar versions added, each in force from the log
+    /// position that recorded it (R4.9); an entry with the name and version of one already
+    /// held replaces it (the event log's versions win over files) and keeps the earlier
+    /// start: a version of the files stays in force from the start of the log, and a version
+    /// recorded twice from its first recording. Position 0 (not appended yet) means from the start.
+    public func recording(calendars recorded: [(calendar: BusinessCalendar, position: UInt64)]) -> PolicyCatalog {
+        var copy = self
+        for (c, position) in recorded {
+            let from = min(copy.calendarInForce(named: c.name, version: c.version) ?? position, position)
+            copy.calendarVersions[c.name, default: [:]][c.version] = c
+            copy.calendarSince[c.name, default: [:]][c.version] = from > 0 ? from : nil
+        }
+        return copy
     }
 
     /// The calendar a policy uses for a case region (falling back to `"*"`).

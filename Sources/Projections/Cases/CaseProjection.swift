@@ -24,11 +24,17 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     public struct Batch {
         var cases: [String: Work] = [:]
         let decoder = MessageCoding.decoder()
+        /// The position of the last event folded: the catalog rows of cases with running
+        /// business-time clocks are derived with (``calendarPosition(_:lastEvent:horizon:)``).
+        var horizon: UInt64 = 0
     }
 
     struct Work {
         var before: CaseState?
         var state: CaseState
+        /// The position of the case's last event folded in the batch (0: none, a case a
+        /// calendar version brought in).
+        var lastEvent: UInt64 = 0
         /// The continuation keys of the case's long values before the batch
         /// (``ValuePieces``): those the new values do not reuse are deleted.
         var continuations: [[UInt8]] = []
@@ -44,7 +50,6 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     /// The policies and calendars rows are derived with: fixed, or shared with the command
     /// handler of `docket serve` so a recorded version applies at once (R4.9).
     let catalog: LiveCatalog
-    let measures: CalendarMeasureProvider
 
     /// Cases kept in memory during a rebuild before they are written (bounds its memory).
     public let rebuildWorkingSet: Int
@@ -58,15 +63,14 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         self.init(liveCatalog: LiveCatalog(catalog), rebuildWorkingSet: rebuildWorkingSet, parallelRebuild: parallelRebuild)
     }
 
-    /// A projection computing deadlines with the policies and calendars `liveCatalog` holds
-    /// at the moment each case is written (the latest calendar for running clocks, the
-    /// case's own policy version, R4.9). Pass the command handler's
+    /// A projection computing deadlines with the policies and calendars `liveCatalog` holds:
+    /// the case's own policy version, and its calendar as in force at the position
+    /// ``calendarPosition(_:lastEvent:horizon:)`` gives (R4.9). Pass the command handler's
     /// (``CommandHandler/liveCatalog``) so versions recorded while running are seen.
     public init(liveCatalog: LiveCatalog, rebuildWorkingSet: Int = 10_000, parallelRebuild: Bool = true) {
         self.catalog = liveCatalog
         self.rebuildWorkingSet = max(1, rebuildWorkingSet)
         self.parallelRebuild = parallelRebuild
-        self.measures = liveCatalog.measures
     }
 
     /// A handler for every case event type, and for policy and calendar versions: each
@@ -84,6 +88,7 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     /// whose running clocks it measures.
     func fold<T: TransactionReading & ~Copyable>(_ batch: inout Batch, _ event: ProjectionEvent, table: Database,
                                                  txn: borrowing T) throws {
+        batch.horizon = max(batch.horizon, event.position)
         switch event.type {
         case PolicyVersionRecorded.type:
             include(event)
@@ -99,10 +104,12 @@ public struct CaseProjection: Projection, PreparedStepProjection {
                 ?? CaseEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
             if let index = batch.cases.index(forKey: id) {
                 CaseDecider.evolve(&batch.cases.values[index].state, decoded)
+                batch.cases.values[index].lastEvent = event.position
                 return
             }
             var work = try load(id, table: table, txn: txn, decoder: batch.decoder) ?? Work(before: nil, state: CaseDecider.initialState)
             CaseDecider.evolve(&work.state, decoded)
+            work.lastEvent = event.position
             batch.cases[id] = work
         }
     }
@@ -146,12 +153,28 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         for id in ids where batch.cases[id] == nil {
             guard let work = try load(id, table: table, txn: txn, decoder: batch.decoder) else { continue }
             let state = work.state
-            guard state.clocks.values.contains(where: { !$0.isFinished && $0.duration.isBusinessTime }) else { continue }
+            guard Self.hasRunningBusinessClock(state) else { continue }
             // A case whose policy is unknown here is derived again too: better once too often.
             if let policy = catalog.policy(named: state.policyName, version: state.policyVersion),
                policy.calendarName(forRegion: state.region) != calendar { continue }
             batch.cases[id] = work
         }
+    }
+
+    /// Whether a case has a clock a calendar change applies to (R4.9): one counted in business
+    /// time and still running. (Closed cases have none: closing stops every clock.)
+    static func hasRunningBusinessClock(_ s: CaseState) -> Bool {
+        s.status != .closed && s.clocks.values.contains { !$0.isFinished && $0.duration.isBusinessTime }
+    }
+
+    /// The log position whose catalog a case's row is derived with (R4.9): a calendar change
+    /// applies to clocks still running, so a case with a running business-time clock is
+    /// measured with the calendar in force at `horizon` (the last event folded; a calendar
+    /// version brings such cases into the batch); any other case keeps the calendar in force
+    /// at its own last event, `lastEvent`, however many versions follow. A rebuild, whose
+    /// horizon is the head it rebuilds to, therefore derives every row as the live steps did.
+    static func calendarPosition(_ s: CaseState, lastEvent: UInt64, horizon: UInt64) -> UInt64 {
+        hasRunningBusinessClock(s) ? horizon : lastEvent
     }
 
     /// Case `id` as the table holds it (its state before the batch), or `nil` for a case the
@@ -201,8 +224,11 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     /// without a transaction, so a prepared step does it off the writer thread.
     func writes(flushing batch: inout Batch) throws -> TableWrites {
         let works = Array(batch.cases)
+        let horizon = batch.horizon
         batch.cases.removeAll()
-        let prepared = try ParallelMap.map(works, parallel: works.count >= 512) { item in try writes(for: item.value, id: item.key) }
+        let prepared = try ParallelMap.map(works, parallel: works.count >= 512) { item in
+            try writes(for: item.value, id: item.key, horizon: horizon)
+        }
         var out = TableWrites()
         for w in prepared {
             out.deletes.append(contentsOf: w.deletes)
@@ -221,8 +247,9 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     /// value is a function of the few fields ``IndexFields`` holds, so most events (a
     /// comment, an escalation) change the row, the state and the last-updated keys only,
     /// and each entry left alone is a B-tree leaf the transaction does not copy and write.
-    func writes(for work: Work, id: String) throws -> (deletes: [[UInt8]], puts: [(key: [UInt8], value: [UInt8])]) {
-        let whole = try entries(work.state, id: id, encoder: MessageCoding.encoder())
+    func writes(for work: Work, id: String, horizon: UInt64) throws -> (deletes: [[UInt8]], puts: [(key: [UInt8], value: [UInt8])]) {
+        let asOf = Self.calendarPosition(work.state, lastEvent: work.lastEvent, horizon: horizon)
+        let whole = try entries(work.state, id: id, encoder: MessageCoding.encoder(), calendarsAsOf: asOf)
         var puts: [(key: [UInt8], value: [UInt8])] = []
         puts.reserveCapacity(whole.count + 2)
         guard let before = work.before else {
@@ -247,14 +274,17 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         return (deletes, puts)
     }
 
-    /// Every entry of a case in the table: those derived from its state, and the state.
-    func entries(_ s: CaseState, id: String, encoder: DocketJSONEncoder) throws -> [(key: [UInt8], value: [UInt8])] {
-        var out = try derived(s, id: id, encoder: encoder)
+    /// Every entry of a case in the table: those derived from its state (with the calendars
+    /// in force at log position `calendarsAsOf`), and the state.
+    func entries(_ s: CaseState, id: String, encoder: DocketJSONEncoder, calendarsAsOf: UInt64) throws
+        -> [(key: [UInt8], value: [UInt8])]
+    {
+        var out = try derived(s, id: id, encoder: encoder, calendarsAsOf: calendarsAsOf)
         out.append((CaseKeys.state(id), try encoder.encodeBytes(StoredCaseState(s))))
         return out
     }
 
-    /// The keys of ``derived(_:id:encoder:)``, without computing values.
+    /// The keys of ``derived(_:id:encoder:calendarsAsOf:)``, without computing values.
     func derivedKeys(_ s: CaseState, id: String) -> Set<[UInt8]> {
         guard s.exists else { return [] }
         let fields = IndexFields(s, id: id)
@@ -269,11 +299,15 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         return out
     }
 
-    /// Every entry derived from a case's state except the state itself.
-    func derived(_ s: CaseState, id: String, encoder: DocketJSONEncoder) throws -> [(key: [UInt8], value: [UInt8])] {
+    /// Every entry derived from a case's state except the state itself: deadlines with the
+    /// case's own policy version and the calendars in force at log position `calendarsAsOf`
+    /// (``calendarPosition(_:lastEvent:horizon:)``).
+    func derived(_ s: CaseState, id: String, encoder: DocketJSONEncoder, calendarsAsOf: UInt64) throws
+        -> [(key: [UInt8], value: [UInt8])]
+    {
         guard s.exists else { return [] }
         let policy = catalog.policy(named: s.policyName, version: s.policyVersion)
-        let row = CaseRow.make(s, id: id, measures: measures, policy: policy)
+        let row = CaseRow.make(s, id: id, measures: catalog.measures(asOf: calendarsAsOf), policy: policy)
         // Every key below is distinct (its tag, dimension, sort or survey id differ).
         var out: [(key: [UInt8], value: [UInt8])] = []
         out.reserveCapacity(24 + s.surveys.count)
@@ -536,7 +570,9 @@ extension CaseProjection: ParallelRebuildProjection {
         let caseTypes = Set(CaseEvent.typeNames)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
-        var cases: [String: CaseState] = [:]
+        // Folded cases, with the position of the last event of each (the calendars their rows
+        // are derived with, ``calendarPosition(_:lastEvent:horizon:)``, the horizon being `head`).
+        var cases: [String: (state: CaseState, lastEvent: UInt64)] = [:]
         var typeCache: [UInt64: String] = [:]
         // Cases flushed at least once: their ordinal (the tag of their entries in the runs),
         // and per ordinal the run holding their latest entries and where their state is.
@@ -557,7 +593,7 @@ extension CaseProjection: ParallelRebuildProjection {
                 var sliceOrdinals: [UInt32] = []
                 sliceOrdinals.reserveCapacity(slice.count)
                 for id in slice {
-                    guard let state = cases.removeValue(forKey: id) else { continue }
+                    guard let (state, lastEvent) = cases.removeValue(forKey: id) else { continue }
                     let ordinal: UInt32
                     if let known = ordinals[id] { ordinal = known } else {
                         ordinal = UInt32(latestRun.count)
@@ -566,7 +602,10 @@ extension CaseProjection: ParallelRebuildProjection {
                         stateAt.append((0, 0))
                     }
                     sliceOrdinals.append(ordinal)
-                    for (key, value) in try self.entries(state, id: id, encoder: encoder) { entries.append(RunEntry(key: key, value: value, tag: ordinal)) }
+                    let asOf = Self.calendarPosition(state, lastEvent: lastEvent, horizon: head)
+                    for (key, value) in try self.entries(state, id: id, encoder: encoder, calendarsAsOf: asOf) {
+                        entries.append(RunEntry(key: key, value: value, tag: ordinal))
+                    }
                 }
                 entries.sort { Keys.precedes($0.key, $1.key) }
                 let run: Int
@@ -608,7 +647,8 @@ extension CaseProjection: ParallelRebuildProjection {
                                                           "projection \(name) stopped at log position \(p) (\(type) in case-\(id)): \(error)")
                                 }
                                 if let index = cases.index(forKey: id) {
-                                    CaseDecider.evolve(&cases.values[index], event)
+                                    CaseDecider.evolve(&cases.values[index].state, event)
+                                    cases.values[index].lastEvent = p
                                 } else {
                                     var state = CaseDecider.initialState
                                     if let ordinal = ordinals[id] {
@@ -621,7 +661,7 @@ extension CaseProjection: ParallelRebuildProjection {
                                         }
                                     }
                                     CaseDecider.evolve(&state, event)
-                                    cases[id] = state
+                                    cases[id] = (state, p)
                                 }
                             }
                         }
