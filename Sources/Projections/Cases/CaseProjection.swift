@@ -513,6 +513,15 @@ struct IndexFields {
 }
 
 extension CaseProjection: ParallelRebuildProjection {
+    /// Puts in force every policy and calendar version the log holds and the catalog does
+    /// not (one appended by another process since the catalog was loaded): the fold threads
+    /// read case streams only, and a row may be derived with any version up to the head.
+    public func prepareRebuild(log: EventLog, upTo head: UInt64) throws {
+        let held = catalog.current
+        let missing = try PolicyCatalog.recordedVersions(in: log, reuse: held, logger: Self.quietLogger).filter { !held.holds($0) }
+        if !missing.isEmpty { catalog.include(missing, logger: Self.quietLogger) }
+    }
+
     /// Folds the case streams on every core: thread `k` of `n` takes the streams whose name
     /// hashes to `k`, reads the whole log in its own read transactions and decodes only its
     /// events. A thread's working set is flushed when it holds its share of

@@ -67,6 +67,12 @@ extension Projection {
 /// ordinary steps, so the entries must be exactly what ``Projection/flush(_:table:txn:)``
 /// would have written.
 public protocol ParallelRebuildProjection: Projection {
+    /// Called before ``rebuildInParallel(environment:events:upTo:progress:append:)`` with
+    /// the log it rebuilds from, for what the fold needs from the log as a whole (the case
+    /// projection puts in force every policy and calendar version the log holds: its threads
+    /// read case streams only, and derive rows with the versions in force up to `head`).
+    func prepareRebuild(log: EventLog, upTo head: UInt64) throws
+
     /// Folds every event up to `head` and passes the resulting table's entries to `append`,
     /// in chunks whose keys strictly increase across calls.
     /// Returns `false`, having passed nothing, when this instance rebuilds sequentially.

@@ -69,7 +69,7 @@ public final class ProjectionRunner: Sendable {
         let writes: TableWrites?
     }
 
-    typealias ParallelRebuild = @Sendable (Environment, Database, UInt64, @escaping @Sendable (UInt64) -> Void,
+    typealias ParallelRebuild = @Sendable (EventLog, Environment, Database, UInt64, @escaping @Sendable (UInt64) -> Void,
                                            @escaping @Sendable (SortedChunk) throws -> Void) throws -> Bool
 
     /// Where a step reads its checkpoint: the live key, or the rebuild key.
@@ -141,8 +141,9 @@ public final class ProjectionRunner: Sendable {
 
     private static func parallelRebuild<P: Projection>(_ p: P) -> ParallelRebuild? {
         guard let q = p as? any ParallelRebuildProjection else { return nil }
-        return { environment, events, head, progress, append in
-            try q.rebuildInParallel(environment: environment, events: events, upTo: head, progress: progress, append: append)
+        return { log, environment, events, head, progress, append in
+            try q.prepareRebuild(log: log, upTo: head)
+            return try q.rebuildInParallel(environment: environment, events: events, upTo: head, progress: progress, append: append)
         }
     }
 
@@ -606,6 +607,7 @@ extension ProjectionRunner {
             try context.transaction { txn in Self.decodeCheckpoint(try txn.get(cps, key: target.key)).slotB }
         }
         let table = slot ? target.tables.b : target.tables.a
+        let log = self.log
         let environment = log.environment
         let events = self.events
         // Appends run on the writer thread while the projection merges the next chunk: at most
@@ -621,7 +623,7 @@ extension ProjectionRunner {
             let thread = Thread {
                 continuation.resume(with: Result {
                     let result = Result {
-                        try parallel(environment, events, head, { position in progress?(position, head) }) { chunk in
+                        try parallel(log, environment, events, head, { position in progress?(position, head) }) { chunk in
                             slots.wait()
                             if let error = failure.withLock({ $0 }) {
                                 slots.signal()

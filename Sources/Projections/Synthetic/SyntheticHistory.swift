@@ -3,8 +3,9 @@ import EventLog
 import Foundation
 
 /// A reproducible random history for tests and benchmarks: organisations, thousands of
-/// cases driven through every case command kind by the real deciders, incidents, and the
-/// time-driven commands the deadline scheduler would send, with time advancing.
+/// cases driven through every case command kind by the real deciders, incidents, the
+/// time-driven commands the deadline scheduler would send, and (when asked) new versions of
+/// the calendars, with time advancing.
 ///
 /// Every event is produced by `decide` (refused commands are skipped), so the history is
 /// one the service could have written. Same seed, same history.
@@ -24,6 +25,11 @@ public struct SyntheticHistory: Sendable {
     /// be stored in pieces and cross that boundary as the case changes. Draws nothing from
     /// the random generator: the history is otherwise the same.
     public var longSubjects: Int?
+    /// New calendar versions recorded along the history (R4.9), evenly spaced: each takes
+    /// the next of the calendars the cases are measured with (americas, apac, europe), makes
+    /// its standard day an hour longer or shorter and closes the next day; later commands are
+    /// decided with it. Draws nothing from the random generator. 0: none.
+    public var calendarVersions = 0
     /// First instant (a Monday morning UTC).
     public var start = Date(timeIntervalSince1970: 1_767_600_000)  // 2026-01-05T08:00:00Z
 
@@ -40,7 +46,8 @@ public struct SyntheticHistory: Sendable {
     public func appends(catalog: PolicyCatalog) throws -> [StreamAppend] {
         var rng = SplitMix64(seed: seed)
         var out: [StreamAppend] = []
-        let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
+        var catalog = catalog
+        var measures = CalendarMeasureProvider { [catalog] name in try? catalog.calendar(named: name) }
         var versions: [String: UInt64] = [:]
         func emit<E: MessageFamily>(_ stream: String, _ events: [E], actor: String) throws {
             guard !events.isEmpty else { return }
@@ -81,8 +88,18 @@ public struct SyntheticHistory: Sendable {
         let operations = Principal.staff("o1", .operations)
         let orgMap = Dictionary(uniqueKeysWithValues: orgs.compactMap { o in o.id.map { ($0, o) } })
         let totalSteps = cases * (commandsPerCase + 1)
+        var recordedCalendars = 0
         for step in 0..<totalSteps {
             now = DomainTime.normalised(now.addingTimeInterval(Double(rng.next(60 * 25)) + 1))
+            // A new calendar version, now and then.
+            if recordedCalendars < calendarVersions, step > 0, step % max(1, totalSteps / (calendarVersions + 1)) == 0 {
+                let name = regions[recordedCalendars % regions.count]
+                let (event, calendar) = try Self.calendarVersion(of: catalog.calendar(named: name), shorter: recordedCalendars % 2 == 1, at: now)
+                try emit("calendar-\(name)", [event], actor: "m1")
+                catalog = try catalog.replacing(calendars: [calendar])
+                measures = CalendarMeasureProvider { [catalog] name in try? catalog.calendar(named: name) }
+                recordedCalendars += 1
+            }
             // Incidents, now and then.
             if declared < incidents && step % max(1, totalSteps / max(1, incidents)) == 0 {
                 declared += 1
@@ -184,6 +201,27 @@ public struct SyntheticHistory: Sendable {
             open[index] = (id, state, contact)
         }
         return out
+    }
+
+    /// The next version of `calendar`: its standard day an hour shorter or longer, and the
+    /// day after `now` closed (in the calendar's zone, roughly). Its event, and the calendar.
+    private static func calendarVersion(of calendar: BusinessCalendar, shorter: Bool, at now: Date) throws
+        -> (VersionEvent, BusinessCalendar)
+    {
+        let version = calendar.version + 1
+        guard let file = ShippedData.calendars.first(where: { $0.file == "\(calendar.name).json" }),
+              var json = try JSONSerialization.jsonObject(with: Data(file.contents.utf8)) as? [String: Any] else {
+            throw PolicyError.unknownCalendar(calendar.name, version: nil, known: [])
+        }
+        json["version"] = version
+        json["standardDayHours"] = calendar.standardDayHours + (shorter ? -1 : 1)
+        let day = String(DomainTime.format(now.addingTimeInterval(86_400)).prefix(10))
+        json["closures"] = [["from": day, "name": "closure \(version)"]]
+        let content = String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self)
+        let built = try BusinessCalendar(CalendarDefinition.decode(from: Data(content.utf8), file: "calendar-\(calendar.name)"))
+        let event = VersionEvent.calendarVersionRecorded(CalendarVersionRecorded(
+            name: calendar.name, version: version, content: content, reason: "synthetic change \(version)", by: "m1", at: now))
+        return (event, built)
     }
 }
 
