@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Open format: the independent Python verifier")
+@Suite("Open format: the independent Python verifier (R9.3)")
 struct IndependentVerifierTests {
     @Test("tools/verify_log.py reads a log the Swift code wrote, agrees with its digest, and finds tampering")
     func pythonVerifier() throws {

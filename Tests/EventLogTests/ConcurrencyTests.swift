@@ -77,7 +77,7 @@ struct ConcurrencyTests {
         #expect(positions == Array(2...400))
     }
 
-    @Test("idempotency holds across restarts: same id and content returns the original positions; other content is refused")
+    @Test("idempotency holds across restarts: same id and content returns the original positions; other content is refused, never written over (R9.1)")
     func idempotencyAcrossRestart() async throws {
         let dir = temporaryDataDir()
         let ids = [UUID(), UUID()]
@@ -110,6 +110,8 @@ struct ConcurrencyTests {
         }
         #expect(otherStream?.code == .duplicateEventId)
         #expect(try log.head().position == 4)
+        // The refused appends changed nothing: the event keeps the payload first stored.
+        #expect(try log.readStream("case-7", limit: 10).first.map { String(decoding: $0.payload, as: UTF8.self) } == "{\"n\":1,\"m\":2}")
     }
 
     @Test("a subscription catches up, then follows live appends with no gap and no duplicate")

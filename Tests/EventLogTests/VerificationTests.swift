@@ -3,7 +3,7 @@ import LMDB
 import Testing
 @testable import EventLog
 
-@Suite("Event log: verification")
+@Suite("Event log: verification (R9.3)")
 struct VerificationTests {
     /// A log of 30 events over 4 streams.
     func makeLog() async throws -> EventLog {
