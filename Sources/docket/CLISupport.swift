@@ -67,17 +67,29 @@ func printError(_ text: String) {
 func runReportingErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
-    } catch let failure as CLIFailure {
-        printError("docket: \(failure.message)")
-        throw ExitCode(failure.code)
-    } catch let error as EventLogError {
-        printError("docket: \(error.message)")
-        switch error.code {
-        case .wrongExpectedVersion, .duplicateEventId, .partialDuplicate: throw ExitCode(Exit.refused)
-        case .invalidInput: throw ExitCode(Exit.dataError)
-        case .notFound: throw ExitCode(Exit.noInput)
-        case .storage, .corrupt, .closed: throw ExitCode(Exit.ioError)
+    } catch {
+        guard let known = knownFailure(error) else { throw error }
+        printError("docket: \(known.message)")
+        throw ExitCode(known.code)
+    }
+}
+
+/// The message and exit status of a failure whose status the CLI knows: a ``CLIFailure``
+/// (its own), an ``EventLogError`` (by its code); `nil` for any other error.
+func knownFailure(_ error: any Error) -> (message: String, code: Int32)? {
+    switch error {
+    case let failure as CLIFailure:
+        return (failure.message, failure.code)
+    case let error as EventLogError:
+        let code = switch error.code {
+        case .wrongExpectedVersion, .duplicateEventId, .partialDuplicate: Exit.refused
+        case .invalidInput: Exit.dataError
+        case .notFound: Exit.noInput
+        case .storage, .corrupt, .closed: Exit.ioError
         }
+        return (error.message, code)
+    default:
+        return nil
     }
 }
 

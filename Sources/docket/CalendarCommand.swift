@@ -11,7 +11,8 @@ struct CalendarCommand: AsyncParsableCommand {
         abstract: "Business calendars: opening hours, holidays, half-days, bridge days and closures.",
         discussion: """
             Calendars are data (schemas/calendars/*.json, embedded in this binary). Use \
-            --calendars-dir to read another directory of calendar files instead.
+            --calendars-dir to read another directory of calendar files instead, and --data-dir to \
+            add the versions recorded in a data directory's log (record-calendar-version, R4.9).
             """,
         subcommands: [CalendarShowCommand.self]
     )
@@ -47,6 +48,29 @@ struct CatalogOptions: ParsableArguments {
     }
 }
 
+/// `--data-dir` for the commands that read calendars and policies without working on a data
+/// directory (`calendar show`, `sla due`): when given, the versions recorded in its log are
+/// added to the files (R4.9), as `docket serve` has them.
+struct RecordedVersionsOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp(
+        "Also use the policy and calendar versions recorded in this data directory's log.",
+        discussion: "Versions recorded through the API (record-calendar-version, record-policy-version) are in force for docket serve but are in no file; without this option only the files are read.",
+        valueName: "dir"))
+    var dataDir: String?
+
+    /// The files of `files`, plus the versions the log of `--data-dir` holds when given.
+    func load(_ files: CatalogOptions) throws -> PolicyCatalog {
+        guard let dataDir else { return try files.load() }
+        guard FileManager.default.fileExists(atPath: dataDir) else {
+            throw CLIFailure(message: "--data-dir \(dataDir): no such directory; give the data directory of docket serve (or leave the option out to read the files only)",
+                             code: Exit.noInput)
+        }
+        let log = try EventLog.open(directory: dataDir, create: false, logger: cliLogger)
+        defer { log.close() }
+        return try files.load(log: log)
+    }
+}
+
 /// A bad-input failure: printed as one line on stderr, exit status 64.
 struct CLIInputError: Error, CustomStringConvertible {
     var description: String
@@ -60,6 +84,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as ExitCode {
         throw error
     } catch {
+        if let known = knownFailure(error) {
+            printError("docket: \(known.message)")
+            throw ExitCode(known.code)
+        }
         let message = "docket: \(String(describing: error))\n"
         FileHandle.standardError.write(Data(message.utf8))
         throw error is CLIInputError || error is PolicyError ? ExitCode.validationFailure : ExitCode.failure
@@ -115,7 +143,11 @@ struct CalendarShowCommand: AsyncParsableCommand {
     @Option(help: "Output format: text (a table) or json.")
     var format: OutputFormat = .text
 
+    @Option(help: ArgumentHelp("This version of the calendar (default: the latest).", valueName: "n"))
+    var version: Int?
+
     @OptionGroup var catalog: CatalogOptions
+    @OptionGroup var recorded: RecordedVersionsOptions
 
     /// Output formats.
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -130,7 +162,8 @@ struct CalendarShowCommand: AsyncParsableCommand {
             guard last.dayNumber - first.dayNumber < 3660 else {
                 throw CLIInputError("--from \(first) to --to \(last) is more than 3660 days; ask for a shorter range")
             }
-            let cal = try catalog.load().calendar(named: calendar)
+            let loaded = try recorded.load(catalog)
+            let cal = try loaded.calendar(named: calendar, version: version)
             let days = (first.dayNumber...last.dayNumber).map { cal.day(on: CivilDate(dayNumber: $0)) }
             switch format {
             case .json:
@@ -142,7 +175,9 @@ struct CalendarShowCommand: AsyncParsableCommand {
                 }
                 print("[\n  " + lines.joined(separator: ",\n  ") + "\n]")
             case .text:
-                print("\(cal.name) version \(cal.version), \(cal.definition.timeZone), standard day \(cal.definition.standardDayHours) h")
+                let since = loaded.calendarInForce(named: cal.name, version: cal.version) ?? 0
+                let inForce = since > 0 ? "; recorded at log position \(since), in force from there" : ""
+                print("\(cal.name) version \(cal.version), \(cal.definition.timeZone), standard day \(cal.definition.standardDayHours) h\(inForce)")
                 print("DATE        DAY  KIND      HOURS                     NAME")
                 for d in days {
                     let hours = d.intervals.isEmpty ? "-" : d.intervals.map(\.description).joined(separator: ", ")

@@ -81,6 +81,7 @@ struct SLADueCommand: AsyncParsableCommand {
     var pause: [String] = []
 
     @OptionGroup var catalog: CatalogOptions
+    @OptionGroup var recorded: RecordedVersionsOptions
 
     func run() async throws {
         try reportingErrors {
@@ -98,7 +99,7 @@ struct SLADueCommand: AsyncParsableCommand {
                 guard s < e else { throw CLIInputError("--pause \(text): the start must be before the end") }
                 return ClockInterval(start: s, end: e, reason: "awaiting-customer")
             }.sorted { $0.start < $1.start }
-            let resolved = try catalog.load().resolve(policy: policy, version: policyVersion, region: region,
+            let resolved = try recorded.load(catalog).resolve(policy: policy, version: policyVersion, region: region,
                                                       priority: priority, target: slaTarget)
             var clock = SLAClock(target: slaTarget, duration: resolved.duration, startedAt: start)
             clock.pauses = pauses

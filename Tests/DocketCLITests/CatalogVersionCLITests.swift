@@ -84,4 +84,48 @@ import Testing
         let again = try docket(["report", "cases", "--data-dir", dir, "--format", "json", "--policies-dir", policies])
         #expect(try Self.responseDeadline(again.stdout)?.hasPrefix("2026-11-19T11:00:00") == true, "\(again.stdout)")
     }
+
+    @Test("calendar show and sla due add the versions a data directory's log records with --data-dir; --version picks one")
+    func calendarToolsReadRecordedVersions() throws {
+        let dir = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = try #require(PolicyCatalog.shippedCalendarFiles.first { $0.name.hasSuffix("/sweden.json") })
+        var json = try #require(try JSONSerialization.jsonObject(with: file.data) as? [String: Any])
+        json["version"] = 2
+        json["closures"] = [["from": "2026-11-19", "name": "office move"]]
+        let content = String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self)
+        let line = try Self.line("record-calendar-version", "calendar-sweden",
+                                 ["name": "sweden", "version": 2, "content": content, "reason": "office move"],
+                                 actor: ["id": "mgr", "role": "staff", "staffRole": "manager"])
+        let imported = try docket(["import", "--data-dir", dir, "-"], stdin: line + "\n")
+        #expect(imported.status == 0, "\(imported.stderr)")
+
+        func kind(_ extra: [String]) throws -> String? {
+            let run = try docket(["calendar", "show", "--calendar", "sweden", "--from", "2026-11-19", "--to", "2026-11-19", "--format", "json"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            return ((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])?.first?["kind"]) as? String
+        }
+        #expect(try kind([]) == "open")  // the files alone do not know the closure
+        #expect(try kind(["--data-dir", dir]) == "closure")
+        #expect(try kind(["--data-dir", dir, "--version", "1"]) == "open")
+        let text = try docket(["calendar", "show", "--calendar", "sweden", "--from", "2026-11-19", "--to", "2026-11-19", "--data-dir", dir])
+        #expect(text.stdout.hasPrefix("sweden version 2, Europe/Stockholm"), "\(text.stdout)")
+        #expect(text.stdout.contains("recorded at log position 1, in force from there"), "\(text.stdout)")
+
+        // sla due measures with the recorded version: 2 business hours from Wednesday 15:00 CET
+        // are 15:00-16:00 and, Thursday being closed, Friday 09:00-10:00.
+        let due = try docket(["sla", "due", "--policy", "timecare-se", "--region", "sweden", "--priority", "P3", "--target", "response",
+                              "--from", "2026-11-18T14:00:00Z", "--data-dir", dir])
+        #expect(due.status == 0, "\(due.stderr)")
+        let answer = try JSONSerialization.jsonObject(with: Data(due.stdout.utf8)) as? [String: Any]
+        #expect(answer?["calendarVersion"] as? Int == 2 && answer?["due"] as? String == "2026-11-20T09:00:00Z", "\(due.stdout)")
+
+        let missing = try docket(["calendar", "show", "--calendar", "sweden", "--from", "2026-11-19", "--to", "2026-11-19",
+                                  "--data-dir", dir + "-nowhere"])
+        #expect(missing.status == 66 && missing.stdout.isEmpty, "\(missing.stderr)")
+        #expect(missing.stderr.contains("no such directory") && missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
+        let unknown = try docket(["calendar", "show", "--calendar", "sweden", "--from", "2026-11-19", "--to", "2026-11-19",
+                                  "--data-dir", dir, "--version", "9"])
+        #expect(unknown.status == 64 && unknown.stderr.contains("unknown calendar sweden version 9"), "\(unknown.stderr)")
+    }
 }
