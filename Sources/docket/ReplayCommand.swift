@@ -16,7 +16,8 @@ struct ReplayCommand: AsyncParsableCommand {
             (status, priority, owner, every SLA clock with deadline, elapsed and paused, computed with \
             the calendar the policy version the case opened under names, in the version in force when \
             the event was appended, and the flags with the rule that raised them). --as-of stops at \
-            an instant and shows the state then; --at-position stops after a log position. json and ndjson are described in schemas/cli/replay.schema.json. \
+            an instant and shows the state then; --at-position stops after a log position. json \
+            and ndjson are described in schemas/cli/replay.schema.json. \
             Reads with short read transactions, so it works while the server appends. \
             Policies and calendars: the embedded ones, or --policies-dir/--calendars-dir, plus the \
             versions recorded in the log. \

@@ -252,7 +252,11 @@ public struct PolicyCatalog: Sendable {
         for (c, position) in recorded {
             let from = min(copy.calendarInForce(named: c.name, version: c.version) ?? position, position)
             copy.calendarVersions[c.name, default: [:]][c.version] = c
-            copy.calendarSince[c.name, default: [:]][c.version] = from > 0 ? from : nil
+            if from > 0 {
+                copy.calendarSince[c.name, default: [:]][c.version] = from
+            } else {
+                copy.calendarSince[c.name]?[c.version] = nil  // from the start: no entry
+            }
         }
         return copy
     }

@@ -26,9 +26,10 @@ public struct SyntheticHistory: Sendable {
     /// the random generator: the history is otherwise the same.
     public var longSubjects: Int?
     /// New calendar versions recorded along the history (R4.9), evenly spaced: each takes
-    /// the next of the calendars the cases are measured with (americas, apac, europe), makes
-    /// its standard day an hour longer or shorter and closes the next day; later commands are
-    /// decided with it. Draws nothing from the random generator. 0: none.
+    /// the next of the calendars the cases are measured with (americas, apac, europe; built
+    /// from its shipped file), makes its standard day an hour longer or shorter and closes the
+    /// next day; later commands are decided with it. Draws nothing from the random
+    /// generator. 0: none.
     public var calendarVersions = 0
     /// First instant (a Monday morning UTC).
     public var start = Date(timeIntervalSince1970: 1_767_600_000)  // 2026-01-05T08:00:00Z
