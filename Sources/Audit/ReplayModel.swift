@@ -40,7 +40,8 @@ public enum ReplayStop: Sendable, Hashable {
 }
 
 /// One SLA clock as it stood (R4.8), computed with the calendar the policy version the case
-/// opened under names, in the version in force when the step's event was appended (R4.9).
+/// opened under names, in the version in force where the clock finished or, while it runs,
+/// when the step's event was appended (R4.9).
 public struct ReplayClock: Codable, Sendable, Hashable {
     /// `response`, `restoration`, `resolution` or `update`.
     public var target: String
@@ -48,7 +49,8 @@ public struct ReplayClock: Codable, Sendable, Hashable {
     public var timeKind: String
     /// The business calendar counting it, or `nil` for wall-clock time.
     public var calendar: String?
-    /// The version of that calendar: the one in force at the step's log position.
+    /// The version of that calendar: the one in force where the clock finished, or at the
+    /// step's log position while it runs.
     public var calendarVersion: Int?
     /// The target in seconds of its own kind of time.
     public var targetSeconds: Int64

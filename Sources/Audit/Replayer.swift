@@ -177,9 +177,10 @@ struct CaseFold: ReplayFold {
     /// The name of the calendar business-time clocks are measured with, resolved when the
     /// case opens (the policy names it for the case's region).
     var calendarName: String?
-    /// The calendar version in force at the last event folded (R4.9: each state is shown as
-    /// it was measured when its event was appended, whatever versions were recorded since).
-    var calendar: BusinessCalendar?
+    /// The log position of the last event folded.
+    var position: UInt64 = 0
+    /// Where each finished clock finished (``CaseState/noteClockFinishes(_:at:)``).
+    var finishes: [SLATarget: UInt64] = [:]
 
     init(catalog: PolicyCatalog) {
         self.catalog = catalog
@@ -199,21 +200,22 @@ struct CaseFold: ReplayFold {
                     + "which this catalog does not hold (\(error)); clocks are shown in wall-clock time")
             }
         }
-        // R4.9: the policy is the version in force at opening; the calendar is the version in
-        // force when this event was appended (a later change applies to clocks running then,
-        // which the projection shows; a replay shows what was measured at each step).
-        calendar = calendarName.flatMap { catalog.calendar(named: $0, asOf: position) }
+        state.noteClockFinishes(&finishes, at: position)
+        self.position = position
         return true
     }
 
     func snapshot(at instant: Date) -> ReplayState {
-        // One copy of the calendar per snapshot, not one per clock (it is a large struct).
-        let business = calendar
         let clocks = state.orderedClocks.map { clock -> ReplayClock in
             var calendarName: String?
             var calendarVersion: Int?
             let s: SLAClockState
-            if clock.duration.isBusinessTime, let business {
+            // R4.9: the policy is the version in force at opening; a clock is measured with
+            // the calendar version in force where it finished, or, while it runs, at this
+            // step: what was measured when the step's event was appended, whatever versions
+            // were recorded since.
+            let asOf = clock.isFinished ? finishes[clock.target] ?? position : position
+            if clock.duration.isBusinessTime, let business = self.calendarName.flatMap({ catalog.calendar(named: $0, asOf: asOf) }) {
                 calendarName = business.name
                 calendarVersion = business.version
                 s = clock.state(at: instant, measure: business)

@@ -14,8 +14,9 @@ struct ReplayCommand: AsyncParsableCommand {
         discussion: """
             For each event: position, time, actor, role, channel, type, and the state it produced \
             (status, priority, owner, every SLA clock with deadline, elapsed and paused, computed with \
-            the calendar the policy version the case opened under names, in the version in force when \
-            the event was appended, and the flags with the rule that raised them). --as-of stops at \
+            the calendar the policy version the case opened under names, in the version in force where \
+            the clock finished or, while it runs, when the event was appended, and the flags with the \
+            rule that raised them). --as-of stops at \
             an instant and shows the state then; --at-position stops after a log position. json \
             and ndjson are described in schemas/cli/replay.schema.json. \
             Reads with short read transactions, so it works while the server appends. \

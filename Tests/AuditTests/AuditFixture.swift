@@ -92,10 +92,10 @@ enum AuditFixture {
     }
 
     /// Appends the organisation and a case `caseID` to `log`; returns the case's events with the
-    /// instant each was decided.
+    /// instant each was decided. `beforeStep` runs before each step is decided, with its index.
     @discardableResult
-    static func appendHistory(_ log: EventLog, caseID: String = "c1", withOrganisation: Bool = true) async throws
-        -> [(CaseEvent, Date)]
+    static func appendHistory(_ log: EventLog, caseID: String = "c1", withOrganisation: Bool = true,
+                              beforeStep: (Int) async throws -> Void = { _ in }) async throws -> [(CaseEvent, Date)]
     {
         if withOrganisation {
             let events = try orgEvents.map { e -> NewEvent in
@@ -106,7 +106,8 @@ enum AuditFixture {
         }
         var state = CaseDecider.initialState
         var out: [(CaseEvent, Date)] = []
-        for (command, actor, now) in steps(caseID) {
+        for (index, (command, actor, now)) in steps(caseID).enumerated() {
+            try await beforeStep(index)
             let events = try CaseDecider.decide(command, state: state, context: context(actor, now))
             state = CaseDecider.fold(events, into: state)
             let metadata = "{\"channel\":\"\(actor.channel?.rawValue ?? "api")\",\"role\":\"\(actor.role.rawValue)\"}"

@@ -129,36 +129,45 @@ struct ReplayTests {
         #expect(try replayer.replay(.case, id: "live39").steps.count == reference.steps.count)
     }
 
-    @Test("each step's clocks are measured with the calendar version in force when its event was appended (R4.9)")
+    @Test("a clock is measured with the calendar version in force where it finished, or at the step while it runs (R4.9)")
     func calendarVersionOfEachStep() async throws {
-        let log = try await AuditFixture.openWithHistory()
+        let log = try openAuditLog(auditDataDir())
         defer { log.close() }
-        // Europe version 2 closes Monday 2026-03-02, the day case c1 ran; recorded after
-        // c1's last event, before case c2 opens.
+        // Europe version 2 closes Monday 2026-03-02, the day the cases run. Case c1 is
+        // appended whole before it; case c3's response is met (step 4) before it, and its
+        // resolution still runs after it; case c2 opens after it.
         let file = try #require(PolicyCatalog.shippedCalendarFiles.first { $0.name.hasSuffix("/europe.json") })
         var json = try #require(try JSONSerialization.jsonObject(with: file.data) as? [String: Any])
         json["version"] = 2
         json["closures"] = [["from": "2026-03-02", "name": "strike"]]
         let content = String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self)
         let encoded = try VersionEvent.calendarVersionRecorded(CalendarVersionRecorded(
-            name: "europe", version: 2, content: content, reason: "strike", by: "ops", at: AuditFixture.at(30))).encoded()
-        _ = try await log.append(to: "calendar-europe", expectedVersion: .noStream, events: [
-            NewEvent(type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion), actor: "ops", payload: encoded.payload)])
+            name: "europe", version: 2, content: content, reason: "strike", by: "ops", at: AuditFixture.at(5.7))).encoded()
+        let recordV2 = {
+            _ = try await log.append(to: "calendar-europe", expectedVersion: .noStream, events: [
+                NewEvent(type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion), actor: "ops", payload: encoded.payload)])
+        }
+        try await AuditFixture.appendHistory(log)
+        try await AuditFixture.appendHistory(log, caseID: "c3", withOrganisation: false) { step in if step == 5 { try await recordV2() } }
         try await AuditFixture.appendHistory(log, caseID: "c2", withOrganisation: false)
         let catalog = try PolicyCatalog.inForce(base: AuditFixture.catalog, log: log, logger: auditQuietLogger)
         #expect(try catalog.calendar(named: "europe").version == 2)
 
         let replayer = Replayer(log: log, catalog: catalog, logger: auditQuietLogger)
-        func response(_ id: String) throws -> ReplayClock {
-            let started = try #require(try replayer.replay(.case, id: id).steps.first { $0.type == "clock-started" })
-            return try #require(started.state.clocks.first { $0.target == "response" })
+        func clock(_ id: String, _ type: String, _ target: String) throws -> ReplayClock {
+            let step = try #require(try replayer.replay(.case, id: id).steps.first { $0.type == type })
+            return try #require(step.state.clocks.first { $0.target == target })
         }
         // c1 is shown as it was measured: version 1, 4 business hours from Monday 10:00 Berlin.
-        let first = try response("c1")
+        let first = try clock("c1", "clock-started", "response")
         #expect(first.calendar == "europe" && first.calendarVersion == 1 && first.deadline == AuditFixture.at(4))
         // c2 opened after version 2: Monday is closed, so Tuesday 09:00-13:00 Berlin (12:00Z).
-        let second = try response("c2")
+        let second = try clock("c2", "clock-started", "response")
         #expect(second.calendarVersion == 2 && second.deadline == AuditFixture.at(27))
+        // c3 after version 2: the response, met before it, keeps version 1; the running
+        // resolution is measured with version 2.
+        #expect(try clock("c3", "information-requested", "response").calendarVersion == 1)
+        #expect(try clock("c3", "information-requested", "resolution").calendarVersion == 2)
         let text = try replayer.replay(.case, id: "c1").text()
         #expect(text.contains("(business, europe v1)"))
     }

@@ -62,11 +62,13 @@ import Testing
         try timecare(version: version, response: ["businessHours": hours])
     }
 
-    /// The shipped `timecare-se` policy as version `version` with `response` as every priority's response target.
-    static func timecare(version: Int, response: [String: Any]) throws -> String {
+    /// The shipped `timecare-se` policy as version `version` with `response` (and `resolution`,
+    /// when given) as every priority's targets.
+    static func timecare(version: Int, response: [String: Any], resolution: [String: Any]? = nil) throws -> String {
         var json = try shippedFile(PolicyCatalog.shippedPolicyFiles, "/timecare-se.json")
         json["version"] = version
-        let target: [String: Any] = ["response": response]
+        var target: [String: Any] = ["response": response]
+        if let resolution { target["resolution"] = resolution }
         json["targets"] = ["P1": target, "P2": target, "P3": target]
         return try text(json)
     }
@@ -107,8 +109,8 @@ import Testing
             "site": "ward-4", "product": "TimeCare", "stage": "production", "callMe": false, "cc": [], "channel": "phone"], at: at)
     }
 
-    static func responseClock(_ runner: ProjectionRunner, _ id: String) throws -> ClockRow? {
-        try CaseQueries(runner: runner).row(id)?.clocks.first { $0.target == "response" }
+    static func clock(_ runner: ProjectionRunner, _ id: String, _ target: String = "response") throws -> ClockRow? {
+        try CaseQueries(runner: runner).row(id)?.clocks.first { $0.target == target }
     }
 
     static func responseDeadline(_ runner: ProjectionRunner, _ id: String) throws -> Date? {
@@ -285,42 +287,51 @@ import Testing
 
     /// R4.9: a calendar change applies to clocks still running, and only to them. A version
     /// that lengthens the standard day (a business-days target is days x `standardDayHours`,
-    /// R4.3) changes the target of a case whose response clock runs; a case whose response
-    /// was met keeps the row it was shown with, byte for byte. A rebuild with the live
-    /// catalog, and one after a restart, derive the same bytes as the live steps: each
-    /// calendar version is in force from the position that recorded it.
+    /// R4.3) changes the targets of running clocks; a clock met before it keeps the target it
+    /// was shown with, also while another clock of its case runs, and a case whose clocks
+    /// have all finished keeps its row byte for byte. A rebuild with the live catalog, and
+    /// one after a restart, derive the same bytes as the live steps: each calendar version
+    /// is in force from the position that recorded it, each clock measured with the version
+    /// in force where it finished.
     @Test func aCalendarChangeAppliesToRunningClocksOnly() async throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let day = try Self.swedishStandardDay()
-        let longer = day + 2
+        let day = Int64(try Self.swedishStandardDay() * 3600)
+        let longer = day + 2 * 3600
         let liveDump: [([UInt8], [UInt8])]
         do {
             let log = try Self.openLog(dir)
             defer { log.close() }
             let (live, handler, runner, _) = try Self.serve(log)
             try await Self.organisation(handler)
+            let policy = try Self.timecare(version: 2, response: ["businessDays": 1], resolution: ["businessDays": 2])
             try await Self.send(handler, "record-policy-version", "policy-timecare-se",
-                                ["name": "timecare-se", "version": 2, "content": try Self.timecare(version: 2, response: ["businessDays": 1])],
-                                as: Self.manager)
-            try await Self.openCase(handler, "1")
-            try await Self.openCase(handler, "2")
-            // Case 1's response is met by the first public staff comment (R4.4).
-            try await Self.send(handler, "add-comment", "case-1", ["commentID": "c1", "body": "Looking", "visibility": "public"],
-                                at: Self.t0.addingTimeInterval(60))
+                                ["name": "timecare-se", "version": 2, "content": policy], as: Self.manager)
+            for id in ["1", "2", "3"] { try await Self.openCase(handler, id) }
+            // Cases 1 and 3: the response is met by the first public staff comment (R4.4);
+            // case 3's resolution by a proposed solution. Case 2's clocks run.
+            for id in ["1", "3"] {
+                try await Self.send(handler, "add-comment", "case-\(id)", ["commentID": "c\(id)", "body": "Looking", "visibility": "public"],
+                                    at: Self.t0.addingTimeInterval(60))
+            }
+            try await Self.send(handler, "propose-solution", "case-3", ["solution": "Restart the rota service"], at: Self.t0.addingTimeInterval(90))
             try await runner.catchUp()
-            let before = try #require(try CaseQueries(runner: runner).rowJSON("1"))
-            #expect(try Self.responseClock(runner, "1")?.targetSeconds == Int64(day * 3600))
-            #expect(try Self.responseClock(runner, "1")?.metAt != nil)
+            let finished = try #require(try CaseQueries(runner: runner).rowJSON("3"))
+            #expect(try Self.clock(runner, "3", "resolution")?.metAt != nil)
+            #expect(try Self.clock(runner, "1")?.targetSeconds == day && Self.clock(runner, "1")?.metAt != nil)
+            #expect(try Self.clock(runner, "1", "resolution")?.targetSeconds == 2 * day)
 
-            try await Self.recordCalendar(handler, version: 2, closedDays: [], standardDayHours: longer, at: Self.t0.addingTimeInterval(120))
+            try await Self.recordCalendar(handler, version: 2, closedDays: [], standardDayHours: Double(longer) / 3600,
+                                          at: Self.t0.addingTimeInterval(120))
             // The handler put the version in force from the position it was appended at.
             #expect(live.current.calendarInForce(named: "sweden", version: 2) == (try log.head().position))
             #expect(live.current.calendarInForce(named: "sweden", version: 1) == 0)
             try await runner.catchUp()
-            #expect(try CaseQueries(runner: runner).rowJSON("1") == before)
-            #expect(try Self.responseClock(runner, "1")?.targetSeconds == Int64(day * 3600))
-            #expect(try Self.responseClock(runner, "2")?.targetSeconds == Int64(longer * 3600))
+            #expect(try CaseQueries(runner: runner).rowJSON("3") == finished)
+            #expect(try Self.clock(runner, "1")?.targetSeconds == day)  // met before the change
+            #expect(try Self.clock(runner, "1", "resolution")?.targetSeconds == 2 * longer)  // running
+            #expect(try Self.clock(runner, "2")?.targetSeconds == longer)
+            #expect(try Self.clock(runner, "2", "resolution")?.targetSeconds == 2 * longer)
             liveDump = try dump(runner, "cases")
 
             try await runner.rebuild("cases")

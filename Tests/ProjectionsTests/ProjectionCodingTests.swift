@@ -39,11 +39,15 @@ import Testing
         var seen = (clocks: 0, pauses: 0, suspensions: 0, flags: 0, cleared: 0, surveys: 0, answered: 0, attachments: 0,
                     closed: 0, tier: 0, incidents: 0, deadlines: 0)
         for (id, state) in states {
-            let stored = StoredCaseState(state)
+            // Where the finished clocks finished (made-up positions, one per target).
+            var finishes: [SLATarget: UInt64] = [:]
+            for clock in state.orderedClocks where clock.isFinished { finishes[clock.target] = UInt64(1_000 + (SLATarget.allCases.firstIndex(of: clock.target) ?? 0)) }
+            let stored = StoredCaseState(state, finishes: finishes)
             let bytes = try mine.encodeBytes(stored)
             #expect(bytes == Array(try reference.encode(stored)), "stored state of \(id)")
             let back = try decoder.decode(StoredCaseState.self, from: bytes)
             #expect(back.state == state, "stored state of \(id) round-trips")
+            #expect(back.finishes == finishes, "finish positions of \(id) round-trip")
 
             // A bare state keeps its clocks in the dictionary (an object keyed by target).
             #expect(try mine.encodeBytes(state) == Array(try reference.encode(state)), "state of \(id)")

@@ -98,6 +98,21 @@ public struct CaseState: Codable, Sendable, Hashable {
     /// Clocks in target order.
     public var orderedClocks: [SLAClock] { SLATarget.allCases.compactMap { clocks[$0] } }
 
+    /// Notes in `finishes`, after this state's event at log `position` was folded, where each
+    /// clock finished (R4.9: a calendar change applies to clocks still running, so a finished
+    /// clock is measured with the calendar in force where it finished): a finished clock
+    /// without a position finished there; a running clock has none (a restarted clock runs
+    /// again). Call it after every event, in log order.
+    public func noteClockFinishes(_ finishes: inout [SLATarget: UInt64], at position: UInt64) {
+        for target in SLATarget.allCases {
+            if let clock = clocks[target], clock.isFinished {
+                if finishes[target] == nil { finishes[target] = position }
+            } else if finishes[target] != nil {
+                finishes[target] = nil
+            }
+        }
+    }
+
     /// The pause intervals of a clock (R4.5), or of the case when `target` is `nil`.
     public func pauseIntervals(_ target: SLATarget? = nil) -> [ClockInterval] {
         guard let target else { return awaitingCustomer }

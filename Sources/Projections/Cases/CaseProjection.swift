@@ -24,17 +24,16 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     public struct Batch {
         var cases: [String: Work] = [:]
         let decoder = MessageCoding.decoder()
-        /// The position of the last event folded: the catalog rows of cases with running
-        /// business-time clocks are derived with (``calendarPosition(_:lastEvent:horizon:)``).
+        /// The position of the last event folded: running clocks are measured with the
+        /// calendars in force there (``calendarPosition(of:finishes:horizon:)``).
         var horizon: UInt64 = 0
     }
 
     struct Work {
         var before: CaseState?
         var state: CaseState
-        /// The position of the case's last event folded in the batch (0: none, a case a
-        /// calendar version brought in).
-        var lastEvent: UInt64 = 0
+        /// Where each finished clock of the case finished (``CaseState/noteClockFinishes(_:at:)``).
+        var finishes: [SLATarget: UInt64] = [:]
         /// The continuation keys of the case's long values before the batch
         /// (``ValuePieces``): those the new values do not reuse are deleted.
         var continuations: [[UInt8]] = []
@@ -42,11 +41,12 @@ public struct CaseProjection: Projection, PreparedStepProjection {
 
     /// `cases`.
     public let name = "cases"
-    /// 3: long states, rows and survey rows are cut into pieces (``ValuePieces``), so the
-    /// table has no overflow pages. (2: index entries hold the filterable fields,
-    /// ``CaseIndexValue``, and there is a reported-by index.) Tables of an older version
-    /// are rebuilt when the runner starts.
-    public var formatVersion: Int { 3 }
+    /// 4: the stored state holds where each finished clock finished, and each clock is
+    /// measured with the calendar in force there (R4.9). (3: long states, rows and survey
+    /// rows are cut into pieces, ``ValuePieces``, so the table has no overflow pages. 2:
+    /// index entries hold the filterable fields, ``CaseIndexValue``, and there is a
+    /// reported-by index.) Tables of an older version are rebuilt when the runner starts.
+    public var formatVersion: Int { 4 }
     /// The policies and calendars rows are derived with: fixed, or shared with the command
     /// handler of `docket serve` so a recorded version applies at once (R4.9).
     let catalog: LiveCatalog
@@ -104,12 +104,12 @@ public struct CaseProjection: Projection, PreparedStepProjection {
                 ?? CaseEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
             if let index = batch.cases.index(forKey: id) {
                 CaseDecider.evolve(&batch.cases.values[index].state, decoded)
-                batch.cases.values[index].lastEvent = event.position
+                batch.cases.values[index].state.noteClockFinishes(&batch.cases.values[index].finishes, at: event.position)
                 return
             }
             var work = try load(id, table: table, txn: txn, decoder: batch.decoder) ?? Work(before: nil, state: CaseDecider.initialState)
             CaseDecider.evolve(&work.state, decoded)
-            work.lastEvent = event.position
+            work.state.noteClockFinishes(&work.finishes, at: event.position)
             batch.cases[id] = work
         }
     }
@@ -167,14 +167,14 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         s.status != .closed && s.clocks.values.contains { !$0.isFinished && $0.duration.isBusinessTime }
     }
 
-    /// The log position whose catalog a case's row is derived with (R4.9): a calendar change
-    /// applies to clocks still running, so a case with a running business-time clock is
-    /// measured with the calendar in force at `horizon` (the last event folded; a calendar
-    /// version brings such cases into the batch); any other case keeps the calendar in force
-    /// at its own last event, `lastEvent`, however many versions follow. A rebuild, whose
-    /// horizon is the head it rebuilds to, therefore derives every row as the live steps did.
-    static func calendarPosition(_ s: CaseState, lastEvent: UInt64, horizon: UInt64) -> UInt64 {
-        hasRunningBusinessClock(s) ? horizon : lastEvent
+    /// The log position whose calendars a clock is measured with (R4.9: a calendar change
+    /// applies to clocks still running): a finished clock keeps those in force where it
+    /// finished (`finishes`), however many versions follow; a running one is measured with
+    /// those in force at `horizon`, the last event folded (a calendar version brings every
+    /// case with a running business-time clock into the batch). A rebuild, whose horizon is
+    /// the head it rebuilds to, therefore derives every row as the live steps did.
+    static func calendarPosition(of clock: SLAClock, finishes: [SLATarget: UInt64], horizon: UInt64) -> UInt64 {
+        clock.isFinished ? finishes[clock.target] ?? horizon : horizon
     }
 
     /// Case `id` as the table holds it (its state before the batch), or `nil` for a case the
@@ -184,9 +184,10 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     func load<T: TransactionReading & ~Copyable>(_ id: String, table: Database, txn: borrowing T,
                                                  decoder: DocketJSONDecoder) throws -> Work? {
         let key = CaseKeys.state(id)
-        guard let (state, pieces) = try ValuePieces.withValue(txn, table, key: key, { bytes, pieces in
-            (try decoder.decode(StoredCaseState.self, fromBytes: bytes).state, pieces)
+        guard let (stored, pieces) = try ValuePieces.withValue(txn, table, key: key, { bytes, pieces in
+            (try decoder.decode(StoredCaseState.self, fromBytes: bytes), pieces)
         }) else { return nil }
+        let state = stored.state
         var continuations = (1..<max(1, pieces)).map { ValuePieces.continuationKey(key, $0) }
         if state.exists {
             continuations += try ValuePieces.continuationKeys(txn, table, key: CaseKeys.row(id))
@@ -194,7 +195,7 @@ public struct CaseProjection: Projection, PreparedStepProjection {
                 continuations += try ValuePieces.continuationKeys(txn, table, key: CaseKeys.survey(id, survey.id))
             }
         }
-        return Work(before: state, state: state, continuations: continuations)
+        return Work(before: state, state: state, finishes: stored.finishes, continuations: continuations)
     }
 
     /// Decodes a case event's payload ahead of the handler (rebuilds do this on the reader
@@ -248,8 +249,7 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     /// comment, an escalation) change the row, the state and the last-updated keys only,
     /// and each entry left alone is a B-tree leaf the transaction does not copy and write.
     func writes(for work: Work, id: String, horizon: UInt64) throws -> (deletes: [[UInt8]], puts: [(key: [UInt8], value: [UInt8])]) {
-        let asOf = Self.calendarPosition(work.state, lastEvent: work.lastEvent, horizon: horizon)
-        let whole = try entries(work.state, id: id, encoder: MessageCoding.encoder(), calendarsAsOf: asOf)
+        let whole = try entries(work.state, finishes: work.finishes, id: id, encoder: MessageCoding.encoder(), horizon: horizon)
         var puts: [(key: [UInt8], value: [UInt8])] = []
         puts.reserveCapacity(whole.count + 2)
         guard let before = work.before else {
@@ -274,17 +274,17 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         return (deletes, puts)
     }
 
-    /// Every entry of a case in the table: those derived from its state (with the calendars
-    /// in force at log position `calendarsAsOf`), and the state.
-    func entries(_ s: CaseState, id: String, encoder: DocketJSONEncoder, calendarsAsOf: UInt64) throws
+    /// Every entry of a case in the table: those derived from its state (its clocks measured
+    /// as ``calendarPosition(of:finishes:horizon:)`` says), and the state with `finishes`.
+    func entries(_ s: CaseState, finishes: [SLATarget: UInt64], id: String, encoder: DocketJSONEncoder, horizon: UInt64) throws
         -> [(key: [UInt8], value: [UInt8])]
     {
-        var out = try derived(s, id: id, encoder: encoder, calendarsAsOf: calendarsAsOf)
-        out.append((CaseKeys.state(id), try encoder.encodeBytes(StoredCaseState(s))))
+        var out = try derived(s, finishes: finishes, id: id, encoder: encoder, horizon: horizon)
+        out.append((CaseKeys.state(id), try encoder.encodeBytes(StoredCaseState(s, finishes: finishes))))
         return out
     }
 
-    /// The keys of ``derived(_:id:encoder:calendarsAsOf:)``, without computing values.
+    /// The keys of ``derived(_:finishes:id:encoder:horizon:)``, without computing values.
     func derivedKeys(_ s: CaseState, id: String) -> Set<[UInt8]> {
         guard s.exists else { return [] }
         let fields = IndexFields(s, id: id)
@@ -300,14 +300,17 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     }
 
     /// Every entry derived from a case's state except the state itself: deadlines with the
-    /// case's own policy version and the calendars in force at log position `calendarsAsOf`
-    /// (``calendarPosition(_:lastEvent:horizon:)``).
-    func derived(_ s: CaseState, id: String, encoder: DocketJSONEncoder, calendarsAsOf: UInt64) throws
+    /// case's own policy version, each clock measured with the calendars in force at the
+    /// position ``calendarPosition(of:finishes:horizon:)`` gives.
+    func derived(_ s: CaseState, finishes: [SLATarget: UInt64], id: String, encoder: DocketJSONEncoder, horizon: UInt64) throws
         -> [(key: [UInt8], value: [UInt8])]
     {
         guard s.exists else { return [] }
         let policy = catalog.policy(named: s.policyName, version: s.policyVersion)
-        let row = CaseRow.make(s, id: id, measures: catalog.measures(asOf: calendarsAsOf), policy: policy)
+        let row = CaseRow.make(s, id: id, policy: policy) { clock, policy in
+            catalog.measures(asOf: Self.calendarPosition(of: clock, finishes: finishes, horizon: horizon))
+                .measure(region: s.region, policy: policy, duration: clock.duration)
+        }
         // Every key below is distinct (its tag, dimension, sort or survey id differ).
         var out: [(key: [UInt8], value: [UInt8])] = []
         out.reserveCapacity(24 + s.surveys.count)
@@ -445,12 +448,15 @@ enum CaseIndex {
 struct StoredCaseState: Codable {
     var state: CaseState
     var clocks: [SLAClock]
+    /// Per clock of `clocks`, the log position where it finished; 0 while it runs.
+    var finishedAt: [Int]
 
-    init(_ state: CaseState) {
+    init(_ state: CaseState, finishes: [SLATarget: UInt64] = [:]) {
         var s = state
         s.clocks = [:]
         self.state = s
         self.clocks = state.orderedClocks
+        self.finishedAt = clocks.map { Int(finishes[$0.target] ?? 0) }
     }
 
     init(from decoder: any Decoder) throws {
@@ -460,6 +466,14 @@ struct StoredCaseState: Codable {
         s.clocks = Dictionary(clocks.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
         self.state = s
         self.clocks = clocks
+        self.finishedAt = try c.decode([Int].self, forKey: .finishedAt)
+    }
+
+    /// Where each finished clock finished, by target.
+    var finishes: [SLATarget: UInt64] {
+        var out: [SLATarget: UInt64] = [:]
+        for (clock, position) in zip(clocks, finishedAt) where position > 0 { out[clock.target] = UInt64(position) }
+        return out
     }
 }
 
@@ -472,11 +486,14 @@ extension StoredCaseState: GeneratedJSONValue {
         s.clocks = Dictionary(clocks.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
         self.state = s
         self.clocks = clocks
+        self.finishedAt = try f.ints("finishedAt")
     }
 
     func writeJSON(to w: inout JSONWriter) {
         w.append("{\"clocks\":")
         w.writeValues(clocks)
+        w.append(",\"finishedAt\":")
+        w.writeInts(finishedAt)
         w.append(",\"state\":")
         state.writeJSON(to: &w)
         w.out.append(UInt8(ascii: "}"))
@@ -579,9 +596,9 @@ extension CaseProjection: ParallelRebuildProjection {
         let caseTypes = Set(CaseEvent.typeNames)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
-        // Folded cases, with the position of the last event of each (the calendars their rows
-        // are derived with, ``calendarPosition(_:lastEvent:horizon:)``, the horizon being `head`).
-        var cases: [String: (state: CaseState, lastEvent: UInt64)] = [:]
+        // Folded cases, with where each finished clock finished (the calendars their rows are
+        // derived with, ``calendarPosition(of:finishes:horizon:)``, the horizon being `head`).
+        var cases: [String: (state: CaseState, finishes: [SLATarget: UInt64])] = [:]
         var typeCache: [UInt64: String] = [:]
         // Cases flushed at least once: their ordinal (the tag of their entries in the runs),
         // and per ordinal the run holding their latest entries and where their state is.
@@ -602,7 +619,7 @@ extension CaseProjection: ParallelRebuildProjection {
                 var sliceOrdinals: [UInt32] = []
                 sliceOrdinals.reserveCapacity(slice.count)
                 for id in slice {
-                    guard let (state, lastEvent) = cases.removeValue(forKey: id) else { continue }
+                    guard let (state, finishes) = cases.removeValue(forKey: id) else { continue }
                     let ordinal: UInt32
                     if let known = ordinals[id] { ordinal = known } else {
                         ordinal = UInt32(latestRun.count)
@@ -611,8 +628,7 @@ extension CaseProjection: ParallelRebuildProjection {
                         stateAt.append((0, 0))
                     }
                     sliceOrdinals.append(ordinal)
-                    let asOf = Self.calendarPosition(state, lastEvent: lastEvent, horizon: head)
-                    for (key, value) in try self.entries(state, id: id, encoder: encoder, calendarsAsOf: asOf) {
+                    for (key, value) in try self.entries(state, finishes: finishes, id: id, encoder: encoder, horizon: head) {
                         entries.append(RunEntry(key: key, value: value, tag: ordinal))
                     }
                 }
@@ -657,20 +673,24 @@ extension CaseProjection: ParallelRebuildProjection {
                                 }
                                 if let index = cases.index(forKey: id) {
                                     CaseDecider.evolve(&cases.values[index].state, event)
-                                    cases.values[index].lastEvent = p
+                                    cases.values[index].state.noteClockFinishes(&cases.values[index].finishes, at: p)
                                 } else {
                                     var state = CaseDecider.initialState
+                                    var finishes: [SLATarget: UInt64] = [:]
                                     if let ordinal = ordinals[id] {
                                         let at = stateAt[Int(ordinal)]
                                         do {
-                                            state = try decoder.decode(StoredCaseState.self, from: try spill.read(at: at.offset, count: Int(at.count))).state
+                                            let stored = try decoder.decode(StoredCaseState.self, from: try spill.read(at: at.offset, count: Int(at.count)))
+                                            state = stored.state
+                                            finishes = stored.finishes
                                         } catch {
                                             throw ProjectionError(.storage, projection: name, position: p,
                                                                   "rebuild of \(name) cannot read back the state of case \(id): \(error)")
                                         }
                                     }
                                     CaseDecider.evolve(&state, event)
-                                    cases[id] = (state, p)
+                                    state.noteClockFinishes(&finishes, at: p)
+                                    cases[id] = (state, finishes)
                                 }
                             }
                         }

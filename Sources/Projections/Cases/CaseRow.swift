@@ -129,6 +129,13 @@ public struct SurveyRow: Codable, Sendable, Hashable {
 extension CaseRow {
     /// The row of `state` (which must exist); deadlines from `measures` and `policy`.
     static func make(_ s: CaseState, id: String, measures: any TimeMeasureProvider, policy: SupportPolicy?) -> CaseRow {
+        make(s, id: id, policy: policy) { clock, policy in measures.measure(region: s.region, policy: policy, duration: clock.duration) }
+    }
+
+    /// The row of `state` (which must exist); each clock measured in what `measuring` gives for
+    /// it under `policy` (wall-clock time without a policy).
+    static func make(_ s: CaseState, id: String, policy: SupportPolicy?,
+                     measuring: (SLAClock, SupportPolicy) -> any TimeMeasure) -> CaseRow {
         let subStatus: String? = switch s.status {
         case .awaitingCustomer: "pending-client-comment"
         case .serviceRestored: "pending-permanent-fix"
@@ -137,7 +144,7 @@ extension CaseRow {
         default: nil
         }
         let clocks = s.orderedClocks.map { c -> ClockRow in
-            let measure = policy.map { measures.measure(region: s.region, policy: $0, duration: c.duration) } ?? WallClockTime()
+            let measure = policy.map { measuring(c, $0) } ?? WallClockTime()
             return ClockRow(target: c.target.rawValue, targetSeconds: c.targetSeconds(measure: measure),
                             businessTime: c.duration.isBusinessTime, startedAt: c.startedAt,
                             deadline: c.deadline(measure: measure), paused: c.isPaused, suspended: c.isSuspended,
