@@ -180,7 +180,7 @@ struct CaseFold: ReplayFold {
     /// The log position of the last event folded.
     var position: UInt64 = 0
     /// Where each finished clock finished (``CaseState/noteClockFinishes(_:at:)``).
-    var finishes: [SLATarget: UInt64] = [:]
+    var finishes = ClockFinishes()
 
     init(catalog: PolicyCatalog) {
         self.catalog = catalog

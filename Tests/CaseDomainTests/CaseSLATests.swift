@@ -222,4 +222,27 @@ struct CaseSLATests {
         let closed = CaseDecider.dueTimeDrivenCommands(s.state, measures: s.measures, policy: s.policy)
         #expect(closed == [DueCommand(due: CaseFixture.days(30, after: at(2)), command: .expireSurvey(ExpireSurvey(surveyID: "c1-survey-1")))])
     }
+
+    @Test("R4.9 where each clock finished: noted once when it is met or stopped, dropped when it runs again or goes")
+    func clockFinishes() {
+        var state = CaseState()
+        state.clocks[.response] = SLAClock(target: .response, duration: .businessDays(1), startedAt: t0)
+        state.clocks[.resolution] = SLAClock(target: .resolution, duration: .businessDays(2), startedAt: t0)
+        var finishes = ClockFinishes()
+        state.noteClockFinishes(&finishes, at: 3)
+        #expect(finishes.isEmpty)
+        state.clocks[.response]?.meet(at: at(1))
+        state.noteClockFinishes(&finishes, at: 5)
+        state.noteClockFinishes(&finishes, at: 7)  // still met: keeps where it finished
+        #expect(finishes[.response] == 5 && finishes[.resolution] == nil)
+        state.clocks[.resolution]?.stop(at: at(2))
+        state.noteClockFinishes(&finishes, at: 9)
+        #expect(finishes[.response] == 5 && finishes[.resolution] == 9)
+        // A restarted clock runs again; a clock no longer held has no position.
+        state.clocks[.response] = SLAClock(target: .response, duration: .businessDays(1), startedAt: at(3))
+        state.clocks[.resolution] = nil
+        state.noteClockFinishes(&finishes, at: 11)
+        #expect(finishes.isEmpty)
+        #expect(finishes == ClockFinishes())
+    }
 }

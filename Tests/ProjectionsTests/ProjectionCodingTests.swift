@@ -40,7 +40,7 @@ import Testing
                     closed: 0, tier: 0, incidents: 0, deadlines: 0)
         for (id, state) in states {
             // Where the finished clocks finished (made-up positions, one per target).
-            var finishes: [SLATarget: UInt64] = [:]
+            var finishes = ClockFinishes()
             for clock in state.orderedClocks where clock.isFinished { finishes[clock.target] = UInt64(1_000 + (SLATarget.allCases.firstIndex(of: clock.target) ?? 0)) }
             let stored = StoredCaseState(state, finishes: finishes)
             let bytes = try mine.encodeBytes(stored)

@@ -103,13 +103,17 @@ public struct CaseState: Codable, Sendable, Hashable {
     /// clock is measured with the calendar in force where it finished): a finished clock
     /// without a position finished there; a running clock has none (a restarted clock runs
     /// again). Call it after every event, in log order.
-    public func noteClockFinishes(_ finishes: inout [SLATarget: UInt64], at position: UInt64) {
-        for target in SLATarget.allCases {
-            if let clock = clocks[target], clock.isFinished {
+    public func noteClockFinishes(_ finishes: inout ClockFinishes, at position: UInt64) {
+        for (target, clock) in clocks {
+            if clock.isFinished {
                 if finishes[target] == nil { finishes[target] = position }
             } else if finishes[target] != nil {
                 finishes[target] = nil
             }
+        }
+        // A clock no longer held keeps no position.
+        if clocks.count < SLATarget.allCases.count, !finishes.isEmpty {
+            for target in SLATarget.allCases where finishes[target] != nil && clocks[target] == nil { finishes[target] = nil }
         }
     }
 
@@ -221,5 +225,49 @@ extension CaseDecider {
         if let last = s.awaitingCustomer.indices.last, s.awaitingCustomer[last].end == nil {
             s.awaitingCustomer[last].end = instant
         }
+    }
+}
+
+/// Where each finished clock of a case finished: the log position of the event that met or
+/// stopped it (R4.9), per target. A value type without allocation: it is noted after every
+/// folded event of a rebuild.
+public struct ClockFinishes: Sendable, Hashable {
+    private var positions: (response: UInt64, restoration: UInt64, resolution: UInt64, update: UInt64) = (0, 0, 0, 0)
+
+    /// No clock finished.
+    public init() {}
+
+    /// Where the clock of `target` finished; `nil` while it runs (or when the case has none).
+    public subscript(target: SLATarget) -> UInt64? {
+        get {
+            let p = switch target {
+            case .response: positions.response
+            case .restoration: positions.restoration
+            case .resolution: positions.resolution
+            case .update: positions.update
+            }
+            return p == 0 ? nil : p
+        }
+        set {
+            let p = newValue ?? 0
+            switch target {
+            case .response: positions.response = p
+            case .restoration: positions.restoration = p
+            case .resolution: positions.resolution = p
+            case .update: positions.update = p
+            }
+        }
+    }
+
+    /// Whether no clock has a position.
+    public var isEmpty: Bool { positions == (0, 0, 0, 0) }
+
+    public static func == (a: ClockFinishes, b: ClockFinishes) -> Bool { a.positions == b.positions }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(positions.response)
+        hasher.combine(positions.restoration)
+        hasher.combine(positions.resolution)
+        hasher.combine(positions.update)
     }
 }

@@ -33,7 +33,7 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         var before: CaseState?
         var state: CaseState
         /// Where each finished clock of the case finished (``CaseState/noteClockFinishes(_:at:)``).
-        var finishes: [SLATarget: UInt64] = [:]
+        var finishes = ClockFinishes()
         /// The continuation keys of the case's long values before the batch
         /// (``ValuePieces``): those the new values do not reuse are deleted.
         var continuations: [[UInt8]] = []
@@ -173,7 +173,7 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     /// those in force at `horizon`, the last event folded (a calendar version brings every
     /// case with a running business-time clock into the batch). A rebuild, whose horizon is
     /// the head it rebuilds to, therefore derives every row as the live steps did.
-    static func calendarPosition(of clock: SLAClock, finishes: [SLATarget: UInt64], horizon: UInt64) -> UInt64 {
+    static func calendarPosition(of clock: SLAClock, finishes: ClockFinishes, horizon: UInt64) -> UInt64 {
         clock.isFinished ? finishes[clock.target] ?? horizon : horizon
     }
 
@@ -276,7 +276,7 @@ public struct CaseProjection: Projection, PreparedStepProjection {
 
     /// Every entry of a case in the table: those derived from its state (its clocks measured
     /// as ``calendarPosition(of:finishes:horizon:)`` says), and the state with `finishes`.
-    func entries(_ s: CaseState, finishes: [SLATarget: UInt64], id: String, encoder: DocketJSONEncoder, horizon: UInt64) throws
+    func entries(_ s: CaseState, finishes: ClockFinishes, id: String, encoder: DocketJSONEncoder, horizon: UInt64) throws
         -> [(key: [UInt8], value: [UInt8])]
     {
         var out = try derived(s, finishes: finishes, id: id, encoder: encoder, horizon: horizon)
@@ -302,7 +302,7 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     /// Every entry derived from a case's state except the state itself: deadlines with the
     /// case's own policy version, each clock measured with the calendars in force at the
     /// position ``calendarPosition(of:finishes:horizon:)`` gives.
-    func derived(_ s: CaseState, finishes: [SLATarget: UInt64], id: String, encoder: DocketJSONEncoder, horizon: UInt64) throws
+    func derived(_ s: CaseState, finishes: ClockFinishes, id: String, encoder: DocketJSONEncoder, horizon: UInt64) throws
         -> [(key: [UInt8], value: [UInt8])]
     {
         guard s.exists else { return [] }
@@ -451,7 +451,7 @@ struct StoredCaseState: Codable {
     /// Per clock of `clocks`, the log position where it finished; 0 while it runs.
     var finishedAt: [Int]
 
-    init(_ state: CaseState, finishes: [SLATarget: UInt64] = [:]) {
+    init(_ state: CaseState, finishes: ClockFinishes = ClockFinishes()) {
         var s = state
         s.clocks = [:]
         self.state = s
@@ -470,8 +470,8 @@ struct StoredCaseState: Codable {
     }
 
     /// Where each finished clock finished, by target.
-    var finishes: [SLATarget: UInt64] {
-        var out: [SLATarget: UInt64] = [:]
+    var finishes: ClockFinishes {
+        var out = ClockFinishes()
         for (clock, position) in zip(clocks, finishedAt) where position > 0 { out[clock.target] = UInt64(position) }
         return out
     }
@@ -598,7 +598,7 @@ extension CaseProjection: ParallelRebuildProjection {
         let encoder = MessageCoding.encoder()
         // Folded cases, with where each finished clock finished (the calendars their rows are
         // derived with, ``calendarPosition(of:finishes:horizon:)``, the horizon being `head`).
-        var cases: [String: (state: CaseState, finishes: [SLATarget: UInt64])] = [:]
+        var cases: [String: (state: CaseState, finishes: ClockFinishes)] = [:]
         var typeCache: [UInt64: String] = [:]
         // Cases flushed at least once: their ordinal (the tag of their entries in the runs),
         // and per ordinal the run holding their latest entries and where their state is.
@@ -676,7 +676,7 @@ extension CaseProjection: ParallelRebuildProjection {
                                     cases.values[index].state.noteClockFinishes(&cases.values[index].finishes, at: p)
                                 } else {
                                     var state = CaseDecider.initialState
-                                    var finishes: [SLATarget: UInt64] = [:]
+                                    var finishes = ClockFinishes()
                                     if let ordinal = ordinals[id] {
                                         let at = stateAt[Int(ordinal)]
                                         do {
