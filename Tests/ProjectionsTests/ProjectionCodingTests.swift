@@ -120,5 +120,12 @@ import Testing
         #expect(error(duration)?.path == "$.clocks[0].duration")
         #expect(error(String(text.dropLast())) != nil)
         #expect(error("[]")?.path == "$")
+        let finished = text.replacingOccurrences(of: "\"finishedAt\":[", with: "\"finishedAt\":[\"x\",")
+        #expect(error(finished)?.path == "$.finishedAt[0]")
+        // A state written before format 4 has no finish positions: it still decodes, with none.
+        let format3 = text.replacing(#/,"finishedAt":\[[0-9,]*\]/#, with: "")
+        #expect(format3 != text)
+        let old = try MessageCoding.decoder().decode(StoredCaseState.self, from: Array(format3.utf8))
+        #expect(old.state == state && old.finishes.isEmpty)
     }
 }

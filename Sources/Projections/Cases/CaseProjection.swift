@@ -448,7 +448,8 @@ enum CaseIndex {
 struct StoredCaseState: Codable {
     var state: CaseState
     var clocks: [SLAClock]
-    /// Per clock of `clocks`, the log position where it finished; 0 while it runs.
+    /// Per clock of `clocks`, the log position where it finished; 0 while it runs (empty in a
+    /// state written before format 4).
     var finishedAt: [Int]
 
     init(_ state: CaseState, finishes: ClockFinishes = ClockFinishes()) {
@@ -466,7 +467,7 @@ struct StoredCaseState: Codable {
         s.clocks = Dictionary(clocks.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
         self.state = s
         self.clocks = clocks
-        self.finishedAt = try c.decode([Int].self, forKey: .finishedAt)
+        self.finishedAt = try c.decodeIfPresent([Int].self, forKey: .finishedAt) ?? []
     }
 
     /// Where each finished clock finished, by target.
@@ -486,7 +487,8 @@ extension StoredCaseState: GeneratedJSONValue {
         s.clocks = Dictionary(clocks.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
         self.state = s
         self.clocks = clocks
-        self.finishedAt = try f.ints("finishedAt")
+        // Absent in a state of format 3, read before its table is rebuilt: no position known.
+        self.finishedAt = try f.optionalInts("finishedAt") ?? []
     }
 
     func writeJSON(to w: inout JSONWriter) {

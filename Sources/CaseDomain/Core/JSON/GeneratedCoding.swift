@@ -268,6 +268,12 @@ package struct MessageFields {
         return out
     }
 
+    /// An array of integers, or `nil` when the member is absent.
+    package func optionalInts(_ name: String) throws(MessageCodingError) -> [Int]? {
+        guard present(name) != nil else { return nil }
+        return try ints(name)
+    }
+
     /// An array of integers.
     package func ints(_ name: String) throws(MessageCodingError) -> [Int] {
         let i = try value(name)
