@@ -34,6 +34,9 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         var state: CaseState
         /// Where each finished clock of the case finished (``CaseState/noteClockFinishes(_:at:)``).
         var finishes = ClockFinishes()
+        /// Whether an event of the case was folded in the batch. A case only a calendar
+        /// version brought in was not: its stored state (and its pieces) stand as they are.
+        var folded = false
         /// The continuation keys of the case's long values before the batch
         /// (``ValuePieces``): those the new values do not reuse are deleted.
         var continuations: [[UInt8]] = []
@@ -105,11 +108,13 @@ public struct CaseProjection: Projection, PreparedStepProjection {
             if let index = batch.cases.index(forKey: id) {
                 CaseDecider.evolve(&batch.cases.values[index].state, decoded)
                 batch.cases.values[index].state.noteClockFinishes(&batch.cases.values[index].finishes, at: event.position)
+                batch.cases.values[index].folded = true
                 return
             }
             var work = try load(id, table: table, txn: txn, decoder: batch.decoder) ?? Work(before: nil, state: CaseDecider.initialState)
             CaseDecider.evolve(&work.state, decoded)
             work.state.noteClockFinishes(&work.finishes, at: event.position)
+            work.folded = true
             batch.cases[id] = work
         }
     }
@@ -248,8 +253,13 @@ public struct CaseProjection: Projection, PreparedStepProjection {
     /// value is a function of the few fields ``IndexFields`` holds, so most events (a
     /// comment, an escalation) change the row, the state and the last-updated keys only,
     /// and each entry left alone is a B-tree leaf the transaction does not copy and write.
+    /// A case only a calendar version brought in (no event folded) keeps its stored state as
+    /// it is: only what is derived from it is written again.
     func writes(for work: Work, id: String, horizon: UInt64) throws -> (deletes: [[UInt8]], puts: [(key: [UInt8], value: [UInt8])]) {
-        let whole = try entries(work.state, finishes: work.finishes, id: id, encoder: MessageCoding.encoder(), horizon: horizon)
+        let stateStands = !work.folded && work.before != nil
+        let whole = stateStands
+            ? try derived(work.state, finishes: work.finishes, id: id, encoder: MessageCoding.encoder(), horizon: horizon)
+            : try entries(work.state, finishes: work.finishes, id: id, encoder: MessageCoding.encoder(), horizon: horizon)
         var puts: [(key: [UInt8], value: [UInt8])] = []
         puts.reserveCapacity(whole.count + 2)
         guard let before = work.before else {
@@ -270,7 +280,8 @@ public struct CaseProjection: Projection, PreparedStepProjection {
         }
         let new = Set(whole.map(\.key)).union(puts.map(\.key))
         var deletes: [[UInt8]] = held.filter { !new.contains($0) }
-        deletes += work.continuations.filter { !new.contains($0) }
+        let stateKey = CaseKeys.state(id)
+        deletes += work.continuations.filter { !new.contains($0) && !(stateStands && ValuePieces.isContinuation($0, of: stateKey)) }
         return (deletes, puts)
     }
 

@@ -37,6 +37,11 @@ enum ValuePieces {
         return out
     }
 
+    /// Whether `candidate` is the key of a piece (1...) of the value under `key`.
+    static func isContinuation(_ candidate: [UInt8], of key: [UInt8]) -> Bool {
+        candidate.count == key.count + 3 && candidate[key.count] == 0 && candidate.starts(with: key)
+    }
+
     /// How many pieces a value of `valueCount` bytes under a `keyCount`-byte key is cut into.
     static func pieceCount(keyCount: Int, valueCount: Int) -> Int {
         let size = pieceBytes(keyCount: keyCount)
