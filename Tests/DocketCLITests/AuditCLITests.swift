@@ -459,3 +459,122 @@ func alterFirstRow(dir: String, tables: [String]) throws -> String {
         throw CLITestError("no projection rows in \(tables)")
     }
 }
+
+/// An organisation in support with `cases` cases opened on Monday 2026-03-02, as import lines.
+private func backlogLines(cases: Int) throws -> [String] {
+    let organisation = try importLines().prefix(4)
+    let contact: [String: Any] = ["id": "ada", "role": "contact", "organisationID": "acme", "access": "designated", "channel": "portal"]
+    let opened = try (1...cases).map { n in
+        let payload: [String: Any] = [
+            "caseID": "\(n)", "organisationID": "acme", "contactID": "ada", "subject": "Export fails \(n)", "description": "Steps",
+            "topic": "expenses", "caseType": "support", "subType": "problem", "severity": "P2", "region": "europe",
+            "site": "s7", "product": "Expense", "stage": "production", "callMe": false, "cc": [], "channel": "portal"]
+        let object: [String: Any] = [
+            "commandId": String(format: "00000000-0000-4000-8100-%012d", n), "type": "open-case", "streamId": "case-\(n)",
+            "payload": payload, "actor": contact, "at": String(format: "2026-03-02T09:%02d:00Z", n)]
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+    return Array(organisation) + opened
+}
+
+/// One staff comment on case 1 at `at`, as an import line (`refused`: a route sent by the
+/// contact instead, which R1 refuses).
+private func laterLine(at: String, refused: Bool = false) throws -> String {
+    let staff: [String: Any] = ["id": "s1", "role": "staff", "staffRole": "tier1", "channel": "phone"]
+    let contact: [String: Any] = ["id": "ada", "role": "contact", "organisationID": "acme", "access": "designated", "channel": "portal"]
+    let object: [String: Any] = refused
+        ? ["commandId": "00000000-0000-4000-8200-000000000001", "type": "route-case", "streamId": "case-1",
+           "payload": ["team": "expenses", "owner": "s1", "tier": "tier1"], "actor": contact, "at": at]
+        : ["commandId": "00000000-0000-4000-8200-000000000002", "type": "add-comment", "streamId": "case-1",
+           "payload": ["commentID": "late", "body": "Back", "visibility": "public"], "actor": staff, "at": at]
+    return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+}
+
+@Suite("docket import: a backlog of deadlines")
+struct ImportBacklogTests {
+    /// A data directory holding the organisation and six open cases, whose deadlines are not fired yet.
+    private func openedCases() throws -> String {
+        let dir = temporaryPath()
+        let file = temporaryPath("opened") + ".ndjson"
+        try backlogLines(cases: 6).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try docket(["import", file, "--data-dir", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try jsonObject(r.stdout)["fired"] as? Int == 0)
+        return dir
+    }
+
+    @Test("what fell due before a batch's first line is committed first in bounded batches of its own; the log is the same as in one")
+    func backlogInBatchesOfItsOwn() throws {
+        let file = temporaryPath("later") + ".ndjson"
+        try (try laterLine(at: "2026-03-10T09:00:00Z") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let bounded = try openedCases()
+        let r = try docket(["import", file, "--data-dir", bounded, "--fired-batch-size", "5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let small = try jsonObject(r.stdout)
+        let fired = try #require(small["fired"] as? Int)
+        // Six cases, each with response and resolution at-risk and breach records at least.
+        #expect(fired >= 24, "\(small)")
+        #expect(small["firedBatches"] as? Int == (fired + 4) / 5 && small["batches"] as? Int == 1 && small["applied"] as? Int == 1, "\(small)")
+
+        let whole = try openedCases()
+        let one = try jsonObject(try docket(["import", file, "--data-dir", whole]).stdout)
+        #expect(one["firedBatches"] as? Int == 1 && one["fired"] as? Int == fired && one["firedEvents"] as? Int == small["firedEvents"] as? Int)
+        // Every event decided at its own instant with a derived id, in the same order: the same log
+        // but for the wall-clock recordedAt (and so the chain's hashes).
+        #expect(one["position"] as? Int == small["position"] as? Int)
+        #expect(try exportedEvents(bounded) == exportedEvents(whole))
+        // The comment came after its case's breaches.
+        let types = (try jsonObject(try docket(["replay", "case", "1", "--data-dir", bounded, "--format", "json"]).stdout)["steps"]
+            as? [[String: Any]])?.compactMap { $0["type"] as? String } ?? []
+        let comment = try #require(types.firstIndex(of: "comment-added"), "\(types)")
+        #expect(types.lastIndex(of: "clock-breached").map { $0 < comment } == true, "\(types)")
+
+        let again = try jsonObject(try docket(["import", file, "--data-dir", bounded, "--fired-batch-size", "5"]).stdout)
+        #expect(again["fired"] as? Int == 0 && again["firedBatches"] as? Int == 0 && again["duplicates"] as? Int == 1)
+        #expect(try docket(["import", file, "--data-dir", bounded, "--fired-batch-size", "0"]).status == 64)
+    }
+
+    @Test("a refused line after a backlog leaves the backlog committed and says so; --until fires in batches of its own")
+    func refusedAfterBacklog() throws {
+        let dir = try openedCases()
+        let before = try logPosition(dir)
+        let file = temporaryPath("refused") + ".ndjson"
+        try (try laterLine(at: "2026-03-10T09:00:00Z", refused: true) + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try docket(["import", file, "--data-dir", dir, "--fired-batch-size", "7"])
+        #expect(r.status == 1 && r.stderr.contains("\(file):1: route-case on case-1 refused"), "\(r.stderr)")
+        #expect(r.stderr.contains("nothing from its batch (the whole file, one batch) was appended"), "\(r.stderr)")
+        #expect(r.stderr.contains("time-driven commands fired (") && r.stderr.contains("of their own batches) stay committed"), "\(r.stderr)")
+        let backlog = try logPosition(dir)
+        #expect(backlog > before)
+
+        // Fixed: the backlog is not fired twice.
+        try (try laterLine(at: "2026-03-10T09:00:00Z") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let fixed = try docket(["import", file, "--data-dir", dir, "--fired-batch-size", "7"])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        let summary = try jsonObject(fixed.stdout)
+        #expect(summary["fired"] as? Int == 0 && summary["firedBatches"] as? Int == 0 && summary["applied"] as? Int == 1, "\(summary)")
+
+        // --until: what falls due after the last line (here, before any deadline) comes in batches of its own.
+        let early = try openedCases()
+        try (try laterLine(at: "2026-03-02T09:30:00Z") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let until = try docket(["import", file, "--data-dir", early, "--fired-batch-size", "2", "--until", "2026-03-10T09:00:00Z"])
+        #expect(until.status == 0, "\(until.stderr)")
+        let after = try jsonObject(until.stdout)
+        let fired = try #require(after["fired"] as? Int)
+        #expect(fired >= 20 && after["firedBatches"] as? Int == (fired + 1) / 2 && after["batches"] as? Int == 1, "\(after)")
+        #expect(try logPosition(early) == after["position"] as? Int)
+    }
+}
+
+/// The events `docket export` writes for `dir`, without what depends on the wall clock
+/// (`recordedAt`, and the chain's hashes over it).
+private func exportedEvents(_ dir: String) throws -> [String] {
+    let export = try docket(["export", "--data-dir", dir])
+    guard export.status == 0 else { throw CLITestError("docket export failed: \(export.stderr)") }
+    return try export.lines.map { line in
+        var event = try jsonObject(line)
+        event["recordedAt"] = nil
+        event["hash"] = nil
+        return String(decoding: try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]), as: UTF8.self)
+    }
+}

@@ -45,7 +45,7 @@ public struct SystemSchedulerClock: SchedulerClock {
 ///   clocks still running), after putting in force any recorded version the catalog lacks.
 /// - Start-up: the first pass folds every case, so deadlines that passed while the service
 ///   was down fire at once, each at its own due instant.
-/// - Batches: ``fireDue(upTo:into:)`` decides the due commands into a ``CommandBatch``
+/// - Batches: ``fireDue(upTo:into:limit:)`` decides the due commands into a ``CommandBatch``
 ///   instead of appending them (`docket import`): they see the batch's state and are
 ///   appended with it, atomically.
 public actor DeadlineScheduler {
@@ -57,7 +57,7 @@ public actor DeadlineScheduler {
     public let pollInterval: TimeInterval
     var position: UInt64 = 0
     var schedule: [String: [DueCommand]] = [:]
-    /// The batch whose changes the schedule follows (``fireDue(upTo:into:)``), how far, and
+    /// The batch whose changes the schedule follows (``fireDue(upTo:into:limit:)``), how far, and
     /// which case streams it wrote to.
     var followedBatch: FollowedBatch?
     /// Commands sent by this instance (for tests and monitoring).
@@ -131,19 +131,25 @@ public actor DeadlineScheduler {
     /// they are appended with the batch, atomically, or not at all. Their commandIds are the
     /// same as on the live path (``commandId(stream:due:)``), so a batch decided again after
     /// an earlier commit adds nothing twice. Returns the commands that were decided.
+    ///
+    /// With `limit`, it stops once that many of them added events, earliest first, so that a
+    /// large backlog can be committed in batches of bounded size: call it again with a new
+    /// batch after committing this one, until fewer than `limit` were added.
     @discardableResult
-    public func fireDue(upTo instant: Date, into batch: CommandBatch) async throws -> [BatchedCommand] {
-        try await fire(upTo: instant, batch: batch) { envelope, at throws(CommandError) in
+    public func fireDue(upTo instant: Date, into batch: CommandBatch, limit: Int = .max) async throws -> [BatchedCommand] {
+        try await fire(upTo: instant, batch: batch, limit: limit) { envelope, at throws(CommandError) in
             let decided = try batch.decide(envelope, actor: .deadlineScheduler, at: at)
             return (decided, !decided.eventTypes.isEmpty && !decided.duplicate)
         }
     }
 
-    /// The firing loop of both ``fireDue(upTo:)`` and ``fireDue(upTo:into:)``: `send`
-    /// decides one command and says whether it added events.
-    private func fire<Outcome>(upTo instant: Date, batch: CommandBatch?,
+    /// The firing loop of both ``fireDue(upTo:)`` and ``fireDue(upTo:into:limit:)``: `send`
+    /// decides one command and says whether it added events; the loop ends when nothing
+    /// due is left or `limit` commands added events.
+    private func fire<Outcome>(upTo instant: Date, batch: CommandBatch?, limit: Int = .max,
                                send: (CommandEnvelope, Date) async throws(CommandError) -> (Outcome, added: Bool)) async throws -> [Outcome] {
         var outcomes: [Outcome] = []
+        var added = 0
         var tried = Set<UUID>()
         while true {
             try refresh(batch: batch)
@@ -168,9 +174,13 @@ public actor DeadlineScheduler {
                 }
                 let envelope = CommandEnvelope(commandId: item.id, type: item.command.command.type, streamId: item.stream, payload: payload)
                 do {
-                    let (outcome, added) = try await send(envelope, item.command.due)
-                    if added { sent += 1 }
+                    let (outcome, appended) = try await send(envelope, item.command.due)
                     outcomes.append(outcome)
+                    if appended {
+                        sent += 1
+                        added += 1
+                        if added >= limit { return outcomes }
+                    }
                 } catch where error.code != .storage {
                     // Stale schedule: the case moved on (met, closed, already recorded). Drop
                     // the entry until the case changes again, so it is not retried in a loop.
