@@ -153,18 +153,26 @@ public actor DeadlineScheduler {
         var tried = Set<UUID>()
         while true {
             try refresh(batch: batch)
-            var due: [(stream: String, command: DueCommand, id: UUID)] = []
+            var due: [(stream: String, command: DueCommand)] = []
             for (stream, list) in schedule {
-                for d in list where d.due <= instant {
-                    let id = Self.commandId(stream: stream, due: d)
-                    if !tried.contains(id) { due.append((stream, d, id)) }
-                }
+                for d in list where d.due <= instant { due.append((stream, d)) }
             }
-            guard !due.isEmpty else { return outcomes }
-            due.sort { ($0.command.due, $0.stream, $0.command.command.type) < ($1.command.due, $1.stream, $1.command.command.type) }
-            for item in due {
+            // Earliest first, then by stream and command type (a stable sort: the schedule's own
+            // order after that). The keys are computed once and the sort moves indices: with a
+            // `limit` a large backlog is walked in many calls, and sorting the due commands
+            // themselves (a command's type is computed through its message), or deriving every
+            // id, each time cost seconds.
+            let keys = due.map { (instant: $0.command.due, stream: $0.stream, type: $0.command.command.type) }
+            let order = keys.indices.sorted { a, b in
+                if keys[a].instant != keys[b].instant { return keys[a].instant < keys[b].instant }
+                return (keys[a].stream, keys[a].type) < (keys[b].stream, keys[b].type)
+            }
+            var progressed = false
+            for (stream, command) in order.lazy.map({ due[$0] }) {
+                let item = (stream: stream, command: command, id: Self.commandId(stream: stream, due: command))
+                guard tried.insert(item.id).inserted else { continue }
+                progressed = true
                 try Task.checkCancellation()
-                tried.insert(item.id)
                 let payload: Data
                 do {
                     payload = try item.command.command.encoded().payload
@@ -191,6 +199,7 @@ public actor DeadlineScheduler {
                     throw error
                 }
             }
+            guard progressed else { return outcomes }
         }
     }
 

@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import Logging
 import Projections
+import Synchronization
 
 /// Projection benchmarks: catch-up and full rebuild throughput (events/s) with peak
 /// resident memory, and the latency of filtered case-list pages of 50.
@@ -76,6 +77,17 @@ func projectionsSuite() -> BenchSuite {
             print("    (\(memoryNote()))")
         }
         if only == "rebuild" || only == "catch-up" { return }
+
+        // The same floor on both cores, split by case as the parallel rebuild splits its
+        // fold: each thread reads every record and decodes and folds the cases of its half.
+        // DOCKET_BENCH_PROJ_ONLY=floor measures this alone (on a kept log: DOCKET_BENCH_PROJ_DIR).
+        t = now()
+        let cpuBefore = cpuSeconds()
+        let folded = try foldEveryCaseEvent(log, threads: 2)
+        report(Measurement(name: "in-memory fold of every case event, 2 threads split by case (floor)", count: events,
+                           seconds: now() - t), unit: "events")
+        print(String(format: "    (%d cases; CPU, all threads: %.2f µs per event)", folded, (cpuSeconds() - cpuBefore) / Double(events) * 1e6))
+        if only == "floor" { return }
 
         // What a rebuild of `cases` cannot go below: read every event, decode every case
         // payload and fold it in memory (no derived rows, no tables written).
@@ -170,4 +182,37 @@ func memoryMB() -> (peak: Double, anonymous: Double) {
 func memoryNote() -> String {
     let m = memoryMB()
     return String(format: "peak RSS %.0f MB (includes touched LMDB file pages), anonymous RSS now %.0f MB", m.peak, m.anonymous)
+}
+
+/// Reads every record of `log` on each of `threads` threads; each decodes and folds (in
+/// memory, nothing written) the case events of the cases whose stream hashes to it, as the
+/// parallel rebuild splits its fold. Returns the number of cases folded.
+func foldEveryCaseEvent(_ log: EventLog, threads: Int) throws -> Int {
+    let results = Mutex<[Result<Int, any Error>]>([])
+    DispatchQueue.concurrentPerform(iterations: threads) { index in
+        let result = Result { () throws -> Int in
+            var states: [String: CaseState] = [:]
+            var position: UInt64 = 1
+            while true {
+                let visited = try log.forEachRecord(from: position, limit: 65_536) { p, value in
+                    position = p + 1
+                    let r = try EventLog.decodeRecord(value)
+                    guard r.stream.hasPrefix("case-"), stableHash(r.stream) % UInt64(threads) == UInt64(index) else { return }
+                    let event = try CaseEvent.decode(type: r.type, schemaVersion: Int(r.schemaVersion), payload: r.payload)
+                    CaseDecider.evolve(&states[String(r.stream.dropFirst(5)), default: CaseDecider.initialState], event)
+                }
+                if visited == 0 { break }
+            }
+            return states.count
+        }
+        results.withLock { $0.append(result) }
+    }
+    return try results.withLock { $0 }.reduce(0) { try $0 + $1.get() }
+}
+
+/// FNV-1a of a stream name: the same thread for a case in every run.
+private func stableHash(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return hash
 }
