@@ -143,8 +143,9 @@ struct BatchImport {
     /// On a copy of the 2 M-event benchmark log, 111 920 due commands in one batch peaked at
     /// 773 MB of anonymous memory, in batches of 4 096 at 299 MB.
     static let defaultFiredBatchSize = 4_096
-    /// Mapped pages of the data file kept resident between batches of their own (bytes).
-    static let residentFileBudget = 256 << 20
+    /// Mapped pages of the data file kept resident between batches of their own (bytes):
+    /// enough for the pages the batches read again, so that releasing costs few refaults.
+    static let residentFileBudget = 1 << 30
 
     let file: String
     let handler: CommandHandler

@@ -251,6 +251,62 @@ final class FakeClock: SchedulerClock {
         }
     }
 
+    /// The organisation of ``steps()`` and five critical cases opened at the same instant (so
+    /// that their deadlines tie), through `handler`, without firing anything.
+    static func fiveCases(_ handler: CommandHandler) async throws {
+        for s in steps().prefix(4) { _ = try await handler.handle(try envelope(s), actor: staff, at: s.3) }
+        let open = steps()[4]
+        for n in 1...5 {
+            var payload = open.2
+            payload["caseID"] = "\(n)"
+            let id = UUID(uuidString: String(format: "00000000-0000-4000-8100-%012d", n)) ?? UUID()
+            _ = try await handler.handle(try envelope(("open-case", "case-\(n)", payload, t0, id)), actor: staff, at: t0)
+        }
+    }
+
+    /// The log's events without its own stamps, per stream.
+    static func shapesByStream(_ log: EventLog) throws -> [String: [String]] {
+        Dictionary(grouping: try shapes(log)) { String($0.split(separator: " ")[1].split(separator: "@")[0]) }
+    }
+
+    @Test func aBacklogFiredInBoundedBatchesGivesEveryStreamTheSameEventsInTimeOrder() async throws {
+        let logger = Logger(label: "scheduler-test")
+        let until = Self.t0.addingTimeInterval(3 * 86_400)
+        let whole = try await withTempLog { log, _ in
+            let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: logger)
+            try await Self.fiveCases(handler)
+            let scheduler = DeadlineScheduler(handler: handler, clock: FakeClock(Self.t0), logger: logger)
+            let batch = handler.beginBatch()
+            let fired = try await scheduler.fireDue(upTo: until, into: batch).filter { !$0.duplicate && !$0.eventTypes.isEmpty }.count
+            try await batch.commit()
+            return (fired: fired, streams: try Self.shapesByStream(log))
+        }
+        #expect(whole.fired >= 10, "each case has at least its response and restoration breaches")
+        try await withTempLog { log, _ in
+            let handler = CommandHandler(log: log, catalog: shippedCatalog, logger: logger)
+            try await Self.fiveCases(handler)
+            let scheduler = DeadlineScheduler(handler: handler, clock: FakeClock(Self.t0), logger: logger)
+            var sizes: [Int] = []
+            while true {
+                let batch = handler.beginBatch()
+                let added = try await scheduler.fireDue(upTo: until, into: batch, limit: 3).filter { !$0.duplicate && !$0.eventTypes.isEmpty }.count
+                guard added > 0 else { break }
+                #expect(added <= 3)
+                try await batch.commit()
+                sizes.append(added)
+                if added < 3 { break }
+            }
+            #expect(sizes.dropLast().allSatisfy { $0 == 3 } && sizes.reduce(0, +) == whole.fired, "\(sizes)")
+            #expect(try Self.shapesByStream(log) == whole.streams)
+            // Each batch took the earliest due: across the streams, the fired events are in time order.
+            let instants = try log.readAll(from: 1, limit: 100_000).filter { $0.actor == Principal.deadlineScheduler.id }.map { e in
+                (try JSONSerialization.jsonObject(with: e.payload) as? [String: Any])?["at"] as? String ?? ""
+            }
+            #expect(instants.count == whole.streams.values.joined().filter { $0.contains(Principal.deadlineScheduler.id) }.count)
+            #expect(instants == instants.sorted(), "\(instants)")
+        }
+    }
+
     @Test func aBatchThatIsNeverCommittedLeavesNoScheduleBehind() async throws {
         try await withTempLog { log, _ in
             let logger = Logger(label: "scheduler-test")

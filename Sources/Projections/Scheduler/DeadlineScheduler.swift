@@ -158,17 +158,26 @@ public actor DeadlineScheduler {
                 for d in list where d.due <= instant { due.append((stream, d)) }
             }
             // Earliest first, then by stream and command type (a stable sort: the schedule's own
-            // order after that). The keys are computed once and the sort moves indices: with a
-            // `limit` a large backlog is walked in many calls, and sorting the due commands
-            // themselves (a command's type is computed through its message), or deriving every
-            // id, each time cost seconds.
-            let keys = due.map { (instant: $0.command.due, stream: $0.stream, type: $0.command.command.type) }
+            // order after that). With a `limit` a large backlog is walked in many calls, so only
+            // the commands due soonest are ordered: those up to the instant of the one that
+            // would fill the limit, ties included, which are the first of the full order.
+            // (Ordering every due command, whose type is computed through its message, or
+            // deriving every id, each call cost tens of seconds on a backlog of 437 400.)
+            var chosen = Array(due.indices)
+            let wanted = limit - added
+            if wanted < due.count {
+                var instants = due.map(\.command.due)
+                instants.sort()
+                let bound = instants[max(0, wanted - 1)]
+                chosen = chosen.filter { due[$0].command.due <= bound }
+            }
+            let keys = chosen.map { (instant: due[$0].command.due, stream: due[$0].stream, type: due[$0].command.command.type) }
             let order = keys.indices.sorted { a, b in
                 if keys[a].instant != keys[b].instant { return keys[a].instant < keys[b].instant }
                 return (keys[a].stream, keys[a].type) < (keys[b].stream, keys[b].type)
             }
             var progressed = false
-            for (stream, command) in order.lazy.map({ due[$0] }) {
+            for (stream, command) in order.lazy.map({ due[chosen[$0]] }) {
                 let item = (stream: stream, command: command, id: Self.commandId(stream: stream, due: command))
                 guard tried.insert(item.id).inserted else { continue }
                 progressed = true
@@ -184,6 +193,9 @@ public actor DeadlineScheduler {
                 do {
                     let (outcome, appended) = try await send(envelope, item.command.due)
                     outcomes.append(outcome)
+                    // Sent (or applied before): not due again. The stream's next refresh gives
+                    // what it waits for now; until then it is not chosen again.
+                    unschedule(item.command, of: item.stream)
                     if appended {
                         sent += 1
                         added += 1
@@ -192,8 +204,7 @@ public actor DeadlineScheduler {
                 } catch where error.code != .storage {
                     // Stale schedule: the case moved on (met, closed, already recorded). Drop
                     // the entry until the case changes again, so it is not retried in a loop.
-                    schedule[item.stream]?.removeAll { $0 == item.command }
-                    if schedule[item.stream]?.isEmpty == true { schedule[item.stream] = nil }
+                    unschedule(item.command, of: item.stream)
                     logger.debug("time-driven command refused", metadata: ["stream": "\(item.stream)", "error": "\(error.message)"])
                 } catch {
                     throw error
@@ -201,6 +212,12 @@ public actor DeadlineScheduler {
             }
             guard progressed else { return outcomes }
         }
+    }
+
+    /// Drops `command` from `stream`'s schedule.
+    private func unschedule(_ command: DueCommand, of stream: String) {
+        schedule[stream]?.removeAll { $0 == command }
+        if schedule[stream]?.isEmpty == true { schedule[stream] = nil }
     }
 
     /// Folds the case streams touched since the last pass and recomputes their schedules.
