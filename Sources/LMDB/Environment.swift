@@ -195,6 +195,25 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Bytes of this environment's data file resident in this process's mappings (the `Rss`
+    /// of its entries in /proc/self/smaps): unlike ``residentFileBytes()``, shared libraries
+    /// and other environments' files do not count. `nil` where /proc/self/smaps is missing.
+    /// Reads the whole smaps file: for tests and occasional diagnostics, not a hot path.
+    public func residentMappedBytes() -> Int? {
+        let starts = Set(findMappedRanges().map(\.start))
+        guard let smaps = readProcFile("/proc/self/smaps") else { return nil }
+        var kilobytes = 0
+        var inMapping = false
+        for line in smaps.split(separator: "\n") {
+            if let dash = line.firstIndex(of: "-"), let start = UInt(line[..<dash], radix: 16), line.contains(" ") {
+                inMapping = starts.contains(start)
+            } else if inMapping, line.hasPrefix("Rss:") {
+                kilobytes += Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+            }
+        }
+        return kilobytes * 1024
+    }
+
     /// The data file's mappings in this process. LMDB does not expose where it mapped the
     /// file (`me_mapaddr` is only set for MDB_FIXEDMAP), so they are read from
     /// /proc/self/maps, which names the file by its canonical path. Reading and parsing it

@@ -9,21 +9,10 @@ func temporaryDirectory(_ name: String = #function) -> String {
     return path
 }
 
-/// Resident kilobytes of `env`'s data file mapping (the `Rss` of its entries in
-/// /proc/self/smaps): unlike the process's `RssFile`, other tests' mappings do not count.
+/// Resident kilobytes of `env`'s data file mapping (``Environment/residentMappedBytes()``):
+/// unlike the process's `RssFile`, other tests' mappings do not count.
 func mappedResidentKB(_ env: Environment) -> Int {
-    let starts = Set(env.findMappedRanges().map(\.start))
-    guard let smaps = readProcFile("/proc/self/smaps") else { return 0 }
-    var total = 0
-    var inMapping = false
-    for line in smaps.split(separator: "\n") {
-        if let dash = line.firstIndex(of: "-"), let start = UInt(line[..<dash], radix: 16), line.contains(" ") {
-            inMapping = starts.contains(start)
-        } else if inMapping, line.hasPrefix("Rss:") {
-            total += Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-        }
-    }
-    return total
+    (env.residentMappedBytes() ?? 0) / 1024
 }
 
 @Suite("LMDB wrapper")

@@ -118,6 +118,41 @@ import Testing
         }
     }
 
+    @Test("a catch-up over more of the log than the budget leaves the data file's pages unmapped; one within it keeps them")
+    func catchUpReleasesMappedPagesAboveItsBudget() async throws {
+        try await withTempLog { log, _ in
+            // 40 MiB of events: each 128 KiB payload lies on overflow pages the step reads.
+            let payload = Data(("{\"text\":\"" + String(repeating: "x", count: 128 << 10) + "\"}").utf8)
+            func appendLarge() async throws {
+                for _ in 0..<8 {
+                    _ = try await log.append(to: "s1", events: (0..<40).map { _ in NewEvent(type: "a", payload: payload) })
+                }
+            }
+            try await appendLarge()
+            log.environment.releaseMappedPages()
+            // Within the budget (here: none), every page read stays mapped: the case the budget is for.
+            let keeping = try ProjectionRunner(log: log, projections: [CountingProjection()], logger: testLogger, residentFileBudget: .max)
+            try await keeping.catchUp(batchSize: 64)
+            let kept = try #require(log.environment.residentMappedBytes())
+            #expect(kept > 30 << 20, "\(kept) bytes of the data file mapped after reading 40 MiB")
+
+            try await appendLarge()
+            log.environment.releaseMappedPages()
+            let releasing = try ProjectionRunner(log: log, projections: [CountingProjection()], logger: testLogger, residentFileBudget: 0)
+            #expect(try releasing.status("counting").lag == 320)
+            try await releasing.catchUp(batchSize: 64)
+            #expect(try releasing.status("counting").lag == 0)
+            #expect(try dump(releasing, "counting")[0].1 == Keys.be64(640))
+            let left = try #require(log.environment.residentMappedBytes())
+            #expect(left < 4 << 20, "\(left) bytes of the data file still mapped after the catch-up")
+            // A live step releases too.
+            try await appendLarge()
+            #expect(try await releasing.step(batchSize: 512))
+            let afterLive = try #require(log.environment.residentMappedBytes())
+            #expect(afterLive < 4 << 20, "\(afterLive) bytes of the data file still mapped after a live step")
+        }
+    }
+
     @Test func rebuildSwapsSlotsAndMatchesLive() async throws {
         try await withTempLog { log, _ in
             for i in 0..<20 { try await append(log, "s\(i % 3)", i % 2 == 0 ? "a" : "b", count: 5) }

@@ -29,6 +29,17 @@ public final class ProjectionRunner: Sendable {
     /// only a bound on what is resident keeps a rebuild within its 256 MB whatever the file.
     static let rebuildResidentFileBudget = 96 << 20
 
+    /// The default of ``residentFileBudget``: 256 MiB.
+    public static let defaultResidentFileBudget = 256 << 20
+
+    /// File-backed memory (shared libraries included, ``Environment/residentFileBytes()``)
+    /// above which a catch-up or live step drops the process's mappings of the data file
+    /// afterwards (``Environment/releaseMappedPages(ifResidentAbove:)``). Every page a step
+    /// reads stays mapped otherwise: a catch-up over a large log, or a calendar version that
+    /// brings in every open case, leaves gigabytes of the file counted as the process's
+    /// resident memory. The pages stay in the page cache, so readers only map them again.
+    public let residentFileBudget: Int
+
     let log: EventLog
     let logger: Logger
     let entries: [Entry]
@@ -88,11 +99,14 @@ public final class ProjectionRunner: Sendable {
 
     /// Opens (creating when missing) the projections' databases in the log's environment.
     ///
+    /// - Parameter residentFileBudget: see ``residentFileBudget``.
     /// - Throws: ``ProjectionError`` `.storage` when a database cannot be opened, or
     ///   `.unknownProjection` for a duplicate or malformed name.
-    public init(log: EventLog, projections: [any Projection], logger: Logger) throws {
+    public init(log: EventLog, projections: [any Projection], logger: Logger,
+                residentFileBudget: Int = ProjectionRunner.defaultResidentFileBudget) throws {
         self.log = log
         self.logger = logger
+        self.residentFileBudget = max(0, residentFileBudget)
         var seen = Set<String>()
         for p in projections {
             guard !p.name.isEmpty, p.name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }) else {
@@ -327,7 +341,8 @@ public final class ProjectionRunner: Sendable {
     }
 
     /// Runs one batch of every projection that has not failed, each in its own transaction.
-    /// Returns whether any checkpoint moved.
+    /// Returns whether any checkpoint moved. When one did and the process holds more than
+    /// ``residentFileBudget`` of file-backed memory, the data file's pages are unmapped.
     @discardableResult
     public func step(batchSize: Int = ProjectionRunner.defaultBatchSize) async throws -> Bool {
         var moved = false
@@ -361,6 +376,7 @@ public final class ProjectionRunner: Sendable {
                 state.withLock { $0.failures[e.name] = failure }
             }
         }
+        if moved { log.environment.releaseMappedPages(ifResidentAbove: residentFileBudget) }
         return moved
     }
 
