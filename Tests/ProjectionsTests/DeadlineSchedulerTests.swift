@@ -92,6 +92,30 @@ final class FakeClock: SchedulerClock {
         Issue.record("timed out waiting for \(what); have \(try timeDriven(log))")
     }
 
+    @Test("the start-up pass, which folds every case, drops its mappings of the data file above the budget; the schedule is the same")
+    func startUpPassReleasesMappedPagesAboveItsBudget() async throws {
+        try await withTempLog { log, _ in
+            var history = SyntheticHistory()
+            history.cases = 120
+            _ = try await appendAll(log, try history.appends(catalog: shippedCatalog))
+            var mapped: [Int] = []
+            var next: [Date?] = []
+            for budget in [Int.max, 0] {
+                log.environment.releaseMappedPages()
+                // A handler of its own: its cache of folded states starts empty, so the pass reads the log.
+                let handler = CommandHandler(log: log, liveCatalog: LiveCatalog(shippedCatalog), logger: testLogger)
+                let scheduler = DeadlineScheduler(handler: handler, clock: FakeClock(Self.t0), residentFileBudget: budget, logger: testLogger)
+                await scheduler.lowerBulkPass(to: 64)
+                try await scheduler.refresh()
+                mapped.append(try #require(log.environment.residentMappedBytes()))
+                next.append(await scheduler.nextDue())
+            }
+            #expect(mapped[0] > 512 << 10, "\(mapped[0]) bytes of the data file mapped after folding every case")
+            #expect(mapped[1] < mapped[0] / 4, "\(mapped[1]) bytes still mapped with a budget of 0 (\(mapped[0]) without)")
+            #expect(next[0] != nil && next[0] == next[1])
+        }
+    }
+
     @Test func firesEachDeadlineOnceOnTimeAndAfterACrash() async throws {
         try await withTempLog { log, _ in
             let logger = Logger(label: "scheduler-test")

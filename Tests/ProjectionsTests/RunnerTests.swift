@@ -118,7 +118,7 @@ import Testing
         }
     }
 
-    @Test("a catch-up over more of the log than the budget leaves the data file's pages unmapped; one within it keeps them")
+    @Test("a catch-up over more of the log than the budget leaves the data file's pages unmapped; live steps release at most once per interval, so queries keep their pages in between")
     func catchUpReleasesMappedPagesAboveItsBudget() async throws {
         try await withTempLog { log, _ in
             // 40 MiB of events: each 128 KiB payload lies on overflow pages the step reads.
@@ -138,18 +138,55 @@ import Testing
 
             try await appendLarge()
             log.environment.releaseMappedPages()
-            let releasing = try ProjectionRunner(log: log, projections: [CountingProjection()], logger: testLogger, residentFileBudget: 0)
+            let interval = Duration.seconds(1)
+            let releasing = try ProjectionRunner(log: log, projections: [CountingProjection()], logger: testLogger, residentFileBudget: 0,
+                                                 liveReleaseInterval: interval)
             #expect(try releasing.status("counting").lag == 320)
+            let clock = ContinuousClock()
             try await releasing.catchUp(batchSize: 64)
+            let released = clock.now
             #expect(try releasing.status("counting").lag == 0)
             #expect(try dump(releasing, "counting")[0].1 == Keys.be64(640))
             let left = try #require(log.environment.residentMappedBytes())
             #expect(left < 4 << 20, "\(left) bytes of the data file still mapped after the catch-up")
-            // A live step releases too.
-            try await appendLarge()
-            #expect(try await releasing.step(batchSize: 512))
-            let afterLive = try #require(log.environment.residentMappedBytes())
-            #expect(afterLive < 4 << 20, "\(afterLive) bytes of the data file still mapped after a live step")
+
+            // What queries map (here: every payload read) ...
+            func query() throws -> Int {
+                var large = 0
+                var position: UInt64 = 1
+                while try log.forEachRecord(from: position, limit: 64, { p, value in
+                    position = p + 1
+                    var touched = 0
+                    for offset in stride(from: 0, to: value.count, by: 4_096) { touched &+= Int(value[offset]) }
+                    if value.count > 128 << 10 && touched > 0 { large += 1 }
+                }) > 0 {}
+                return large
+            }
+            func smallStep(_ n: Int) async throws {
+                _ = try await log.append(to: "s2", events: [NewEvent(type: "a", payload: Data("{\"n\":\(n)}".utf8))])
+                #expect(try await releasing.step(batchSize: 512))
+                #expect(try releasing.status("counting").lag == 0)
+            }
+            #expect(try query() == 640)
+            let queried = try #require(log.environment.residentMappedBytes())
+            #expect(queried > 60 << 20, "\(queried) bytes of the data file mapped after reading 80 MiB")
+            // ... stays mapped through a live step within the interval of the last release ...
+            try await smallStep(1)
+            let afterSmall = try #require(log.environment.residentMappedBytes())
+            if clock.now - released < interval {
+                #expect(afterSmall > 60 << 20, "\(afterSmall) bytes of the data file still mapped after a one-event live step (\(queried) before)")
+            }
+            // ... and is released by the first step once the interval has passed.
+            try await Task.sleep(for: interval)
+            try await smallStep(2)
+            let afterInterval = try #require(log.environment.residentMappedBytes())
+            #expect(afterInterval < 4 << 20, "\(afterInterval) bytes of the data file still mapped after a live step past the interval")
+            // A live step folding a backlog releases at once.
+            _ = try query()
+            try await log.append(to: "s3", events: (0..<Int(ProjectionRunner.bulkStepEvents)).map { i in NewEvent(type: "a", payload: Data("{\"n\":\(i)}".utf8)) })
+            #expect(try await releasing.step(batchSize: 8_192))
+            let afterBacklog = try #require(log.environment.residentMappedBytes())
+            #expect(afterBacklog < 4 << 20, "\(afterBacklog) bytes of the data file still mapped after a live step over a backlog")
         }
     }
 

@@ -33,12 +33,27 @@ public final class ProjectionRunner: Sendable {
     public static let defaultResidentFileBudget = 256 << 20
 
     /// File-backed memory (shared libraries included, ``Environment/residentFileBytes()``)
-    /// above which a catch-up or live step drops the process's mappings of the data file
-    /// afterwards (``Environment/releaseMappedPages(ifResidentAbove:)``). Every page a step
-    /// reads stays mapped otherwise: a catch-up over a large log, or a calendar version that
-    /// brings in every open case, leaves gigabytes of the file counted as the process's
-    /// resident memory. The pages stay in the page cache, so readers only map them again.
+    /// above which the runner drops the process's mappings of the data file after a step
+    /// (``Environment/releaseMappedPages(ifResidentAbove:)``): after every batch of a
+    /// catch-up and every live step that folded a backlog (``bulkStepEvents`` or more), and
+    /// otherwise at most once per ``liveReleaseInterval``. Every page read stays mapped
+    /// otherwise and counts as the process's resident memory: a catch-up over a large log,
+    /// a calendar version that brings in every open case, or a server whose appends land on
+    /// pages all over the file (each read of one maps 16 pages around it) leave gigabytes of
+    /// the file mapped. The pages stay in the page cache, so readers only map them again.
     public let residentFileBudget: Int
+
+    /// The shortest time between two releases after live steps of a few events. Releasing
+    /// after every step made every query fault its pages in again under a stream of
+    /// commands; once a second, a query's pages are mapped again at most once a second.
+    public let liveReleaseInterval: Duration
+
+    /// A live step that folds at least this many events is folding a backlog (a restart, a
+    /// burst), like a catch-up batch: it releases the data file's pages above the budget.
+    public static let bulkStepEvents: UInt64 = 4_096
+
+    /// When the runner last released the data file's pages.
+    private let lastRelease = Mutex<ContinuousClock.Instant?>(nil)
 
     let log: EventLog
     let logger: Logger
@@ -100,13 +115,16 @@ public final class ProjectionRunner: Sendable {
     /// Opens (creating when missing) the projections' databases in the log's environment.
     ///
     /// - Parameter residentFileBudget: see ``residentFileBudget``.
+    /// - Parameter liveReleaseInterval: see ``liveReleaseInterval``.
     /// - Throws: ``ProjectionError`` `.storage` when a database cannot be opened, or
     ///   `.unknownProjection` for a duplicate or malformed name.
     public init(log: EventLog, projections: [any Projection], logger: Logger,
-                residentFileBudget: Int = ProjectionRunner.defaultResidentFileBudget) throws {
+                residentFileBudget: Int = ProjectionRunner.defaultResidentFileBudget,
+                liveReleaseInterval: Duration = .seconds(1)) throws {
         self.log = log
         self.logger = logger
         self.residentFileBudget = max(0, residentFileBudget)
+        self.liveReleaseInterval = max(.zero, liveReleaseInterval)
         var seen = Set<String>()
         for p in projections {
             guard !p.name.isEmpty, p.name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }) else {
@@ -342,10 +360,19 @@ public final class ProjectionRunner: Sendable {
 
     /// Runs one batch of every projection that has not failed, each in its own transaction.
     /// Returns whether any checkpoint moved. When one did and the process holds more than
-    /// ``residentFileBudget`` of file-backed memory, the data file's pages are unmapped.
+    /// ``residentFileBudget`` of file-backed memory, the data file's pages are unmapped if
+    /// the step folded ``bulkStepEvents`` events or more, or if the last release was
+    /// ``liveReleaseInterval`` ago or longer.
     @discardableResult
     public func step(batchSize: Int = ProjectionRunner.defaultBatchSize) async throws -> Bool {
+        try await step(batchSize: batchSize, bulk: false)
+    }
+
+    /// ``step(batchSize:)``; `bulk` (a catch-up's batch) releases above the budget whatever
+    /// the step folded.
+    func step(batchSize: Int, bulk: Bool) async throws -> Bool {
         var moved = false
+        var folded: UInt64 = 0
         for e in entries {
             if state.withLock({ $0.failures[e.name] != nil }) { continue }
             let target = StepTarget(events: events, checkpoints: checkpoints, key: Array(e.name.utf8), tables: e.tables,
@@ -368,7 +395,10 @@ public final class ProjectionRunner: Sendable {
                     }
                 }
                 state.withLock { $0.checkpoints[e.name] = r.to }
-                if r.to != r.from { moved = true }
+                if r.to != r.from {
+                    moved = true
+                    folded = max(folded, r.to - r.from)
+                }
             } catch {
                 let failure = (error as? ProjectionError)
                     ?? ProjectionError(.storage, projection: e.name, "projection \(e.name) failed to write: \(error)")
@@ -376,7 +406,14 @@ public final class ProjectionRunner: Sendable {
                 state.withLock { $0.failures[e.name] = failure }
             }
         }
-        if moved { log.environment.releaseMappedPages(ifResidentAbove: residentFileBudget) }
+        if moved && residentFileBudget != .max {
+            let now = ContinuousClock.now
+            let interval = liveReleaseInterval
+            let due = bulk || folded >= Self.bulkStepEvents || lastRelease.withLock { last in last.map { now - $0 >= interval } ?? true }
+            if due && log.environment.releaseMappedPages(ifResidentAbove: residentFileBudget) {
+                lastRelease.withLock { $0 = now }
+            }
+        }
         return moved
     }
 
@@ -388,7 +425,7 @@ public final class ProjectionRunner: Sendable {
                         progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) async throws {
         try await rebuildOutdated(batchSize: batchSize)
         let head = try log.head().position
-        while try await step(batchSize: batchSize) {
+        while try await step(batchSize: batchSize, bulk: true) {
             let low = state.withLock { s in s.checkpoints.values.min() ?? 0 }
             progress?(low, head)
             if low >= head { break }

@@ -62,16 +62,30 @@ public actor DeadlineScheduler {
     var followedBatch: FollowedBatch?
     /// Commands sent by this instance (for tests and monitoring).
     public private(set) var sent = 0
+    /// File-backed memory above which a pass that reads the log in bulk (the start-up pass
+    /// folds every case) drops the process's mappings of the data file as it goes, as the
+    /// projection runner's catch-up does (``ProjectionRunner/residentFileBudget``). A pass
+    /// over a few new events releases nothing, so the pages queries read stay mapped.
+    public let residentFileBudget: Int
 
     /// A scheduler sending through `handler`; `clock` decides when deadlines pass.
     public init(handler: CommandHandler, clock: any SchedulerClock = SystemSchedulerClock(), pollInterval: TimeInterval = 1,
-                logger: Logger) {
+                residentFileBudget: Int = ProjectionRunner.defaultResidentFileBudget, logger: Logger) {
         self.handler = handler
         self.log = handler.log
         self.clock = clock
         self.pollInterval = pollInterval
+        self.residentFileBudget = max(0, residentFileBudget)
         self.logger = logger
     }
+
+    /// Events read, or cases folded, in one pass from which the pass is bulk work.
+    static let defaultBulkPass = 4_096
+    /// ``defaultBulkPass``, lowered by tests (``lowerBulkPass(to:)``).
+    private(set) var bulkPass = DeadlineScheduler.defaultBulkPass
+
+    /// Treats passes from `n` events or cases as bulk work (tests, on small logs).
+    func lowerBulkPass(to n: Int) { bulkPass = max(1, n) }
 
     /// The deterministic command id of a time-driven command: a UUID derived from the
     /// stream, the command type, its target or survey, and the due instant.
@@ -230,8 +244,9 @@ public actor DeadlineScheduler {
         var versionsChanged = false
         while true {
             // Only streams and versions are needed here; states come from the handler's cache.
-            let (events, last) = try log.eventStreams(from: position + 1, limit: 4_096)
+            let (events, last) = try log.eventStreams(from: position + 1, limit: bulkPass)
             guard let last else { break }
+            if events.count >= bulkPass { log.environment.releaseMappedPages(ifResidentAbove: residentFileBudget) }
             for event in events {
                 if event.stream.hasPrefix("case-") {
                     touched[event.stream] = .some(event.version)
@@ -263,7 +278,12 @@ public actor DeadlineScheduler {
         }
         let catalog = handler.catalog
         let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
+        let bulk = touched.count >= bulkPass
+        var folded = 0
+        defer { if bulk { log.environment.releaseMappedPages(ifResidentAbove: residentFileBudget) } }
         for (stream, version) in touched {
+            folded += 1
+            if bulk && folded % bulkPass == 0 { log.environment.releaseMappedPages(ifResidentAbove: residentFileBudget) }
             let state: CaseState
             if let batch {
                 state = try batch.caseState(stream).state

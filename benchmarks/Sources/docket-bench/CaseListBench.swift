@@ -110,7 +110,13 @@ func caseListSuite() -> BenchSuite {
         print(String(format: "    (log: %d case events for %d cases, decided and appended in %.0f s; %@)",
                      events, total, now() - t, memoryNote() as NSString))
 
-        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: catalog)], logger: logger)
+        // DOCKET_BENCH_LIST_BUDGET: the runner's resident file budget in MiB ("none": never
+        // release the mapped pages); by default the runner's own.
+        let budget = env["DOCKET_BENCH_LIST_BUDGET"].map { $0 == "none" ? Int.max : (Int($0) ?? 256) << 20 }
+            ?? ProjectionRunner.defaultResidentFileBudget
+        let runner = try ProjectionRunner(log: log, projections: [CaseProjection(catalog: catalog)], logger: logger,
+                                          residentFileBudget: budget)
+        print("    (runner's resident file budget: \(budget == Int.max ? "none" : "\(budget >> 20) MiB"))")
         t = now()
         try await runner.catchUp(batchSize: 65_536)
         report(Measurement(name: "catch-up of `cases` (events/s)", count: events, seconds: now() - t), unit: "events")

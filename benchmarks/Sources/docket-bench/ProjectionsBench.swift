@@ -78,6 +78,37 @@ func projectionsSuite() -> BenchSuite {
         }
         if only == "rebuild" || only == "catch-up" { return }
 
+        // DOCKET_BENCH_PROJ_ONLY=floors: the two lower bounds of a rebuild of `cases` on this
+        // machine (RebuildFloors): reading (and decoding) the log once on both cores, and
+        // LMDB's one writer appending the table a rebuild produced (the fuller slot, so run
+        // `docket rebuild` or a catch-up on the kept log first).
+        if only == "floors" {
+            let head = try log.head().position
+            for decode in [false, true] {
+                t = now()
+                let cpu = cpuSeconds()
+                let seen = try RebuildFloors.readOnce(log, head: head, threads: 2, decode: decode)
+                report(Measurement(name: decode ? "read every record once and decode every case payload, 2 threads split by position (floor)"
+                                                : "read every record once, 2 threads split by position (floor)",
+                                   count: events, seconds: now() - t), unit: "events")
+                print(String(format: "    (%d case events; CPU, all threads: %.3f µs per event)", seen, (cpuSeconds() - cpu) / Double(events) * 1e6))
+            }
+            t = now()
+            let table = try RebuildFloors.casesTable(log.environment)
+            print(String(format: "    (read the cases table: %d entries, %.0f MB of keys and values, in %.1f s)", table.entries,
+                         Double(table.bytes.count - 8 * table.entries) / 1e6, now() - t))
+            for durability in [Durability.noSync, .full] {
+                let scratch = dir + "/../docket-bench-writer-floor-\(UUID().uuidString)"
+                defer { try? FileManager.default.removeItem(atPath: scratch) }
+                let cpu = cpuSeconds()
+                let seconds = try RebuildFloors.appendTable(table.bytes, directory: scratch, durability: durability)
+                report(Measurement(name: "append the cases table to a fresh database, one writer, 8 MB transactions (\(durability)) (floor)",
+                                   count: table.entries, seconds: seconds), unit: "entries")
+                print(String(format: "    (%.2f s for %d entries; CPU, all threads: %.2f s)", seconds, table.entries, cpuSeconds() - cpu))
+            }
+            return
+        }
+
         // The same floor on both cores, split by case as the parallel rebuild splits its
         // fold: each thread reads every record and decodes and folds the cases of its half.
         // DOCKET_BENCH_PROJ_ONLY=floor measures this alone (on a kept log: DOCKET_BENCH_PROJ_DIR).
