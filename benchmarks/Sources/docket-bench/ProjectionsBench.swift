@@ -228,7 +228,7 @@ func foldEveryCaseEvent(_ log: EventLog, threads: Int) throws -> Int {
                 let visited = try log.forEachRecord(from: position, limit: 65_536) { p, value in
                     position = p + 1
                     let r = try EventLog.decodeRecord(value)
-                    guard r.stream.hasPrefix("case-"), stableHash(r.stream) % UInt64(threads) == UInt64(index) else { return }
+                    guard r.stream.hasPrefix("case-"), stableHash(r.stream.utf8) % UInt64(threads) == UInt64(index) else { return }
                     let event = try CaseEvent.decode(type: r.type, schemaVersion: Int(r.schemaVersion), payload: r.payload)
                     CaseDecider.evolve(&states[String(r.stream.dropFirst(5)), default: CaseDecider.initialState], event)
                 }
@@ -241,9 +241,10 @@ func foldEveryCaseEvent(_ log: EventLog, threads: Int) throws -> Int {
     return try results.withLock { $0 }.reduce(0) { try $0 + $1.get() }
 }
 
-/// FNV-1a of a stream name: the same thread for a case in every run.
-private func stableHash(_ text: String) -> UInt64 {
+/// FNV-1a of a name's bytes: the same thread for a case in every run, the same slot for an
+/// event type.
+func stableHash<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
     return hash
 }

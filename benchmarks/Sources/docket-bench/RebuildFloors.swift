@@ -47,16 +47,14 @@ enum RebuildFloors {
                         seen += 1
                         guard decode else { return }
                         let typeBytes = UnsafeRawBufferPointer(rebasing: value[f.type])
-                        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-                        for b in typeBytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+                        let h = stableHash(typeBytes)
                         let type: String
                         if let known = types[h], known.utf8.elementsEqual(typeBytes) { type = known } else {
                             type = String(decoding: typeBytes, as: UTF8.self)
                             types[h] = type
                         }
                         let schema = Int(UInt32(bigEndian: value.loadUnaligned(fromByteOffset: 73, as: UInt32.self)))
-                        let event = try CaseEvent.decode(type: type, schemaVersion: schema, bytes: UnsafeRawBufferPointer(rebasing: value[f.payload]))
-                        if case .caseOpened = event { seen += 0 }
+                        _ = try CaseEvent.decode(type: type, schemaVersion: schema, bytes: UnsafeRawBufferPointer(rebasing: value[f.payload]))
                     }
                     if visited == 0 { break }
                     log.environment.releaseMappedPages(ifResidentAbove: 96 << 20)
