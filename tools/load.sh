@@ -36,7 +36,6 @@ token() {
 }
 staff="$(token '{"principal":{"kind":"staff","id":"load-staff","staffRole":"tier1"}}')"
 # An organisation in support with the load contact, and one case to query.
-contact="$(token '{"principal":{"kind":"contact","id":"load-contact","organisationId":"load-org","access":"designated"}}')"
 manager="$(token '{"principal":{"kind":"staff","id":"load-manager","staffRole":"manager"}}')"
 send() {  # type payload: one command on org-load-org as the manager
   curl -fs -o /dev/null -H "Authorization: Bearer $manager" -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/commands" \
@@ -46,6 +45,8 @@ send register-organisation '{"organisationID":"load-org","name":"Load","policyNa
 send add-contact '{"contactID":"load-contact","name":"L","email":"l@load.example","access":"designated"}'
 send add-contact '{"contactID":"load-contact-2","name":"M","email":"m@load.example","access":"designated"}'
 send transition-to-support '{}'
+# A contact's token is issued only once the contact is on the organisation's list.
+contact="$(token '{"principal":{"kind":"contact","id":"load-contact","organisationId":"load-org","access":"designated"}}')"
 curl -fs -o /dev/null -H "Authorization: Bearer $contact" -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/commands" \
   -d '{"commandId":"00000000-0000-4000-8000-000000000001","type":"open-case","streamId":"case-load-1","payload":{"caseID":"load-1","organisationID":"load-org","contactID":"load-contact","subject":"load","description":"d","topic":"payroll","caseType":"support","subType":"question","severity":"P3","region":"sweden","site":"HQ","product":"TimeCare","stage":"production","callMe":false,"cc":[],"channel":"portal"}}'
 ticks="$(getconf CLK_TCK)"

@@ -53,7 +53,7 @@ public final class CommandBatch: Sendable {
                 throw CommandError(.conflict, "this batch was committed already; begin a new batch (CommandHandler.beginBatch()) for command \(envelope.commandId.uuidString.lowercased())")
             }
             if let earlier = o.commands[envelope.commandId] {
-                guard earlier.actor == actor.id else {
+                guard earlier.actor == PrincipalIdentity(actor) else {
                     throw CommandError(.conflict, "commandId \(envelope.commandId.uuidString.lowercased()) was already used by another principal; use a new commandId")
                 }
                 guard earlier.stream == envelope.streamId, earlier.type == envelope.type else {
@@ -89,7 +89,7 @@ public final class CommandBatch: Sendable {
             o.streams[envelope.streamId] = Overlay.Entry(state: decision.stateAfter(), version: version, written: true)
             o.changes.append(envelope.streamId)
             let types = decision.events.map(\.type)
-            o.commands[envelope.commandId] = Overlay.Pending(actor: actor.id, stream: envelope.streamId, type: envelope.type,
+            o.commands[envelope.commandId] = Overlay.Pending(actor: PrincipalIdentity(actor), stream: envelope.streamId, type: envelope.type,
                                                             eventTypes: types, version: version)
             o.eventCount += decision.events.count
             if !decision.versions.isEmpty {
@@ -208,7 +208,7 @@ struct Overlay: StreamStates {
 
     /// A command of the batch that decided events.
     struct Pending {
-        var actor: String
+        var actor: PrincipalIdentity
         var stream: String
         var type: String
         var eventTypes: [String]

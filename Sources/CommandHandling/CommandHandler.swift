@@ -140,11 +140,13 @@ public final class CommandHandler: Sendable {
             throw CommandError(.storage, "cannot read the log: \(error)")
         }
         guard let first = events.first, let last = events.last else { return nil }
-        guard first.actor == actor.id else {
+        // The same principal: kind, organisation and id (a contact id may repeat across organisations).
+        let recorded = RecordedPrincipal.of(first.metadata)
+        guard first.actor == actor.id, let recorded, recorded.role == actor.role.rawValue,
+              recorded.organisationId == actor.organisationID else {
             throw CommandError(.conflict, "commandId \(envelope.commandId.uuidString.lowercased()) was already used by another principal; use a new commandId")
         }
-        let meta = (try? JSONSerialization.jsonObject(with: first.metadata)) as? [String: Any]
-        let firstType = meta?["commandType"] as? String
+        let firstType = recorded.commandType
         guard first.stream == envelope.streamId, firstType == nil || firstType == envelope.type else {
             throw CommandError(.conflict, "commandId \(envelope.commandId.uuidString.lowercased()) was already used for \(firstType ?? "another command") on \(first.stream); use a new commandId for a new command")
         }

@@ -43,12 +43,6 @@ struct LogStates: StreamStates {
     }
 }
 
-/// Command types that create their stream; every other command needs an existing stream (404).
-let creatingCommands: Set<String> = [
-    OpenCase.type, RegisterOrganisation.type, DeclareIncident.type, SubmitFeatureRequest.type,
-    RecordPolicyVersion.type, RecordCalendarVersion.type,
-]
-
 extension CommandHandler {
     /// Decodes an envelope's payload into its domain command (`$.payload` paths on errors).
     func command(of envelope: CommandEnvelope) throws(CommandError) -> DomainCommand {
@@ -59,14 +53,43 @@ extension CommandHandler {
         }
     }
 
-    /// The one decide path of the live handler and of batches: loads the target stream
-    /// (and what the decision needs besides) from `states`, builds the context with
-    /// `catalog`, decides, and encodes the events with ids derived from the commandId.
-    /// Throws ``CommandError`` for every refusal; appends nothing and changes no state.
+    /// The one decide path of the live handler and of batches: authorizes the command
+    /// (``Authorization``: kind, rights from the contact list, visibility of the target),
+    /// loads the target stream (and what the decision needs besides) from `states`, builds
+    /// the context with `catalog`, decides, and encodes the events with ids derived from the
+    /// commandId. Throws ``CommandError`` for every refusal; appends nothing and changes no state.
     func decide<S: StreamStates>(_ command: DomainCommand, envelope: CommandEnvelope, actor: Principal, at: Date,
                                  catalog: PolicyCatalog, states: inout S) throws(CommandError) -> Decision {
-        let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
         let stream = envelope.streamId
+        let type = envelope.type
+        // 1. May this kind of principal send this command type at all? (Says nothing of the target.)
+        if let refusal = Authorization.kindRefusal(actor.role, type: type) {
+            throw CommandError(.forbidden, refusal)
+        }
+        // 2. Rights from domain state: a contact's from its organisation's current contact list (R1.10).
+        var actorOrganisation: (id: String, state: OrganisationState)?
+        let rights: Rights?
+        if actor.role == .contact {
+            if let id = actor.organisationID {
+                let (state, version) = try states.load(OrganisationDecider.self, stream: StreamName.organisation(id)) {
+                    if case .organisation(let e) = $0 { e } else { nil }
+                }
+                if version != nil { actorOrganisation = (id, state) }
+            }
+            rights = Authorization.rights(of: actor, in: actorOrganisation?.state)
+        } else {
+            rights = Authorization.rights(of: actor, in: nil)
+        }
+        // 3. Visibility of the target: a stream the principal may not see is answered like a missing one (R1.9).
+        func visible(_ scope: StreamScope?) -> Bool {
+            guard let rights, let scope else { return false }
+            return Authorization.mayView(rights, scope)
+        }
+        let taken = CommandError(.conflict, "stream \(stream) exists already; \(type) starts a new stream: choose another id")
+        let hidden = Authorization.notVisible(stream: stream, type: type)
+        // 4. The role and domain rules, with the principal's current rights.
+        let actor = rights?.principal ?? actor
+        let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
         func context(policy: SupportPolicy?, organisation: OrganisationState? = nil,
                      organisations: [String: OrganisationState] = [:]) -> DecisionContext {
             DecisionContext(now: at, actor: actor, policy: policy, measures: measures,
@@ -74,19 +97,31 @@ extension CommandHandler {
         }
         switch command {
         case .case(let c):
-            try expectPrefix("case-", stream, for: envelope.type)
+            try expectPrefix("case-", stream, for: type)
             if case .openCase(let open) = c, stream != StreamName.case(open.caseID) {
                 throw CommandError(.malformed, "open-case for case \(open.caseID) must go to stream \(StreamName.case(open.caseID)), not \(stream)", path: "$.streamId")
             }
             let (state, version) = try states.load(CaseDecider.self, stream: stream) { if case .case(let e) = $0 { e } else { nil } }
-            try requireExisting(version, envelope)
             let organisationID: String
-            if case .openCase(let open) = c { organisationID = open.organisationID } else { organisationID = state.organisationID }
-            let (organisation, orgVersion) = try states.load(OrganisationDecider.self, stream: StreamName.organisation(organisationID)) {
-                if case .organisation(let e) = $0 { e } else { nil }
+            if case .openCase(let open) = c {
+                guard visible(.organisation(open.organisationID)) else { throw Authorization.organisationNotVisible(open.organisationID) }
+                guard version == nil else { throw taken }
+                organisationID = open.organisationID
+            } else {
+                guard version != nil, visible(Authorization.scope(of: state)) else { throw hidden }
+                organisationID = state.organisationID
             }
-            guard orgVersion != nil else {
-                throw CommandError(.notFound, "no organisation \(organisationID); register it first")
+            let organisation: OrganisationState
+            if let own = actorOrganisation, own.id == organisationID {
+                organisation = own.state
+            } else {
+                let (loaded, orgVersion) = try states.load(OrganisationDecider.self, stream: StreamName.organisation(organisationID)) {
+                    if case .organisation(let e) = $0 { e } else { nil }
+                }
+                guard orgVersion != nil else {
+                    throw CommandError(.notFound, "no organisation \(organisationID); register it first")
+                }
+                organisation = loaded
             }
             let policy: SupportPolicy
             if case .openCase = c {
@@ -94,51 +129,67 @@ extension CommandHandler {
             } else {
                 policy = try policyNamed(state.policyName, version: state.policyVersion, catalog)
             }
-            let events = try run { () throws(DomainError) in
+            let events = try run(hidden) { () throws(DomainError) in
                 try CaseDecider.decide(c, state: state, context: context(policy: policy, organisation: organisation))
             }
             return try decision(CaseDecider.self, events, DomainEvent.case, state: state, version: version, envelope: envelope, actor: actor)
 
         case .organisation(let c):
-            try expectPrefix("org-", stream, for: envelope.type)
+            try expectPrefix("org-", stream, for: type)
             if case .registerOrganisation(let r) = c, stream != StreamName.organisation(r.organisationID) {
                 throw CommandError(.malformed, "register-organisation for \(r.organisationID) must go to stream \(StreamName.organisation(r.organisationID)), not \(stream)", path: "$.streamId")
             }
             let (state, version) = try states.load(OrganisationDecider.self, stream: stream) { if case .organisation(let e) = $0 { e } else { nil } }
-            try requireExisting(version, envelope)
+            if case .registerOrganisation(let r) = c {
+                guard visible(.organisation(r.organisationID)) else { throw hidden }
+                guard version == nil else { throw taken }
+            } else {
+                guard version != nil, let id = state.id, visible(.organisation(id)) else { throw hidden }
+            }
             var policyName = state.policyName
             if case .registerOrganisation(let r) = c { policyName = r.policyName }
             let policy = try policyNamed(policyName, version: nil, catalog)
-            let events = try run { () throws(DomainError) in
+            let events = try run(hidden) { () throws(DomainError) in
                 try OrganisationDecider.decide(c, state: state, context: context(policy: policy))
             }
             return try decision(OrganisationDecider.self, events, DomainEvent.organisation, state: state, version: version, envelope: envelope, actor: actor)
 
         case .incident(let c):
-            try expectPrefix("OPI-", stream, for: envelope.type)
+            try expectPrefix("OPI-", stream, for: type)
             let (state, version) = try states.load(IncidentDecider.self, stream: stream) { if case .incident(let e) = $0 { e } else { nil } }
-            try requireExisting(version, envelope)
+            if case .declareIncident(let d) = c {
+                guard visible(.incident(organisations: d.affectedOrganisations, subsetOfClients: d.subsetOfClients)) else { throw hidden }
+                guard version == nil else { throw taken }
+            } else {
+                guard version != nil, visible(Authorization.scope(of: state)) else { throw hidden }
+            }
             let organisations = try states.allOrganisations()
-            let events = try run { () throws(DomainError) in
+            let events = try run(hidden) { () throws(DomainError) in
                 try IncidentDecider.decide(c, state: state, context: context(policy: nil, organisations: organisations))
             }
             return try decision(IncidentDecider.self, events, DomainEvent.incident, state: state, version: version, envelope: envelope, actor: actor)
 
         case .featureRequest(let c):
-            try expectPrefix("feature-", stream, for: envelope.type)
+            try expectPrefix("feature-", stream, for: type)
             let (state, version) = try states.load(FeatureRequestDecider.self, stream: stream) { if case .featureRequest(let e) = $0 { e } else { nil } }
-            try requireExisting(version, envelope)
-            let events = try run { () throws(DomainError) in
+            if case .submitFeatureRequest(let s) = c {
+                guard visible(.organisation(s.organisationID)) else { throw Authorization.organisationNotVisible(s.organisationID) }
+                guard version == nil else { throw taken }
+            } else {
+                guard version != nil, state.id != nil, visible(.featureRequest(organisation: state.organisationID)) else { throw hidden }
+            }
+            let events = try run(hidden) { () throws(DomainError) in
                 try FeatureRequestDecider.decide(c, state: state, context: context(policy: nil))
             }
             return try decision(FeatureRequestDecider.self, events, DomainEvent.featureRequest, state: state, version: version, envelope: envelope, actor: actor)
 
         case .version(let c):
             guard stream.hasPrefix("policy-") || stream.hasPrefix("calendar-") else {
-                throw CommandError(.malformed, "\(envelope.type) goes to a stream policy-<name> or calendar-<name>, not \(stream)", path: "$.streamId")
+                throw CommandError(.malformed, "\(type) goes to a stream policy-<name> or calendar-<name>, not \(stream)", path: "$.streamId")
             }
+            guard visible(.catalog) else { throw hidden }
             let (state, version) = try states.load(PolicyDecider.self, stream: stream) { if case .version(let e) = $0 { e } else { nil } }
-            let events = try run { () throws(DomainError) in
+            let events = try run(hidden) { () throws(DomainError) in
                 try PolicyDecider.decide(c, state: state, context: context(policy: nil))
             }
             var result = try decision(PolicyDecider.self, events, DomainEvent.version, state: state, version: version, envelope: envelope, actor: actor)
@@ -252,12 +303,6 @@ extension CommandHandler {
         }
     }
 
-    private func requireExisting(_ version: UInt64?, _ envelope: CommandEnvelope) throws(CommandError) {
-        if version == nil && !creatingCommands.contains(envelope.type) {
-            throw CommandError(.notFound, "no stream \(envelope.streamId); \(envelope.type) needs an existing one")
-        }
-    }
-
     private func policyNamed(_ name: String, version: Int?, _ catalog: PolicyCatalog) throws(CommandError) -> SupportPolicy {
         do {
             return try catalog.policy(named: name, version: version)
@@ -266,15 +311,17 @@ extension CommandHandler {
         }
     }
 
-    /// Runs a decision, mapping domain refusals to command errors (R1.9 → not found, so a
-    /// contact never learns that another organisation's stream exists; access rules → forbidden).
-    private func run<E>(_ body: () throws(DomainError) -> [E]) throws(CommandError) -> [E] {
+    /// Runs a decision, mapping domain refusals to command errors (R1.9 → `hidden`, the
+    /// error of a missing stream, so a contact never learns that another organisation's stream
+    /// exists; access rules → forbidden). The visibility step runs first, so the domain's own
+    /// R1.9 checks are a second line of defence.
+    private func run<E>(_ hidden: CommandError, _ body: () throws(DomainError) -> [E]) throws(CommandError) -> [E] {
         do {
             return try body()
         } catch {
             switch error.rule {
             case "R1.9":
-                throw CommandError(.notFound, "no such stream for this principal", domain: error)
+                throw hidden
             case "R1.2", "R1.6", "R1.7", "R1.8":
                 throw CommandError(.forbidden, error.message, domain: error)
             default:

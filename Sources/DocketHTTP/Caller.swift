@@ -24,9 +24,12 @@ public struct Caller: Codable, Sendable, Hashable {
     public var id: String
     /// A contact's organisation.
     public var organisationId: String?
-    /// A contact's access level (R1.2).
+    /// A contact's access level (R1.2) as the organisation's contact list recorded it when the
+    /// token was issued: shown in token listings, never used to decide anything. What a
+    /// contact may do comes from the list when it acts (R1.10).
     public var access: ContactAccess?
-    /// Whether a designated contact may see the incident report (R1.4).
+    /// Whether the contact list granted incident-report access (R1.4) when the token was
+    /// issued: shown in token listings, never used to decide anything (R1.10).
     public var incidentReport: Bool?
     /// A staff member's tier or role (R1.6).
     public var staffRole: StaffRole?
@@ -50,8 +53,7 @@ public struct Caller: Codable, Sendable, Hashable {
         switch kind {
         case .contact:
             guard let org = organisationId, !org.isEmpty else { throw CallerError("a contact needs an organisationId") }
-            guard let access else { throw CallerError("a contact needs an access level: basic, read-only or designated") }
-            if incidentReport == true && access != .designated {
+            if incidentReport == true, let access, access != .designated {
                 throw CallerError("incident-report access is for designated contacts only (R1.4); this contact is \(access.rawValue)")
             }
             guard staffRole == nil else { throw CallerError("a contact has no staffRole") }
@@ -68,30 +70,21 @@ public struct Caller: Codable, Sendable, Hashable {
         return self
     }
 
-    /// The domain's view of this caller (access rules of R1 are checked against it);
-    /// `nil` for an administrator, who acts on no domain stream.
+    /// The domain's view of this caller; `nil` for an administrator, who acts on no domain
+    /// stream. A contact's access level here is the token's claim, a placeholder: the one
+    /// decision point (`Authorization` in CommandHandling) replaces it with the level the
+    /// organisation's contact list records now, before anything is decided or shown (R1.10).
     public var principal: Principal? {
         switch kind {
         case .contact:
-            guard let organisationId, let access else { return nil }
-            return .contact(id, organisation: organisationId, access: access)
+            guard let organisationId else { return nil }
+            return .contact(id, organisation: organisationId, access: access ?? .basic)
         case .staff:
             guard let staffRole else { return nil }
             return .staff(id, staffRole)
         case .auditor: return .auditor(id)
         case .reportingJob: return .reportingJob(id)
         case .admin: return nil
-        }
-    }
-
-    /// Whether the caller may read case data of `organisationID` at all (R1.2, R1.7, R1.9).
-    func mayReadCases(of organisationID: String, contactID: String) -> Bool {
-        switch kind {
-        case .staff, .auditor: return true
-        case .contact:
-            guard organisationId == organisationID else { return false }
-            return access != .basic || contactID == id
-        case .reportingJob, .admin: return false
         }
     }
 }

@@ -1,4 +1,5 @@
 import CaseDomain
+import CommandHandling
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,6 +12,7 @@ struct CaseRoutes {
     let dependencies: ServerDependencies
     let queries: CaseQueries
     let readYourWritesTimeout: Duration
+    var access: ReadAccess { ReadAccess(commands: dependencies.commands) }
 
     static let readers: CallerKinds = [.contact, .staff, .auditor, .reportingJob]
 
@@ -113,9 +115,13 @@ struct CaseRoutes {
         }
         query.limit = Int(try queryInt(request, "limit", default: 50, range: 1...1000))
         if caller.kind == .contact {
-            if let asked = query.organisation, asked != caller.organisationId { return nil }
-            query.organisation = caller.organisationId
-            if caller.access == .basic { query.reportedBy = caller.id }
+            // Scoped by the one decision point: the contact's own organisation, the cases its
+            // current access level reads (basic: its own); nothing when it is not on the list.
+            guard let rights = try access.rights(caller), let own = rights.principal.organisationID,
+                  Authorization.mayView(rights, .organisation(own)) else { return nil }
+            if let asked = query.organisation, asked != own { return nil }
+            query.organisation = own
+            if rights.principal.access == .basic { query.reportedBy = rights.principal.id }
         }
         return query
     }
@@ -138,7 +144,7 @@ struct CaseRoutes {
         if caller.kind == .contact {
             // The wire codec's decoder: Foundation's built a dictionary of the whole row per request.
             let visibility = try DocketJSONDecoder().decode(RowVisibility.self, from: stored)
-            guard caller.mayReadCases(of: visibility.organisationID, contactID: visibility.reportedBy) else {
+            guard try access.mayView(caller, .case(organisation: visibility.organisationID, reportedBy: visibility.reportedBy)) else {
                 throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")
             }
         }
@@ -152,7 +158,7 @@ struct CaseRoutes {
         let id = try caseID(context)
         try await waitForReadPosition(request)
         guard let row = try queries.row(id),
-              caller.kind != .contact || caller.mayReadCases(of: row.organisationID, contactID: row.reportedBy) else {
+              try access.mayView(caller, .case(organisation: row.organisationID, reportedBy: row.reportedBy)) else {
             throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")
         }
         return row

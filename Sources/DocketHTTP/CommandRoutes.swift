@@ -47,13 +47,6 @@ struct CommandRoutes {
             } catch {
                 throw Self.apiError(error)
             }
-            if outcome.duplicate, let first = outcome.events.first,
-               let recorded = try handler.log.event(at: first.position), recorded.actor != actor.recordedName {
-                // A retry comes from the principal that sent the command; anyone else reusing
-                // its id learns nothing about that command or its stream (R1.9).
-                throw APIError(.conflict, code: "conflict", "this commandId was already used; use a new commandId for a new command",
-                               details: ["currentVersion": .null])
-            }
             return jsonResponse(bytes: Self.acceptedJSON(outcome), headers: [.docketPosition: String(outcome.position)])
         }
     }

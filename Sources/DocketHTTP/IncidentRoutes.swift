@@ -1,4 +1,5 @@
 import CaseDomain
+import CommandHandling
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,6 +13,7 @@ struct IncidentRoutes {
     let dependencies: ServerDependencies
     let queries: IncidentQueries
     let readYourWritesTimeout: Duration
+    var access: ReadAccess { ReadAccess(commands: dependencies.commands) }
 
     static let readers: CallerKinds = [.contact, .staff, .auditor, .reportingJob]
 
@@ -48,13 +50,14 @@ struct IncidentRoutes {
         }
         group.get("reports/incidents") { request, context in
             let caller = try context.require(Self.readers, doing: "read the incident report")
-            if caller.kind == .contact && caller.incidentReport != true {
+            // The grant as the organisation's contact list holds it now (R1.4, R1.10).
+            guard let rights = try access.rights(caller), rights.incidentReport else {
                 throw APIError.forbidden("the incident report needs incident-report access (R1.4), which this contact does not hold")
             }
             try await waitForReadPosition(request)
             let period = try Self.period(request)
             let report = try queries.report(period)
-            let mine = { (r: IncidentRecord) in self.mayRead(caller, r) }
+            let mine = { (r: IncidentRecord) in Authorization.mayView(rights, Self.scope(r)) }
             return jsonResponse(Report(period: period.label, from: report.from, to: report.to,
                                        current: report.current.filter(mine).map { view($0, for: caller) },
                                        past: report.past.filter(mine).map { view($0, for: caller) }))
@@ -69,17 +72,16 @@ struct IncidentRoutes {
             throw APIError.badRequest("an incident number is a whole number from 1 (the stream OPI-<number>)", path: "number")
         }
         try await waitForReadPosition(request)
-        guard let record = try queries.incident(number), mayRead(caller, record) else {
+        guard let record = try queries.incident(number), try access.mayView(caller, Self.scope(record)) else {
             throw APIError(.notFound, code: "incident-not-found", "no incident \(number) visible to you")
         }
         return (caller, record)
     }
 
-    /// Whether `caller` may see the incident (R1.9): contacts only those naming their
-    /// organisation or affecting an unknown subset of clients.
-    func mayRead(_ caller: Caller, _ record: IncidentRecord) -> Bool {
-        guard caller.kind == .contact else { return true }
-        return record.state.subsetOfClients || record.state.affectedOrganisations.contains(caller.organisationId ?? "")
+    /// Whom an incident concerns, for the one decision point (R1.9): contacts see only those
+    /// naming their organisation or affecting an unknown subset of clients.
+    static func scope(_ record: IncidentRecord) -> StreamScope {
+        .incident(organisations: record.state.affectedOrganisations, subsetOfClients: record.state.subsetOfClients)
     }
 
     /// The view of `record` for `caller`: a contact's leaves out other organisations,

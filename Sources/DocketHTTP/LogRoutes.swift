@@ -1,4 +1,5 @@
 import CaseDomain
+import CommandHandling
 import EventLog
 import Foundation
 import HTTPTypes
@@ -75,23 +76,28 @@ struct LogRoutes {
             // answered exactly like a case that does not exist (R1.9).
             guard let opened = try log.readStream(stream, from: 0, limit: 1).first,
                   let streamHead = try log.streamHead(stream),
-                  mayRead(caller, opened: opened) else {
+                  let scope = Self.scope(opened),
+                  try ReadAccess(commands: dependencies.commands).mayView(caller, scope) else {
                 throw APIError(.notFound, code: "case-not-found", "no case \(id) visible to you")
             }
-            let events = try log.readStream(stream, from: from, limit: Int(limit))
+            var events = try log.readStream(stream, from: from, limit: Int(limit))
             let last = events.last?.version
             let next = last.flatMap { $0 < streamHead.version ? $0 + 1 : nil }
+            if caller.kind == .contact {
+                // What a contact may see of each event is decided in one place (R2.14).
+                events.removeAll { !ContactView.contactMaySee(type: $0.type, payload: $0.payload) }
+            }
             return jsonResponse(History(caseId: id, stream: stream, version: streamHead.version,
                                         events: events.map(EventView.init), next: Nullable(next)))
         }
     }
 
-    /// Whether `caller` may read the case that `opened` opened (R1.2, R1.7, R1.9).
-    func mayRead(_ caller: Caller, opened: RecordedEvent) -> Bool {
-        if caller.kind == .staff || caller.kind == .auditor { return true }
+    /// Whom the case that `opened` opened belongs to, for the one decision point; `nil` when
+    /// the stream does not start with a `case-opened` event.
+    static func scope(_ opened: RecordedEvent) -> StreamScope? {
         guard opened.type == CaseOpened.type,
-              let payload = try? MessageCoding.decoder().decode(CaseOpened.self, from: opened.payload) else { return false }
-        return caller.mayReadCases(of: payload.organisationID, contactID: payload.contactID)
+              let payload = try? MessageCoding.decoder().decode(CaseOpened.self, from: opened.payload) else { return nil }
+        return .case(organisation: payload.organisationID, reportedBy: payload.contactID)
     }
 
     /// Waits (bounded) until the read side has passed the request's `Docket-Position`.

@@ -75,7 +75,12 @@ struct TokenRoutes {
             }
             let principal: Caller
             do throws(CallerError) { principal = try body.principal.validated() } catch { throw APIError.badRequest(error.message, path: "$.principal") }
-            let (record, secret) = try await tokens.create(for: principal, label: body.label)
+            let record: TokenRecord, secret: String
+            do {
+                (record, secret) = try await tokens.create(for: principal, label: body.label)
+            } catch let error as TokenIssueError {
+                throw APIError(.unprocessableContent, code: "not-on-contact-list", error.message, details: ["path": .string("$.principal")])
+            }
             context.requestLogger.notice("token created", metadata: ["token_id": .string(record.id), "for": .string(principal.id)])
             return jsonResponse(status: .created, Created(token: record, secret: secret))
         }

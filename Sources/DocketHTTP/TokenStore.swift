@@ -1,3 +1,4 @@
+import CommandHandling
 import Crypto
 import EventLog
 import Foundation
@@ -96,8 +97,30 @@ public final class TokenStore: Sendable {
 
     /// Creates a token for `principal` and returns its record and secret. The secret is
     /// shown only here; afterwards only its hash exists.
+    ///
+    /// A contact's token is issued only while the contact is on its organisation's current
+    /// contact list (R1.10); the record notes the access level and incident-report grant the
+    /// list holds now (for listings: what the contact may do is read from the list whenever it
+    /// acts). A claimed `access` or `incidentReport` that the list contradicts is refused,
+    /// so that nobody believes a token grants more than the list does.
+    ///
+    /// - Throws: ``CallerError`` for a principal that does not fit its kind,
+    ///   ``TokenIssueError`` for a contact the list does not hold as claimed.
     public func create(for principal: Caller, label: String?, now: Date = Date()) async throws -> (record: TokenRecord, secret: String) {
-        let principal = try principal.validated()
+        var principal = try principal.validated()
+        if principal.kind == .contact, let organisation = principal.organisationId {
+            guard let contact = try ContactList.contact(principal.id, of: organisation, in: log) else {
+                throw TokenIssueError("contact \(principal.id) is not on the contact list of organisation \(organisation); add the contact with add-contact first, then issue the token")
+            }
+            if let claimed = principal.access, claimed != contact.access {
+                throw TokenIssueError("contact \(principal.id) is \(contact.access.rawValue) in organisation \(organisation), not \(claimed.rawValue); leave the access level out (the contact list decides it) or change it with change-contact-access")
+            }
+            if principal.incidentReport == true, !contact.incidentReport {
+                throw TokenIssueError("contact \(principal.id) of organisation \(organisation) does not hold incident-report access; grant it with set-incident-report-access first")
+            }
+            principal.access = contact.access
+            principal.incidentReport = contact.incidentReport ? true : nil
+        }
         var random = SystemRandomNumberGenerator()
         let secretBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
         let secret = Self.secretPrefix + base64URL(secretBytes)
@@ -219,6 +242,16 @@ public final class TokenStore: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
+}
+
+/// A token that cannot be issued because the organisation's contact list does not hold the
+/// contact as claimed (R1.10).
+public struct TokenIssueError: Error, Sendable, CustomStringConvertible {
+    /// What was wrong and what would be right.
+    public var message: String
+    init(_ message: String) { self.message = message }
+    /// The message.
+    public var description: String { message }
 }
 
 /// Unpadded base64url.

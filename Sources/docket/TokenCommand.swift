@@ -24,10 +24,10 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "A contact's organisation.")
         var organisation: String?
 
-        @Option(help: "A contact's access level: basic, read-only or designated.")
+        @Option(help: "A contact's access level: basic, read-only or designated. Optional: the organisation's contact list decides what a contact may do whenever it acts; when given, it must match the list.")
         var access: String?
 
-        @Flag(help: "A designated contact who may see the incident report (R1.4).")
+        @Flag(help: "Expect the contact to hold incident-report access on the organisation's contact list (refused otherwise). The list decides whenever the contact acts.")
         var incidentReport = false
 
         @Option(help: "A staff member's tier or role: tier1, tier2, tier3, manager or operations.")
@@ -59,7 +59,12 @@ struct TokenCommand: AsyncParsableCommand {
                                     incidentReport: incidentReport ? true : nil, staffRole: staffRole)
                 do throws(CallerError) { _ = try caller.validated() } catch { throw CLIFailure(message: error.message, code: Exit.usage) }
                 try await withTokenStore(data, create: true) { store in
-                    let (record, secret) = try await store.create(for: caller, label: label)
+                    let record: TokenRecord, secret: String
+                    do {
+                        (record, secret) = try await store.create(for: caller, label: label)
+                    } catch let error as TokenIssueError {
+                        throw CLIFailure(message: error.message, code: Exit.refused)
+                    }
                     try printJSON(Created(token: record, secret: secret))
                 }
             }

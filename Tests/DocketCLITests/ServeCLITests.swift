@@ -3,18 +3,30 @@ import Testing
 
 @Suite("docket serve and docket token")
 struct ServeCLITests {
-    @Test("token create prints the secret once; list never shows it; revoke marks it; bad input exits 64")
+    @Test("token create prints the secret once; list never shows it; revoke marks it; bad input exits 64; a contact needs to be on its organisation's list (R1.10)")
     func tokens() throws {
         let dir = temporaryPath()
-        let created = try docket(["token", "create", "--data-dir", dir, "--kind", "contact", "--id", "c1",
-                                  "--organisation", "acme", "--access", "designated", "--incident-report", "--label", "ops"])
+        let arguments = ["token", "create", "--data-dir", dir, "--kind", "contact", "--id", "ada", "--organisation", "acme"]
+        // No organisation yet: the contact is on no list, so no token.
+        let unlisted = try docket(arguments + ["--access", "designated"])
+        #expect(unlisted.status == 1 && unlisted.stderr.contains("not on the contact list"), "\(unlisted.stderr)")
+        let file = dir + "-import.ndjson"
+        try (importLines().prefix(4).joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try docket(["import", "--data-dir", dir, file]).status == 0)
+        // The list says designated without incident-report access: claims beyond it are refused.
+        let overclaim = try docket(arguments + ["--incident-report"])
+        #expect(overclaim.status == 1 && overclaim.stderr.contains("incident-report"), "\(overclaim.stderr)")
+        let wrongLevel = try docket(arguments + ["--access", "basic"])
+        #expect(wrongLevel.status == 1 && wrongLevel.stderr.contains("is designated"), "\(wrongLevel.stderr)")
+        let created = try docket(arguments + ["--label", "ops"])
         #expect(created.status == 0, "\(created.stderr)")
         let object = try jsonObject(try #require(created.lines.first))
         let secret = try #require(object["secret"] as? String)
         let token = try #require(object["token"] as? [String: Any])
         let id = try #require(token["id"] as? String)
         #expect(secret.hasPrefix("dkt_"))
-        #expect((token["principal"] as? [String: Any])?["incidentReport"] as? Bool == true)
+        // The record notes the level the list holds.
+        #expect((token["principal"] as? [String: Any])?["access"] as? String == "designated")
 
         let listed = try docket(["token", "list", "--data-dir", dir])
         #expect(listed.status == 0 && listed.stdout.contains(id) && !listed.stdout.contains(secret))

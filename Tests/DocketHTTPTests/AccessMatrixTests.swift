@@ -64,6 +64,43 @@ struct AccessMatrixTests {
             default: .ok
             }
         },
+        Route(method: .get, uri: "/v1/cases/G2") { who in
+            switch who {
+            case .admin: .forbidden
+            case .acmeBasic, .acmeReadOnly, .acmeDesignated: .notFound
+            default: .ok
+            }
+        },
+        Route(method: .get, uri: "/v1/cases/A1/flags") { who in
+            switch who {
+            case .admin: .forbidden
+            case .globexDesignated: .notFound
+            default: .ok
+            }
+        },
+        Route(method: .get, uri: "/v1/cases?organisation=globex") { $0 == .admin ? .forbidden : .ok },
+        Route(method: .get, uri: "/v1/reports/cases?organisation=globex&format=csv") { $0 == .admin ? .forbidden : .ok },
+        Route(method: .get, uri: "/v1/incidents/1") { who in
+            switch who {
+            case .admin: .forbidden
+            case .globexDesignated: .notFound
+            default: .ok
+            }
+        },
+        Route(method: .get, uri: "/v1/incidents/2/timeline") { who in
+            switch who {
+            case .admin: .forbidden
+            case .acmeBasic, .acmeReadOnly, .acmeDesignated: .notFound
+            default: .ok
+            }
+        },
+        Route(method: .get, uri: "/v1/incidents/99") { $0 == .admin ? .forbidden : .notFound },
+        Route(method: .get, uri: "/v1/reports/incidents?from=2000-01-01&to=2100-01-01") { who in
+            switch who {
+            case .staff, .auditor, .reportingJob, .acmeDesignated: .ok
+            default: .forbidden
+            }
+        },
         Route(method: .get, uri: "/v1/reports/sla") { [.staff, .auditor, .reportingJob].contains($0) ? .ok : .forbidden },
         Route(method: .get, uri: "/v1/reports/surveys?format=csv") { [.staff, .auditor, .reportingJob].contains($0) ? .ok : .forbidden },
         Route(method: .get, uri: "/v1/reports/cases?format=csv") { $0 == .admin ? .forbidden : .ok },
@@ -92,6 +129,7 @@ struct AccessMatrixTests {
     func matrix(route: Route) async throws {
         let f = try await Fixture.make()
         defer { f.log.close() }
+        try await AuthorizationMatrixTests.addStreams(f)
         try await f.app().test(.router) { client in
             for who in Who.allCases {
                 let headers = f.auth(who, route.body == nil ? [:] : jsonHeaders)
@@ -99,6 +137,20 @@ struct AccessMatrixTests {
                                          body: route.body.map { jsonBody($0.replacingOccurrences(of: "$UUID", with: UUID().uuidString)) }) { response in
                     let expected = route.expected(who)
                     #expect(response.status == expected, "\(route) as \(who): \(String(buffer: response.body))")
+                    // No byte of the other organisation reaches a contact, whatever the status.
+                    let text = String(buffer: response.body)
+                    let markers: [String] = switch who {
+                    case .acmeBasic, .acmeReadOnly, .acmeDesignated: AuthorizationMatrixTests.globexMarkers
+                    case .globexDesignated: AuthorizationMatrixTests.acmeMarkers
+                    default: []
+                    }
+                    for marker in markers where !route.uri.contains(marker) && !(route.body ?? "").contains(marker) {
+                        #expect(!text.contains(marker), "\(route) as \(who): \(marker) in \(text)")
+                    }
+                    if who == .acmeBasic {
+                        // A basic contact sees nothing of the other contact's case.
+                        #expect(!text.contains("Subject A2") && !text.contains("FA"), "\(route) as \(who): \(text)")
+                    }
                     if expected.code >= 400 {
                         try expectError(response, expected)
                         // Nothing of the case leaks into a refusal.

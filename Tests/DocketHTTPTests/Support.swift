@@ -52,19 +52,22 @@ struct Fixture {
         let tokens = try await TokenStore.open(log: log)
         let report = try await prepareDataDirectory(log: log, tokens: tokens, logger: quietLogger)
         guard let admin = report.adminToken else { throw FixtureError("no admin token on first start") }
-        var secrets: [Who: String] = [:]
-        for who in Who.allCases {
-            secrets[who] = try await tokens.create(for: who.caller, label: "test \(who)").secret
-        }
         // Wired as `docket serve` does: the catalog in force (shipped + recorded versions),
         // shared by the handler and the case projection (R4.9).
         let catalog = LiveCatalog(try PolicyCatalog.inForce(base: PolicyCatalog.shipped(), log: log, logger: quietLogger))
         let commands = CommandHandler(log: log, liveCatalog: catalog, logger: quietLogger)
         let runner = try ProjectionRunner(log: log, projections: [CaseProjection(liveCatalog: catalog), IncidentProjection()], logger: quietLogger)
+        let setup = Fixture(log: log, tokens: tokens, commands: commands, runner: runner, metrics: metrics, adminSecret: admin.secret, secrets: [:])
+        try await setup.organisation("acme", contacts: ["c-acme-d": "designated", "c-acme-d2": "designated",
+                                                       "c-acme-basic": "basic", "c-acme-ro": "read-only"])
+        try await setup.send("set-incident-report-access", "org-acme", ["contactID": "c-acme-d", "granted": true])
+        try await setup.organisation("globex", contacts: ["c-globex-d": "designated", "c-globex-d2": "designated"])
+        // Contact tokens are issued only for contacts on their organisation's list (R1.10).
+        var secrets: [Who: String] = [:]
+        for who in Who.allCases {
+            secrets[who] = try await tokens.create(for: who.caller, label: "test \(who)").secret
+        }
         let f = Fixture(log: log, tokens: tokens, commands: commands, runner: runner, metrics: metrics, adminSecret: admin.secret, secrets: secrets)
-        try await f.organisation("acme", contacts: ["c-acme-d": "designated", "c-acme-d2": "designated",
-                                                   "c-acme-basic": "basic", "c-acme-ro": "read-only"])
-        try await f.organisation("globex", contacts: ["c-globex-d": "designated", "c-globex-d2": "designated"])
         try await f.send("open-case", "case-A1", openCasePayload("A1", contact: "c-acme-basic", org: "acme", channel: "phone"),
                          as: .staff("s-phone", .tier1, channel: .phone))
         try await f.send("open-case", "case-A2", openCasePayload("A2", contact: "c-acme-d", org: "acme"), as: Who.acmeDesignated.caller.principal!)
