@@ -78,7 +78,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by id; prints {\"token\": {...}}; exit 1 when there is no such token.")
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by id; prints {\"token\": {...}}; exit 1 when there is no such token or it is the last valid admin token (create another admin token first).")
         @Argument(help: "The token id (tok_...).")
         var tokenID: String
         @OptionGroup var data: DataDirOptions
@@ -86,7 +86,13 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 try await withTokenStore(data, create: false) { store in
-                    guard let record = try await store.revoke(id: tokenID) else {
+                    let revoked: TokenRecord?
+                    do {
+                        revoked = try await store.revoke(id: tokenID)
+                    } catch let error as TokenStoreError {
+                        throw CLIFailure(message: error.message, code: Exit.refused)
+                    }
+                    guard let record = revoked else {
                         throw CLIFailure(message: "no token \(tokenID); docket token list shows them", code: Exit.refused)
                     }
                     try printJSON(One(token: record))
