@@ -2,6 +2,7 @@ import CommandHandling
 import EventLog
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Projections
 import ServiceLifecycle

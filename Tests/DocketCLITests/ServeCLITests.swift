@@ -35,8 +35,9 @@ struct ServeCLITests {
         func createAdmin(_ id: String) throws -> String {
             let created = try docket(["token", "create", "--data-dir", dir, "--kind", "admin", "--id", id])
             #expect(created.status == 0, "\(created.stderr)")
-            let token = try #require(try jsonObject(try #require(created.lines.first))["token"] as? [String: Any])
-            return try #require(token["id"] as? String)
+            let line = try #require(created.lines.first)
+            let token = try jsonObject(line)["token"] as? [String: Any]
+            return try #require(token?["id"] as? String)
         }
         let first = try createAdmin("ops-1")
         let refused = try docket(["token", "revoke", "--data-dir", dir, first])
