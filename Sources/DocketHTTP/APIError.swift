@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// A JSON value, for the open-ended parts of responses (error details, event payloads).
 public enum JSONValue: Codable, Sendable, Hashable {
@@ -81,6 +82,11 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         return ["error": .object(error)]
     }
 
+    /// The JSON body as bytes (sorted keys), as ``jsonResponse(status:_:headers:)`` writes it.
+    public var encodedBody: Data {
+        encodeJSONBody(body)
+    }
+
     /// The response carrying this error.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         jsonResponse(status: status, body, headers: headers)
@@ -96,17 +102,49 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     }
     static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not-found", message) }
+
+    /// The status recorded for a request whose client closed the connection before its body
+    /// arrived in full: 499, which no client ever receives (there is nobody to answer).
+    public static let clientClosedRequest = HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
+
+    /// What a route records when the client went away mid-body: 499 `client-aborted`, logged
+    /// at info level and counted apart from the server's failures.
+    static let clientAborted = APIError(clientClosedRequest, code: "client-aborted",
+                                        "the client closed the connection before the request body arrived in full; send the whole body and wait for the answer")
+
+    /// What a route records when reading the request body failed with `error` (thrown by the
+    /// body stream): the client going away (499), the body pausing past the read timeout
+    /// (408), or a malformed body (400).
+    static func bodyReadFailed(_ error: any Error) -> APIError {
+        switch error {
+        case let e as APIError:
+            return e
+        case let e as RequestBodyTimedOut:
+            return APIError(.requestTimeout, code: "request-timeout",
+                            "\(e.description); send the whole body without long pauses")
+        case let e as HTTPParserError:
+            if case .invalidEOFState = e { return clientAborted }
+            return malformedRequest(e)
+        default:
+            // A reset or closed connection, or the connection's task cancelled: the client is gone.
+            return clientAborted
+        }
+    }
 }
 
 /// A JSON response with sorted keys (stable bytes, easy to diff).
 func jsonResponse<T: Encodable>(status: HTTPResponse.Status = .ok, _ value: T, headers: HTTPFields = [:]) -> Response {
-    // Sorted keys, unescaped slashes, dates as 2026-03-02T09:00:00.000Z (as in the events).
-    let encoder = MessageCoding.encoder()
-    // Encoding our own value types cannot fail; fall back to a fixed body just in case.
-    let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"response encoding failed"}}"#.utf8)
+    let data = encodeJSONBody(value)
     var fields = headers
     fields[.contentType] = "application/json"
     return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// `value` as response JSON: sorted keys, unescaped slashes, dates as
+/// 2026-03-02T09:00:00.000Z (as in the events).
+func encodeJSONBody<T: Encodable>(_ value: T) -> Data {
+    // Encoding our own value types cannot fail; fall back to a fixed body just in case.
+    (try? MessageCoding.encoder().encode(value)) ?? Data(#"{"error":{"code":"internal","message":"response encoding failed"}}"#.utf8)
 }
 
 /// Maps any error thrown below it to the one error shape; unknown errors become a 500
@@ -115,6 +153,10 @@ func apiError(from error: any Error, request: Request? = nil, logger: Logger) ->
     switch error {
     case let e as APIError:
         return e
+    case let e as HTTPParserError:
+        // The request turned out malformed while a route read it (the connection guard has
+        // answered it already and closed the connection).
+        return APIError.bodyReadFailed(e)
     case let e as HTTPError:
         switch e.status {
         case .notFound:

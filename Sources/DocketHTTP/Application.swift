@@ -2,6 +2,7 @@ import CommandHandling
 import EventLog
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Projections
 import ServiceLifecycle
@@ -16,15 +17,19 @@ public struct ServerConfiguration: Sendable {
     public var rateLimit: RateLimiter.Configuration
     /// How long a query carrying `Docket-Position` waits for the read side to pass it.
     public var readYourWritesTimeout: Duration
+    /// The header, read and idle timeouts of each connection.
+    public var connectionLimits: ConnectionLimits
 
     /// Creates a configuration (defaults: 127.0.0.1:8080, 2 000 requests/s per principal
-    /// with bursts of 4 000, a 2 s read-your-writes wait).
+    /// with bursts of 4 000, a 2 s read-your-writes wait, and the ``ConnectionLimits``
+    /// defaults: a request head within 10 s, body pauses under 30 s, idle connections kept 60 s).
     public init(host: String = "127.0.0.1", port: Int = 8080, rateLimit: RateLimiter.Configuration = .init(),
-                readYourWritesTimeout: Duration = .seconds(2)) {
+                readYourWritesTimeout: Duration = .seconds(2), connectionLimits: ConnectionLimits = .init()) {
         self.host = host
         self.port = port
         self.rateLimit = rateLimit
         self.readYourWritesTimeout = readYourWritesTimeout
+        self.connectionLimits = connectionLimits
     }
 }
 
@@ -73,12 +78,24 @@ public struct ServerDependencies: Sendable {
 public func buildApplication(_ configuration: ServerConfiguration, dependencies: ServerDependencies,
                              services: [any Service] = [], logger: Logger,
                              onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-    Application(
+    let limits = configuration.connectionLimits
+    let metrics = dependencies.metrics
+    let logger = logger.withCheapMetadata()
+    // Hummingbird's HTTP/1 channel, with a guard per connection between NIO's codec and the
+    // request handling: the JSON error shape for malformed HTTP, and the connection timeouts
+    // (Hummingbird's own idle timeout stays off: the guard's phases replace it).
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [ConnectionGuard(limits: limits, metrics: metrics, logger: logger)],
+        idleTimeout: nil,
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: maxHeaderBytes, maxHeaderListSize: maxHeaderBytes,
+                                        maxHeaderFieldCount: maxHeaderFieldCount))
+    return Application(
         router: buildRouter(configuration, dependencies: dependencies),
+        server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Docket"),
         services: services,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
-        logger: logger.withCheapMetadata()
+        logger: logger
     )
 }
 

@@ -8,7 +8,10 @@ import Synchronization
 /// Docket's metrics, through swift-metrics into one Prometheus registry (not the global
 /// `MetricsSystem`, so several servers, e.g. in tests, keep separate figures).
 ///
-/// - `docket_http_requests_total{route,method,status}`: requests answered.
+/// - `docket_http_requests_total{route,method,status}`: requests answered; status 499 counts
+///   requests whose client closed the connection before sending the whole body.
+/// - `docket_http_protocol_errors_total{status,code}`: requests refused before reaching a
+///   route (malformed HTTP, header or read timeout).
 /// - `docket_http_request_duration_seconds{route,method}`: latency histogram.
 /// - `docket_append_batch_events`, `docket_append_batch_appends`: group-commit batch sizes.
 /// - `docket_log_head_position`, `docket_projection_lag_events`: set at each scrape.
@@ -73,6 +76,12 @@ public final class DocketMetrics: Sendable {
             cache[key] = made
             return made
         }
+    }
+
+    /// Records one request refused by the connection guard (malformed HTTP, a timeout).
+    func connectionRefused(status: Int, code: String) {
+        CoreMetrics.Counter(label: "docket_http_protocol_errors_total", dimensions: [("status", String(status)), ("code", code)],
+                            factory: factory).increment()
     }
 
     /// Records one committed group-commit batch (hook for `EventLog.Configuration.onBatchCommitted`).

@@ -42,6 +42,7 @@ struct OperationsMiddleware: RouterMiddleware {
         response.headers[.requestID] = context.requestID
         let elapsed = ContinuousClock.now - start
         metrics.requestFinished(route: route ?? "unmatched", method: request.method, status: response.status.code, duration: elapsed)
+        // A client that went away (499) is logged like any refused request: no server failure.
         let level: Logger.Level = response.status.code >= 500 ? .error : .info
         // The metadata is built only when the line is logged (the load test logs warnings only).
         if context.logger.logLevel <= level {

@@ -51,7 +51,8 @@ struct OperationsRoutes {
     }
 }
 
-/// `/v1/tokens`: administrators create, list and revoke bearer tokens.
+/// `/v1/tokens`: administrators create, list and revoke bearer tokens (never the last valid
+/// admin token: 409 `last-admin-token`).
 struct TokenRoutes {
     let tokens: TokenStore
 
@@ -78,7 +79,7 @@ struct TokenRoutes {
             let record: TokenRecord, secret: String
             do {
                 (record, secret) = try await tokens.create(for: principal, label: body.label)
-            } catch let error as TokenIssueError {
+            } catch let error as TokenStoreError where error.code == .notOnContactList {
                 throw APIError(.unprocessableContent, code: "not-on-contact-list", error.message, details: ["path": .string("$.principal")])
             }
             context.requestLogger.notice("token created", metadata: ["token_id": .string(record.id), "for": .string(principal.id)])
@@ -91,7 +92,13 @@ struct TokenRoutes {
         group.delete("tokens/{id}") { _, context in
             _ = try context.require([.admin], doing: "revoke tokens")
             let id = try context.parameters.require("id")
-            guard let record = try await tokens.revoke(id: id) else {
+            let revoked: TokenRecord?
+            do {
+                revoked = try await tokens.revoke(id: id)
+            } catch let error as TokenStoreError {
+                throw APIError(.conflict, code: error.code.rawValue, error.message)
+            }
+            guard let record = revoked else {
                 throw APIError.notFound("no token \(id); GET /v1/tokens lists them")
             }
             context.requestLogger.notice("token revoked", metadata: ["token_id": .string(record.id)])

@@ -2,7 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Reads a JSON request body: 415 unless the content type is JSON, 413 over 1 MB.
+/// Reads a JSON request body: 415 unless the content type is JSON, 413 over 1 MB. A body
+/// that does not arrive in full is no server failure: 499 `client-aborted` when the client
+/// closed the connection, 408 when it paused past the read timeout, 400 when it was malformed
+/// (``APIError/bodyReadFailed(_:)``).
 func readJSONBody(_ request: Request) async throws -> Data {
     // One walk over the fields: `headers[name]` builds an index of every field name on first
     // use, more than this request needs. Repeated fields are joined as `headers[name]` does.
@@ -23,9 +26,13 @@ func readJSONBody(_ request: Request) async throws -> Data {
         throw bodyTooLarge
     }
     var data = Data()
-    for try await buffer in request.body {
-        guard data.count + buffer.readableBytes <= maxBodyBytes else { throw bodyTooLarge }
-        data.append(contentsOf: buffer.readableBytesView)
+    do {
+        for try await buffer in request.body {
+            guard data.count + buffer.readableBytes <= maxBodyBytes else { throw bodyTooLarge }
+            data.append(contentsOf: buffer.readableBytesView)
+        }
+    } catch {
+        throw APIError.bodyReadFailed(error)
     }
     return data
 }

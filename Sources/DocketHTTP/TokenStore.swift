@@ -105,18 +105,18 @@ public final class TokenStore: Sendable {
     /// so that nobody believes a token grants more than the list does.
     ///
     /// - Throws: ``CallerError`` for a principal that does not fit its kind,
-    ///   ``TokenIssueError`` for a contact the list does not hold as claimed.
+    ///   ``TokenStoreError`` (`notOnContactList`) for a contact the list does not hold as claimed.
     public func create(for principal: Caller, label: String?, now: Date = Date()) async throws -> (record: TokenRecord, secret: String) {
         var principal = try principal.validated()
         if principal.kind == .contact, let organisation = principal.organisationId {
             guard let contact = try ContactList.contact(principal.id, of: organisation, in: log) else {
-                throw TokenIssueError("contact \(principal.id) is not on the contact list of organisation \(organisation); add the contact with add-contact first, then issue the token")
+                throw TokenStoreError(.notOnContactList, "contact \(principal.id) is not on the contact list of organisation \(organisation); add the contact with add-contact first, then issue the token")
             }
             if let claimed = principal.access, claimed != contact.access {
-                throw TokenIssueError("contact \(principal.id) is \(contact.access.rawValue) in organisation \(organisation), not \(claimed.rawValue); leave the access level out (the contact list decides it) or change it with change-contact-access")
+                throw TokenStoreError(.notOnContactList, "contact \(principal.id) is \(contact.access.rawValue) in organisation \(organisation), not \(claimed.rawValue); leave the access level out (the contact list decides it) or change it with change-contact-access")
             }
             if principal.incidentReport == true, !contact.incidentReport {
-                throw TokenIssueError("contact \(principal.id) of organisation \(organisation) does not hold incident-report access; grant it with set-incident-report-access first")
+                throw TokenStoreError(.notOnContactList, "contact \(principal.id) of organisation \(organisation) does not hold incident-report access; grant it with set-incident-report-access first")
             }
             principal.access = contact.access
             principal.incidentReport = contact.incidentReport ? true : nil
@@ -161,24 +161,35 @@ public final class TokenStore: Sendable {
     }
 
     /// Revokes the token with `id`; returns its record, or `nil` when there is none.
-    /// Revoking twice keeps the first revocation time.
+    /// Revoking twice keeps the first revocation time. The last valid admin token is not
+    /// revoked: that would leave nobody able to manage tokens over HTTP; it throws
+    /// ``TokenStoreError/Code/lastAdminToken`` instead. The check and the revocation happen in
+    /// one write transaction, so two concurrent revocations of the last two admin tokens
+    /// cannot both succeed.
     public func revoke(id: String, now: Date = Date()) async throws -> TokenRecord? {
         let database = database
         let revokedAt = iso8601(now)
         let revoked = try await log.writer.perform { context in
             try context.transaction { txn -> TokenRecord? in
-                let found: (key: [UInt8], record: TokenRecord)? = try txn.withCursor(database) { cursor in
+                let (found, validAdmins): ((key: [UInt8], record: TokenRecord)?, Int) = try txn.withCursor(database) { cursor in
+                    var match: (key: [UInt8], record: TokenRecord)?
+                    var admins = 0
                     var next = try cursor.get(.first)
                     while let entry = next {
                         let record = try JSONDecoder().decode(TokenRecord.self, from: Data(entry.value))
-                        if record.id == id { return (Array(entry.key), record) }
+                        if record.id == id { match = (Array(entry.key), record) }
+                        if record.principal.kind == .admin && record.revokedAt == nil { admins += 1 }
                         next = try cursor.get(.next)
                     }
-                    return nil
+                    return (match, admins)
                 }
                 guard let (key, found) = found else { return nil }
                 var record = found
                 if record.revokedAt == nil {
+                    if record.principal.kind == .admin && validAdmins <= 1 {
+                        throw TokenStoreError(.lastAdminToken,
+                                              "\(id) is the last valid admin token: revoking it would leave nobody able to manage tokens; create another admin token first (POST /v1/tokens, or docket token create --kind admin), then revoke this one")
+                    }
                     record.revokedAt = revokedAt
                     try txn.put(database, key: key, value: Array(try Self.encoder.encode(record)))
                 }
@@ -244,12 +255,26 @@ public final class TokenStore: Sendable {
     }
 }
 
-/// A token that cannot be issued because the organisation's contact list does not hold the
-/// contact as claimed (R1.10).
-public struct TokenIssueError: Error, Sendable, CustomStringConvertible {
+/// A token operation the store refused.
+public struct TokenStoreError: Error, CustomStringConvertible, Sendable {
+    /// Why it was refused.
+    public enum Code: String, Sendable {
+        /// The token is the last valid admin token (`last-admin-token`).
+        case lastAdminToken = "last-admin-token"
+        /// A contact token for a contact its organisation's list does not hold as claimed (`not-on-contact-list`, R1.10).
+        case notOnContactList = "not-on-contact-list"
+    }
+    /// Why it was refused.
+    public var code: Code
     /// What was wrong and what would be right.
     public var message: String
-    init(_ message: String) { self.message = message }
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
     /// The message.
     public var description: String { message }
 }

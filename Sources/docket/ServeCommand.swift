@@ -19,7 +19,10 @@ struct ServeCommand: AsyncParsableCommand {
             (record-policy-version, record-calendar-version); a version recorded while it runs applies at once. \
             The projection runner and the deadline scheduler run inside it. \
             SIGTERM or SIGINT stops it gracefully: requests in flight are finished first. \
-            Logs go to stderr (level: $DOCKET_LOG_LEVEL, default info). See schemas/openapi.yaml.
+            A malformed request gets a JSON error and its connection is closed; so does a request whose \
+            headers or body arrive too slowly (--header-timeout, --read-timeout), and an idle connection \
+            is closed after --idle-timeout. \
+            Logs go to stderr (level: $DOCKET_LOG_LEVEL, default info).
             """)
 
     @Option(help: "Address to bind.")
@@ -34,7 +37,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests a principal may send in one burst.")
     var rateBurst: Double = 4_000
 
+    @Option(help: "Seconds a client may take to send a request's line and headers, from their first byte; then the server answers 408 and closes the connection.")
+    var headerTimeout: Double = 10
+
+    @Option(help: "Longest pause, in seconds, while a request body arrives; then the server answers 408 and closes the connection.")
+    var readTimeout: Double = 30
+
+    @Option(help: "Seconds an open connection may wait for its next request before the server closes it.")
+    var idleTimeout: Double = 60
+
     @OptionGroup var data: DataDirOptions
+
+    func validate() throws {
+        for (name, value) in [("--header-timeout", headerTimeout), ("--read-timeout", readTimeout), ("--idle-timeout", idleTimeout)] {
+            guard value.isFinite, value > 0, value <= 86_400 else {
+                throw ValidationError("\(name) \(value) must be a number of seconds above 0 and at most 86400")
+            }
+        }
+    }
 
     func run() async throws {
         try await runReportingErrors {
@@ -54,7 +74,10 @@ struct ServeCommand: AsyncParsableCommand {
                 printError("docket: created the administrator token above; it is shown only now (docket token create makes more)")
             }
             let server = ServerConfiguration(host: host, port: port,
-                                             rateLimit: .init(ratePerSecond: rateLimit, burst: rateBurst))
+                                             rateLimit: .init(ratePerSecond: rateLimit, burst: rateBurst),
+                                             connectionLimits: ConnectionLimits(headerTimeout: .seconds(headerTimeout),
+                                                                                readTimeout: .seconds(readTimeout),
+                                                                                idleTimeout: .seconds(idleTimeout)))
             // The catalog in force: the shipped files plus every version recorded in the log
             // (R4.9), shared by the handler, the case projection and the scheduler.
             let catalog = LiveCatalog(try PolicyCatalog.inForce(base: PolicyCatalog.shipped(), log: log, logger: logger))

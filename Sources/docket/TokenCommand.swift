@@ -62,7 +62,7 @@ struct TokenCommand: AsyncParsableCommand {
                     let record: TokenRecord, secret: String
                     do {
                         (record, secret) = try await store.create(for: caller, label: label)
-                    } catch let error as TokenIssueError {
+                    } catch let error as TokenStoreError where error.code == .notOnContactList {
                         throw CLIFailure(message: error.message, code: Exit.refused)
                     }
                     try printJSON(Created(token: record, secret: secret))
@@ -83,7 +83,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by id; prints {\"token\": {...}}; exit 1 when there is no such token.")
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by id; prints {\"token\": {...}}; exit 1 when there is no such token or it is the last valid admin token (create another admin token first).")
         @Argument(help: "The token id (tok_...).")
         var tokenID: String
         @OptionGroup var data: DataDirOptions
@@ -91,7 +91,13 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 try await withTokenStore(data, create: false) { store in
-                    guard let record = try await store.revoke(id: tokenID) else {
+                    let revoked: TokenRecord?
+                    do {
+                        revoked = try await store.revoke(id: tokenID)
+                    } catch let error as TokenStoreError {
+                        throw CLIFailure(message: error.message, code: Exit.refused)
+                    }
+                    guard let record = revoked else {
                         throw CLIFailure(message: "no token \(tokenID); docket token list shows them", code: Exit.refused)
                     }
                     try printJSON(One(token: record))

@@ -41,6 +41,38 @@ struct ServeCLITests {
         #expect(try docket(["token", "create", "--data-dir", dir, "--kind", "wizard", "--id", "x"]).status == 64)
     }
 
+    @Test("token revoke refuses the last valid admin token (exit 1, with the reason); with a second admin token it revokes the first")
+    func lastAdminToken() throws {
+        let dir = temporaryPath()
+        func createAdmin(_ id: String) throws -> String {
+            let created = try docket(["token", "create", "--data-dir", dir, "--kind", "admin", "--id", id])
+            #expect(created.status == 0, "\(created.stderr)")
+            let line = try #require(created.lines.first)
+            let token = try jsonObject(line)["token"] as? [String: Any]
+            return try #require(token?["id"] as? String)
+        }
+        let first = try createAdmin("ops-1")
+        let refused = try docket(["token", "revoke", "--data-dir", dir, first])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("last valid admin token") && refused.stderr.contains("create another admin token first"), "\(refused.stderr)")
+        let second = try createAdmin("ops-2")
+        #expect(try docket(["token", "revoke", "--data-dir", dir, first]).status == 0)
+        #expect(try docket(["token", "revoke", "--data-dir", dir, second]).status == 1)
+        let listed = try docket(["token", "list", "--data-dir", dir])
+        let tokens = try #require(try jsonObject(listed.stdout)["tokens"] as? [[String: Any]])
+        #expect(tokens.filter { $0["revokedAt"] == nil }.map { $0["id"] as? String } == [second])
+    }
+
+    @Test("serve: the connection timeouts are options; a timeout that is no positive number of seconds is a usage error")
+    func timeoutOptions() throws {
+        let help = try docket(["serve", "--help"])
+        for option in ["--header-timeout", "--read-timeout", "--idle-timeout"] {
+            #expect(help.stdout.contains(option), "\(help.stdout)")
+            let bad = try docket(["serve", "--data-dir", temporaryPath(), "--port", "0", option, "0"])
+            #expect(bad.status == 64 && bad.stderr.contains(option), "\(bad.stderr)")
+        }
+    }
+
     @Test("serve: first start prints an admin token once, answers /health, stops cleanly on SIGTERM; a restart prints none")
     func serve() throws {
         let dir = temporaryPath()

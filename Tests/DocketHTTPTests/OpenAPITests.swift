@@ -47,6 +47,29 @@ struct OpenAPITests {
         }
     }
 
+    @Test("schemas/openapi.yaml names every error code the server's sources can answer with")
+    func everyErrorCodeDocumented() throws {
+        let root = URL(fileURLWithPath: Self.specPath).deletingLastPathComponent().deletingLastPathComponent()
+        let spec = try String(contentsOfFile: Self.specPath, encoding: .utf8)
+        let sources = root.appendingPathComponent("Sources/DocketHTTP")
+        var codes: Set<String> = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: sources.path) where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            // `code: "not-found"` in APIError(...) and TokenStoreError's `case x = "last-admin-token"`.
+            for pattern in [#"code: "([a-z-]+)""#, #"case [a-zA-Z]+ = "([a-z]+(?:-[a-z]+)+)""#] {
+                let regex = try NSRegularExpression(pattern: pattern)
+                for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                    if let range = Range(match.range(at: 1), in: text) { codes.insert(String(text[range])) }
+                }
+            }
+        }
+        codes.remove("client-aborted")  // 499: recorded for a client that went away, never sent
+        #expect(codes.count > 15, "\(codes.sorted())")
+        for code in codes.sorted() {
+            #expect(spec.contains(code), "schemas/openapi.yaml does not name the error code \(code)")
+        }
+    }
+
     /// Runs a program, returns its exit status and combined output.
     func run(_ tool: String, _ arguments: [String]) async throws -> (Int32, String) {
         let process = Process()
