@@ -66,7 +66,6 @@ public struct CommandEnvelope: Sendable, Hashable {
         // has been read, so that any syntax error is still reported as such.
         enum Value { case string(String, Range<Int>), number(Range<Int>), object(Range<Int>), null, other(Range<Int>) }
         var fields: [String: Value] = [:]
-        var duplicate: [JSONPathStep]?
         _ = scanner.consume(UInt8(ascii: "{"))
         if !scanner.consume(UInt8(ascii: "}")) {
             repeat {
@@ -90,9 +89,8 @@ public struct CommandEnvelope: Sendable, Hashable {
                     case .invalid: throw invalid
                     case .duplicateKey(let steps):
                         // Report it once the rest is known to be valid JSON.
-                        duplicate = duplicate ?? [.key(key)] + steps
                         guard JSONScanner.isValid(json) else { throw invalid }
-                        throw duplicateError(duplicate ?? [])
+                        throw duplicateError([.key(key)] + steps)
                     }
                     value = scanner.bytes[start] == UInt8(ascii: "{") ? .object(start..<scanner.index) : .other(start..<scanner.index)
                 }
