@@ -510,11 +510,17 @@ def struct_src(m):
 
 SIMPLE = {"String": "string", "Int": "int", "Int64": "int64", "Bool": "bool", "Date": "date", "[String]": "strings"}
 
+def is_id(n, t):
+    """Id members (`caseID`, `contactID`, ...): Identifier's rule in commands (200 bytes, no control characters)."""
+    return n.endswith("ID") and t.rstrip("?") == "String"
+
 def reader_src(n, t):
     opt = t.endswith("?")
     base = t.rstrip("?")
     def fn(x):
         return "optional" + x[0].upper() + x[1:] if opt else x
+    if is_id(n, t):
+        return f'try f.{"optionalID" if opt else "id"}("{n}")'
     if base in SIMPLE:
         return f'try f.{fn(SIMPLE[base])}("{n}")'
     if base in ENUMS:
@@ -552,6 +558,7 @@ def coding_src(m):
     """Straight-line JSON coding (GeneratedJSONMessage): keys in sorted (byte) order."""
     fields = m["fields"]
     out = [f"extension {m['name']}: GeneratedJSONMessage {{",
+           "    static let jsonFieldNames: [String] = [" + ", ".join(f'"{n}"' for (n, t, d) in fields) + "]", "",
            "    init(fields f: MessageFields) throws(MessageCodingError) {"]
     if fields:
         args = ", ".join(f"{n}: {reader_src(n, t)}" for (n, t, d) in fields)
@@ -593,7 +600,10 @@ def family_src(enum, doc, msgs):
     out += ["        default: return nil", "        }", "    }", ""]
     out += ["    /// Payload decoders by type name: generated straight-line code, no casts or searches.",
             f"    static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> {enum}] = ["]
-    out += [f'        "{m["type"]}": {{ bytes throws(MessageCodingError) in .{case_name(m["name"])}(try {m["name"]}.decodeGenerated(bytes)) }},' for m in msgs]
+    # Commands come from clients: decoded strictly (duplicate or unknown members, long ids are
+    # errors). Events are read as stored: leniently, so that every event in a log stays readable.
+    strict = ", strict: true" if enum.endswith("Command") else ""
+    out += [f'        "{m["type"]}": {{ bytes throws(MessageCodingError) in .{case_name(m["name"])}(try {m["name"]}.decodeGenerated(bytes{strict})) }},' for m in msgs]
     out += ["    ]", "",
             "    /// Decodes a payload of this family (the generated decoders; errors name the JSON path).",
             f"    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(MessageCodingError) -> {enum} {{",
@@ -642,7 +652,9 @@ FIELD_LIMITS = {"knowledge": {"minimum": 1, "maximum": 5}, "communication": {"mi
                 "version": {"minimum": 1}, "policyVersion": {"minimum": 1}, "expectedOutageMinutes": {"minimum": 0},
                 "sha256": {"pattern": "^[0-9a-f]{64}$"}}
 
-def field_schema(name, swift_type, doc):
+ID_MAX_BYTES = 200  # Identifier.maxBytes (Sources/CaseDomain/Core/Identifier.swift)
+
+def field_schema(name, swift_type, doc, kind="events"):
     t = swift_type.rstrip("?")
     if t == "String": s = {"type": "string"}
     elif t in ("Int", "Int64"): s = {"type": "integer"}
@@ -653,6 +665,12 @@ def field_schema(name, swift_type, doc):
     elif t in ENUMS: s = {"type": "string", "enum": ENUMS[t]}
     else: raise SystemExit(f"no schema mapping for {swift_type} ({name})")
     s.update(FIELD_LIMITS.get(name, {}))
+    if kind == "commands" and is_id(name, swift_type):
+        # maxLength counts characters; the rule is 200 bytes of UTF-8 without control characters.
+        s["minLength"] = 1
+        s["maxLength"] = ID_MAX_BYTES
+        s["pattern"] = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+        doc += f" At most {ID_MAX_BYTES} bytes of UTF-8, no control characters."
     s["description"] = doc
     return s
 
@@ -663,7 +681,7 @@ def write_schema(kind, m):
         "title": m["name"], "description": m["doc"],
         "x-type": m["type"], "x-schemaVersion": 1,
         "type": "object",
-        "properties": {n: field_schema(n, t, d) for (n, t, d) in m["fields"]},
+        "properties": {n: field_schema(n, t, d, kind) for (n, t, d) in m["fields"]},
         "required": [n for (n, t, d) in m["fields"] if not t.endswith("?")],
         "additionalProperties": False,
     }
@@ -861,6 +879,7 @@ def parse_values(spec):
 def value_src(v):
     """GeneratedJSONValue: an initializer assigning every stored property, and the writer."""
     out = [f"extension {v['name']}: GeneratedJSONValue {{",
+           "    package static let jsonFieldNames: [String] = [" + ", ".join(f'"{n}"' for (n, t, _) in v["fields"]) + "]", "",
            "    package init(fields f: MessageFields) throws(MessageCodingError) {"]
     for (n, t, _) in v["fields"]:
         out.append(f"        self.{n} = {reader_src(n, t)}")

@@ -30,22 +30,41 @@ public struct CommandEnvelope: Sendable, Hashable {
     ///
     /// Reads the envelope with ``JSONScanner`` and keeps the payload's bytes as sent (their
     /// syntax checked), instead of building Foundation objects and serializing the payload
-    /// again; the checks and messages are those of ``parse(object:extraKeys:)``.
+    /// again. The input is hostile until proven otherwise:
+    /// - a member name given twice, in the envelope or anywhere in the payload, is refused
+    ///   with the path of the second occurrence (`$.payload.cc`), not "first or last wins";
+    /// - `expectedVersion` is a JSON integer literal written with digits only (no sign,
+    ///   fraction or exponent: `1e2`, `100.0`, `-0` are refused), at most `Int64.max`;
+    ///   `null` or absent means "no expectation";
+    /// - `streamId` follows ``Identifier``'s rule (1 to 200 bytes, no control characters),
+    ///   `type` is at most ``maxTypeBytes`` bytes;
+    /// - no error message repeats an unbounded client string (long values are described by
+    ///   their length).
     public static func parse(json: Data) throws(CommandError) -> CommandEnvelope {
+        try parse(json: json, extraKeys: []).envelope
+    }
+
+    /// Longest `type` accepted (command type names are short kebab-case words).
+    public static let maxTypeBytes = 64
+
+    /// Parses the JSON form as ``parse(json:)`` does, where the members named in `extraKeys`
+    /// may appear besides the envelope's own (`docket import` lines carry `at` and `actor`);
+    /// returns their JSON texts as sent, by name (duplicate names refused there too).
+    public static func parse(json: Data, extraKeys: Set<String>) throws(CommandError) -> (envelope: CommandEnvelope, extras: [String: Data]) {
         var scanner = JSONScanner(json)
         scanner.skipWhitespace()
+        let invalid = CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
         guard scanner.peek == UInt8(ascii: "{") else {
             var whole = scanner
             if whole.peek == UInt8(ascii: "["), whole.skipValue(), { whole.skipWhitespace(); return whole.atEnd }() {
                 throw CommandError(.malformed, "expected a JSON object with commandId, type, streamId and payload", path: "$")
             }
-            throw CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
+            throw invalid
         }
-        // One pass: every value's syntax is checked as it is read, and the semantic checks
-        // below run only once the whole document has been read, so that any syntax error is
-        // still reported as such.
-        let invalid = CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
-        enum Value { case string(String), number(Range<Int>), object(Range<Int>), null, other }
+        // One pass: every value's syntax (and the uniqueness of member names, at any depth) is
+        // checked as it is read; the semantic checks below run only once the whole document
+        // has been read, so that any syntax error is still reported as such.
+        enum Value { case string(String, Range<Int>), number(Range<Int>), object(Range<Int>), null, other(Range<Int>) }
         var fields: [String: Value] = [:]
         _ = scanner.consume(UInt8(ascii: "{"))
         if !scanner.consume(UInt8(ascii: "}")) {
@@ -57,10 +76,7 @@ public struct CommandEnvelope: Sendable, Hashable {
                 switch scanner.peek {
                 case UInt8(ascii: "\"")?:
                     guard let text = scanner.readString() else { throw invalid }
-                    value = .string(text)
-                case UInt8(ascii: "{")?:
-                    guard scanner.skipValue() else { throw invalid }
-                    value = .object(start..<scanner.index)
+                    value = .string(text, start..<scanner.index)
                 case UInt8(ascii: "n")?:
                     guard scanner.skipValue() else { throw invalid }
                     value = .null
@@ -68,52 +84,90 @@ public struct CommandEnvelope: Sendable, Hashable {
                     guard let range = scanner.skipNumber() else { throw invalid }
                     value = .number(range)
                 default:
-                    guard scanner.skipValue() else { throw invalid }
-                    value = .other
+                    switch scanner.skipValueRejectingDuplicates() {
+                    case .valid: break
+                    case .invalid: throw invalid
+                    case .duplicateKey(let steps):
+                        // Report it once the rest is known to be valid JSON.
+                        guard JSONScanner.isValid(json) else { throw invalid }
+                        throw duplicateError([.key(key)] + steps)
+                    }
+                    value = scanner.bytes[start] == UInt8(ascii: "{") ? .object(start..<scanner.index) : .other(start..<scanner.index)
                 }
-                fields[key] = value
+                if fields.updateValue(value, forKey: key) != nil {
+                    guard JSONScanner.isValid(json) else { throw invalid }
+                    throw duplicateError([.key(key)])
+                }
             } while scanner.consume(UInt8(ascii: ","))
             guard scanner.consume(UInt8(ascii: "}")) else { throw invalid }
         }
         scanner.skipWhitespace()
         guard scanner.atEnd else { throw invalid }
-        if fields.keys.contains(where: { !isEnvelopeKey($0) }),
-           let unknown = fields.keys.sorted().first(where: { !isEnvelopeKey($0) }) {
-            throw CommandError(.malformed, "unknown field \(unknown); expected commandId, type, streamId, expectedVersion, payload", path: "$.\(unknown)")
+        if fields.keys.contains(where: { !isEnvelopeKey($0) && !extraKeys.contains($0) }),
+           let unknown = fields.keys.sorted().first(where: { !isEnvelopeKey($0) && !extraKeys.contains($0) }) {
+            let path = "$" + JSONScanner.pathComponent(unknown)
+            throw CommandError(.malformed, "unknown field \(path); expected commandId, type, streamId, expectedVersion, payload", path: path)
         }
-        guard case .string(let idText)? = fields["commandId"], let commandId = UUID(uuidString: idText) else {
-            throw CommandError(.malformed, "commandId must be a UUID string", path: "$.commandId")
+        guard case .string(let idText, _)? = fields["commandId"], let commandId = UUID(uuidString: idText) else {
+            throw CommandError(.malformed, "commandId must be a UUID string such as 0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01", path: "$.commandId")
         }
-        guard case .string(let type)? = fields["type"], !type.isEmpty else {
+        guard case .string(let type, _)? = fields["type"], !type.isEmpty else {
             throw CommandError(.malformed, "type must be a command type such as open-case", path: "$.type")
         }
-        guard case .string(let streamId)? = fields["streamId"], !streamId.isEmpty else {
+        guard type.utf8.count <= maxTypeBytes else {
+            throw CommandError(.malformed, "type is \(type.utf8.count) bytes long; command types are short names such as open-case (at most \(maxTypeBytes) bytes)", path: "$.type")
+        }
+        guard case .string(let streamId, _)? = fields["streamId"] else {
             throw CommandError(.malformed, "streamId must be a non-empty string such as case-1042", path: "$.streamId")
+        }
+        if let problem = Identifier.problem(streamId) {
+            throw CommandError(.malformed, "streamId \(problem); send a stream id such as case-1042", path: "$.streamId")
         }
         var expected: UInt64?
         switch fields["expectedVersion"] {
         case nil, .null?:
             break
         case .number(let range)?:
-            let text = String(decoding: scanner.bytes[range], as: UTF8.self)
-            if let whole = UInt64(text), Double(whole) < 9.0e18 {
-                expected = whole
-            } else if let number = Double(text), number >= 0, number.rounded() == number, number < 9.0e18 {
-                expected = UInt64(number)
-            } else {
-                throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more", path: "$.expectedVersion")
+            let digits = scanner.bytes[range]
+            let plain = digits.allSatisfy { (0x30...0x39).contains($0) } && (digits.count == 1 || digits.first != 0x30)
+            guard plain, let whole = UInt64(String(decoding: digits, as: UTF8.self)), whole <= UInt64(Int64.max) else {
+                let shown = digits.count <= 32 ? String(decoding: digits, as: UTF8.self) : "a number of \(digits.count) characters"
+                throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more written with digits only "
+                                   + "(no sign, fraction or exponent; at most \(Int64.max)), such as 3, or null; not \(shown)",
+                                   path: "$.expectedVersion")
             }
+            expected = whole
+        case .string?:
+            throw CommandError(.malformed, "expectedVersion must be a JSON number such as 3 (or null), not a string", path: "$.expectedVersion")
         default:
-            throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more", path: "$.expectedVersion")
+            throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more such as 3, or null", path: "$.expectedVersion")
         }
         guard case .object(let range)? = fields["payload"] else {
             throw CommandError(.malformed, "payload must be a JSON object (see schemas/commands/\(type).schema.json)", path: "$.payload")
         }
-        return CommandEnvelope(commandId: commandId, type: type, streamId: streamId, expectedVersion: expected,
-                               payload: Data(scanner.bytes[range]))
+        var extras: [String: Data] = [:]
+        for key in extraKeys {
+            switch fields[key] {
+            case nil: break
+            case .string(_, let r)?, .number(let r)?, .object(let r)?, .other(let r)?: extras[key] = Data(scanner.bytes[r])
+            case .null?: extras[key] = Data("null".utf8)
+            }
+        }
+        let envelope = CommandEnvelope(commandId: commandId, type: type, streamId: streamId, expectedVersion: expected,
+                                       payload: Data(scanner.bytes[range]))
+        return (envelope, extras)
+    }
+
+    /// The 400 for a member name given twice.
+    private static func duplicateError(_ steps: [JSONPathStep]) -> CommandError {
+        let path = JSONPathStep.path("$", steps)
+        return CommandError(.malformed, "\(path) is given twice; send each member of an object once", path: path)
     }
 
     /// Parses an already-decoded JSON object; `extraKeys` may appear besides the envelope's own.
+    ///
+    /// Foundation's objects have already lost duplicate member names and the literal form of
+    /// numbers: parse the text with ``parse(json:extraKeys:)`` wherever it is at hand.
     public static func parse(object: Any, extraKeys: Set<String> = []) throws(CommandError) -> CommandEnvelope {
         guard let dict = object as? [String: Any] else {
             throw CommandError(.malformed, "expected a JSON object with commandId, type, streamId and payload", path: "$")
@@ -130,6 +184,9 @@ public struct CommandEnvelope: Sendable, Hashable {
         }
         guard let streamId = dict["streamId"] as? String, !streamId.isEmpty else {
             throw CommandError(.malformed, "streamId must be a non-empty string such as case-1042", path: "$.streamId")
+        }
+        if let problem = Identifier.problem(streamId) {
+            throw CommandError(.malformed, "streamId \(problem); send a stream id such as case-1042", path: "$.streamId")
         }
         var expected: UInt64?
         if let raw = dict["expectedVersion"], !(raw is NSNull) {

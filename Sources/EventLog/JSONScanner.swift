@@ -226,3 +226,173 @@ public struct JSONScanner {
         return value
     }
 }
+
+// MARK: - Strict scan: duplicate member names
+
+/// One step of a JSON path: a member name or an array index.
+public enum JSONPathStep: Sendable, Hashable {
+    /// A member of an object.
+    case key(String)
+    /// An element of an array.
+    case index(Int)
+
+    /// Writes `steps` after `prefix` (e.g. `$`) as a JSONPath: `.name` for plain names,
+    /// `["name"]` for others, `[3]` for indices. A name longer than
+    /// ``JSONScanner/maxEchoedKeyBytes`` or holding control characters is not echoed: it is
+    /// written as `[<a key of N bytes>]`, so a path never repeats an unbounded client string.
+    public static func path(_ prefix: String, _ steps: [JSONPathStep]) -> String {
+        var out = prefix
+        for step in steps {
+            switch step {
+            case .index(let i): out += "[\(i)]"
+            case .key(let name): out += JSONScanner.pathComponent(name)
+            }
+        }
+        return out
+    }
+}
+
+extension JSONScanner {
+    /// Longest member name that errors repeat verbatim (longer ones are described by their length).
+    public static let maxEchoedKeyBytes = 64
+
+    /// How a member name appears in a JSON path (`.name`, `["a b"]`, or `[<a key of N bytes>]`).
+    public static func pathComponent(_ name: String) -> String {
+        let utf8 = name.utf8
+        if utf8.count > maxEchoedKeyBytes || name.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+            return "[<a key of \(utf8.count) bytes>]"
+        }
+        let plain = !name.isEmpty && utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
+        }
+        if plain { return "." + name }
+        return "[\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"]"
+    }
+
+    /// What a strict scan found.
+    public enum StrictOutcome: Sendable, Equatable {
+        /// One valid value without duplicate member names.
+        case valid
+        /// Not valid JSON.
+        case invalid
+        /// Valid JSON, but an object names a member twice: the steps from the scanned value
+        /// to the second occurrence (e.g. `[.key("cc")]`).
+        case duplicateKey([JSONPathStep])
+    }
+
+    /// Objects with more members than this check for duplicates with a hash set; smaller ones
+    /// compare each new name with the earlier ones by their bytes (no allocation).
+    static let linearKeyLimit = 16
+
+    /// Skips one value (after whitespace) like ``skipValue()``, and also refuses an object
+    /// that names a member twice, at any depth. Names are compared after unescaping, as
+    /// Swift strings (so `"a"` and `"\u0061"` are the same name); plain ASCII names are
+    /// compared in place by their bytes.
+    public mutating func skipValueRejectingDuplicates() -> StrictOutcome {
+        var keys: [Range<Int>] = []
+        let outcome = strictValue(depth: 0, keys: &keys)
+        if case .duplicateKey(let reversed) = outcome { return .duplicateKey(reversed.reversed()) }
+        return outcome
+    }
+
+    /// Whether `data` is one JSON value (with `objectOnly`, one object) without duplicate member names.
+    public static func strictCheck(_ data: Data, objectOnly: Bool = false) -> StrictOutcome {
+        var scanner = JSONScanner(data)
+        scanner.skipWhitespace()
+        if objectOnly && scanner.peek != UInt8(ascii: "{") { return .invalid }
+        let outcome = scanner.skipValueRejectingDuplicates()
+        guard outcome == .valid else { return outcome }
+        scanner.skipWhitespace()
+        return scanner.atEnd ? .valid : .invalid
+    }
+
+    /// `keys` is one buffer for the whole scan: each object pushes its member names' byte
+    /// ranges (between the quotes) and pops them when it ends. A duplicate's steps are
+    /// collected innermost first (reversed by the caller).
+    private mutating func strictValue(depth: Int, keys: inout [Range<Int>]) -> StrictOutcome {
+        skipWhitespace()
+        guard let first = peek else { return .invalid }
+        switch first {
+        case UInt8(ascii: "{"):
+            guard depth < Self.maxDepth else { return .invalid }
+            index += 1
+            if consume(UInt8(ascii: "}")) { return .valid }
+            let base = keys.count
+            defer { keys.removeSubrange(base...) }
+            var seen: Set<String>?
+            while true {
+                skipWhitespace()
+                guard peek == UInt8(ascii: "\"") else { return .invalid }
+                let start = index + 1
+                guard skipString() else { return .invalid }
+                let name = start..<(index - 1)
+                if let duplicate = duplicate(name, among: keys[base...], seen: &seen) {
+                    // Still check the rest's syntax: a syntax error wins over a duplicate.
+                    guard consume(UInt8(ascii: ":")), skipValue(depth: depth + 1) else { return .invalid }
+                    return .duplicateKey([.key(duplicate)])
+                }
+                keys.append(name)
+                guard consume(UInt8(ascii: ":")) else { return .invalid }
+                switch strictValue(depth: depth + 1, keys: &keys) {
+                case .valid: break
+                case .invalid: return .invalid
+                case .duplicateKey(var steps):
+                    steps.append(.key(decodedKey(name)))
+                    return .duplicateKey(steps)
+                }
+                if consume(UInt8(ascii: ",")) { continue }
+                return consume(UInt8(ascii: "}")) ? .valid : .invalid
+            }
+        case UInt8(ascii: "["):
+            guard depth < Self.maxDepth else { return .invalid }
+            index += 1
+            if consume(UInt8(ascii: "]")) { return .valid }
+            var element = 0
+            while true {
+                switch strictValue(depth: depth + 1, keys: &keys) {
+                case .valid: break
+                case .invalid: return .invalid
+                case .duplicateKey(var steps):
+                    steps.append(.index(element))
+                    return .duplicateKey(steps)
+                }
+                element += 1
+                if consume(UInt8(ascii: ",")) { continue }
+                return consume(UInt8(ascii: "]")) ? .valid : .invalid
+            }
+        default:
+            return skipValue(depth: depth) ? .valid : .invalid
+        }
+    }
+
+    /// The decoded name of `range` when it equals one of `earlier` (or, for a large object, a name in `seen`).
+    private func duplicate(_ range: Range<Int>, among earlier: ArraySlice<Range<Int>>, seen: inout Set<String>?) -> String? {
+        if earlier.count >= Self.linearKeyLimit {
+            if seen == nil { seen = Set(earlier.map(decodedKey)) }
+            let name = decodedKey(range)
+            return seen?.insert(name).inserted == false ? name : nil
+        }
+        let plain = isPlainASCII(range)
+        for other in earlier {
+            if plain && isPlainASCII(other) {
+                if other.count == range.count && bytes[other].elementsEqual(bytes[range]) { return decodedKey(range) }
+            } else if decodedKey(other) == decodedKey(range) {
+                return decodedKey(range)
+            }
+        }
+        return nil
+    }
+
+    /// Whether a string's raw bytes are ASCII without escapes (then bytes equal means names equal).
+    private func isPlainASCII(_ range: Range<Int>) -> Bool {
+        for i in range where bytes[i] >= 0x80 || bytes[i] == UInt8(ascii: "\\") { return false }
+        return true
+    }
+
+    /// The unescaped text of a string whose body (between the quotes) is `range`.
+    private func decodedKey(_ range: Range<Int>) -> String {
+        var scanner = self
+        scanner.index = range.lowerBound - 1
+        return scanner.readString() ?? ""
+    }
+}

@@ -170,7 +170,14 @@ func jsonLine(_ object: Any) throws -> String {
 }
 
 /// Parses `text` as JSON, or fails with a message naming `what`.
+///
+/// Strict: a member name given twice, at any depth, is refused with its JSON path (Foundation
+/// would keep one of them silently).
 func parseJSON(_ text: String, what: String) throws -> Any {
+    if case .duplicateKey(let steps) = JSONScanner.strictCheck(Data(text.utf8)) {
+        let path = JSONPathStep.path("$", steps)
+        throw CLIFailure(message: "\(what): \(path) is given twice; send each member of an object once", code: Exit.dataError)
+    }
     do {
         return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
     } catch {

@@ -289,22 +289,27 @@ struct ImportedCommand {
     var at: Date
 }
 
-/// Parses one NDJSON line of `docket import`.
+/// Parses one NDJSON line of `docket import`: the command envelope as `POST /v1/commands`
+/// takes it (``CommandEnvelope/parse(json:extraKeys:)``, the same strict parser and errors:
+/// duplicate member names, a non-integer `expectedVersion`, over-long ids are refused),
+/// plus `at` and `actor`.
 func parseCommandLine(_ line: Data, number: Int) throws(ImportLineError) -> ImportedCommand {
-    guard let object = try? JSONSerialization.jsonObject(with: line), let dict = object as? [String: Any] else {
-        throw ImportLineError(message: "not a JSON object (malformed JSON)")
-    }
     let envelope: CommandEnvelope
+    let extras: [String: Data]
     do {
-        envelope = try CommandEnvelope.parse(object: dict, extraKeys: ["at", "actor"])
+        (envelope, extras) = try CommandEnvelope.parse(json: line, extraKeys: ["at", "actor"])
     } catch {
+        if error.path == "$", error.message.contains("not valid JSON") {
+            throw ImportLineError(message: "not a JSON object (malformed JSON)")
+        }
         throw ImportLineError(message: (error.path.map { "\($0): " } ?? "") + error.message)
     }
-    guard let atText = dict["at"] as? String, let at = parseInstant(atText) else {
+    guard let atData = extras["at"],
+          let atText = try? JSONSerialization.jsonObject(with: atData, options: [.fragmentsAllowed]) as? String,
+          let at = parseInstant(atText) else {
         throw ImportLineError(message: "$.at: must be an ISO 8601 instant such as 2026-03-02T09:00:00Z")
     }
-    guard let actorObject = dict["actor"] as? [String: Any],
-          let actorData = try? JSONSerialization.data(withJSONObject: actorObject) else {
+    guard let actorData = extras["actor"], actorData.first == UInt8(ascii: "{") else {
         throw ImportLineError(message: "$.actor: must be a principal object such as {\"id\":\"s1\",\"role\":\"staff\",\"staffRole\":\"tier1\"}")
     }
     let actor: Principal

@@ -247,6 +247,9 @@ struct ImportLineError: Error {
 
 /// Parses one NDJSON import line into a single-event stream append.
 func parseImportLine(_ line: Data) throws(ImportLineError) -> StreamAppend {
+    if case .duplicateKey(let steps) = JSONScanner.strictCheck(line) {
+        throw ImportLineError(message: "\(JSONPathStep.path("$", steps)) is given twice; send each member of an object once")
+    }
     guard let object = try? JSONSerialization.jsonObject(with: line) else {
         throw ImportLineError(message: "not a JSON object (malformed JSON)")
     }

@@ -208,8 +208,26 @@ struct CommandHandlerTests {
         #expect(spaced.payload == Data(#"{ "a" : [1, "é"] }"#.utf8))
         #expect(spaced.streamId == "case-1" && spaced.expectedVersion == nil && spaced.type == "add-comment")
         #expect(spaced.commandId == UUID(uuidString: "0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01"))
-        let whole = try CommandEnvelope.parse(json: Data(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":2.0,"payload":{}}"#.utf8))
-        #expect(whole.expectedVersion == 2)
+        // expectedVersion is an integer literal of digits only: 2.0, 1e2, -0 are refused.
+        for literal in ["2.0", "1e2", "-0", "-1", "9223372036854775808", "\"3\""] {
+            #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":\#(literal),"payload":{}}"#)?.path == "$.expectedVersion", "\(literal)")
+        }
+        let largest = try CommandEnvelope.parse(json: Data(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","expectedVersion":9223372036854775807,"payload":{}}"#.utf8))
+        #expect(largest.expectedVersion == UInt64(Int64.max))
+        // A member named twice, in the envelope or at any depth of the payload, names its path.
+        let twice = parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","type":"u","streamId":"s","payload":{}}"#)
+        #expect(twice?.path == "$.type" && twice?.message.contains("$.type") == true)
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","payload":{"cc":[],"cc":[]}}"#)?.path == "$.payload.cc")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","payload":{"a":[0,{"b":1,"\u0062":2}]}}"#)?.path == "$.payload.a[1].b")
+        // Large objects (a set instead of comparisons) find duplicates too.
+        let many = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","payload":{"#  + many + #","k7":0}}"#)?.path == "$.payload.k7")
+        #expect(parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":"s","payload":{"#  + many + "}}") == nil)
+        // A syntax error still wins over a duplicate before it.
+        #expect(parse(#"{"payload":{"a":1,"a":2},"x":tru}"#)?.message.contains("not valid JSON") == true)
+        // A 1 MB streamId is refused without being repeated.
+        let huge = parse(#"{"commandId":"0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01","type":"t","streamId":""# + String(repeating: "s", count: 1 << 20) + #"","payload":{}}"#)
+        #expect(huge?.path == "$.streamId" && (huge?.message.utf8.count ?? .max) < 300)
         // A syntax error anywhere wins over what is wrong before it (one pass reads both).
         #expect(parse(#"{"bogus":1,"payload":{"a":tru}}"#)?.message.contains("not valid JSON") == true)
         #expect(parse(#"{"bogus":1,"payload":{}} x"#)?.path == "$")

@@ -384,8 +384,10 @@ public struct ExpireSurvey: DomainMessage {
 }
 
 extension OpenCase: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["caseID", "organisationID", "contactID", "subject", "description", "topic", "caseType", "subType", "severity", "region", "site", "product", "stage", "callMe", "cc", "channel", "relatedCaseID"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(caseID: try f.string("caseID"), organisationID: try f.string("organisationID"), contactID: try f.string("contactID"), subject: try f.string("subject"), description: try f.string("description"), topic: try f.string("topic"), caseType: try f.enumeration("caseType", CaseType.self), subType: try f.optionalString("subType"), severity: try f.string("severity"), region: try f.string("region"), site: try f.string("site"), product: try f.string("product"), stage: try f.enumeration("stage", ImplementationStage.self), callMe: try f.bool("callMe"), cc: try f.strings("cc"), channel: try f.enumeration("channel", Channel.self), relatedCaseID: try f.optionalString("relatedCaseID"))
+        self.init(caseID: try f.id("caseID"), organisationID: try f.id("organisationID"), contactID: try f.id("contactID"), subject: try f.string("subject"), description: try f.string("description"), topic: try f.string("topic"), caseType: try f.enumeration("caseType", CaseType.self), subType: try f.optionalString("subType"), severity: try f.string("severity"), region: try f.string("region"), site: try f.string("site"), product: try f.string("product"), stage: try f.enumeration("stage", ImplementationStage.self), callMe: try f.bool("callMe"), cc: try f.strings("cc"), channel: try f.enumeration("channel", Channel.self), relatedCaseID: try f.optionalID("relatedCaseID"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -434,6 +436,8 @@ extension OpenCase: GeneratedJSONMessage {
 }
 
 extension RouteCase: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["team", "owner", "tier"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(team: try f.string("team"), owner: try f.string("owner"), tier: try f.enumeration("tier", SupportTier.self))
     }
@@ -452,6 +456,8 @@ extension RouteCase: GeneratedJSONMessage {
 }
 
 extension SetPriority: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["priority", "reason"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(priority: try f.string("priority"), reason: try f.string("reason"))
     }
@@ -468,6 +474,8 @@ extension SetPriority: GeneratedJSONMessage {
 }
 
 extension RequestPriorityChange: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["priority", "reason"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(priority: try f.string("priority"), reason: try f.string("reason"))
     }
@@ -484,8 +492,10 @@ extension RequestPriorityChange: GeneratedJSONMessage {
 }
 
 extension AddComment: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["commentID", "body", "visibility"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(commentID: try f.string("commentID"), body: try f.string("body"), visibility: try f.enumeration("visibility", Visibility.self))
+        self.init(commentID: try f.id("commentID"), body: try f.string("body"), visibility: try f.enumeration("visibility", Visibility.self))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -502,6 +512,8 @@ extension AddComment: GeneratedJSONMessage {
 }
 
 extension RequestInformation: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["question"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(question: try f.string("question"))
     }
@@ -516,6 +528,8 @@ extension RequestInformation: GeneratedJSONMessage {
 }
 
 extension EscalateCase: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["kind", "to", "reason"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(kind: try f.enumeration("kind", EscalationRequest.self), to: try f.optionalString("to"), reason: try f.string("reason"))
     }
@@ -536,6 +550,8 @@ extension EscalateCase: GeneratedJSONMessage {
 }
 
 extension RestoreService: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["summary"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(summary: try f.string("summary"))
     }
@@ -550,6 +566,8 @@ extension RestoreService: GeneratedJSONMessage {
 }
 
 extension ProposeSolution: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["solution"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(solution: try f.string("solution"))
     }
@@ -564,6 +582,8 @@ extension ProposeSolution: GeneratedJSONMessage {
 }
 
 extension ConfirmSolution: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["note"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(note: try f.optionalString("note"))
     }
@@ -580,6 +600,8 @@ extension ConfirmSolution: GeneratedJSONMessage {
 }
 
 extension RejectSolution: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.string("reason"))
     }
@@ -594,6 +616,8 @@ extension RejectSolution: GeneratedJSONMessage {
 }
 
 extension CloseCase: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason", "note"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.enumeration("reason", CloseReason.self), note: try f.optionalString("note"))
     }
@@ -612,6 +636,8 @@ extension CloseCase: GeneratedJSONMessage {
 }
 
 extension ReopenCase: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.string("reason"))
     }
@@ -626,6 +652,8 @@ extension ReopenCase: GeneratedJSONMessage {
 }
 
 extension SuspendResolutionTarget: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.string("reason"))
     }
@@ -640,6 +668,8 @@ extension SuspendResolutionTarget: GeneratedJSONMessage {
 }
 
 extension ResumeResolutionTarget: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["note"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(note: try f.optionalString("note"))
     }
@@ -656,6 +686,8 @@ extension ResumeResolutionTarget: GeneratedJSONMessage {
 }
 
 extension LinkIncident: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["incidentNumber"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(incidentNumber: try f.int("incidentNumber"))
     }
@@ -670,6 +702,8 @@ extension LinkIncident: GeneratedJSONMessage {
 }
 
 extension ConvertToIncident: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["incidentNumber"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(incidentNumber: try f.int("incidentNumber"))
     }
@@ -684,8 +718,10 @@ extension ConvertToIncident: GeneratedJSONMessage {
 }
 
 extension AddAttachment: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["attachmentID", "name", "mediaType", "size", "sha256"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(attachmentID: try f.string("attachmentID"), name: try f.string("name"), mediaType: try f.string("mediaType"), size: try f.int64("size"), sha256: try f.string("sha256"))
+        self.init(attachmentID: try f.id("attachmentID"), name: try f.string("name"), mediaType: try f.string("mediaType"), size: try f.int64("size"), sha256: try f.string("sha256"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -706,6 +742,8 @@ extension AddAttachment: GeneratedJSONMessage {
 }
 
 extension RecordClockAtRisk: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self))
     }
@@ -720,6 +758,8 @@ extension RecordClockAtRisk: GeneratedJSONMessage {
 }
 
 extension RecordClockBreached: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self))
     }
@@ -734,6 +774,8 @@ extension RecordClockBreached: GeneratedJSONMessage {
 }
 
 extension RecordUpdateOverdue: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = []
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         _ = f
         self.init()
@@ -746,6 +788,8 @@ extension RecordUpdateOverdue: GeneratedJSONMessage {
 }
 
 extension AutoCloseCase: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = []
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         _ = f
         self.init()
@@ -758,8 +802,10 @@ extension AutoCloseCase: GeneratedJSONMessage {
 }
 
 extension AnswerSurvey: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["surveyID", "knowledge", "communication", "timeliness", "comment"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(surveyID: try f.string("surveyID"), knowledge: try f.int("knowledge"), communication: try f.int("communication"), timeliness: try f.int("timeliness"), comment: try f.optionalString("comment"))
+        self.init(surveyID: try f.id("surveyID"), knowledge: try f.int("knowledge"), communication: try f.int("communication"), timeliness: try f.int("timeliness"), comment: try f.optionalString("comment"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -782,8 +828,10 @@ extension AnswerSurvey: GeneratedJSONMessage {
 }
 
 extension ExpireSurvey: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["surveyID"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(surveyID: try f.string("surveyID"))
+        self.init(surveyID: try f.id("surveyID"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -937,30 +985,30 @@ public enum CaseCommand: MessageFamily {
 
     /// Payload decoders by type name: generated straight-line code, no casts or searches.
     static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> CaseCommand] = [
-        "open-case": { bytes throws(MessageCodingError) in .openCase(try OpenCase.decodeGenerated(bytes)) },
-        "route-case": { bytes throws(MessageCodingError) in .routeCase(try RouteCase.decodeGenerated(bytes)) },
-        "set-priority": { bytes throws(MessageCodingError) in .setPriority(try SetPriority.decodeGenerated(bytes)) },
-        "request-priority-change": { bytes throws(MessageCodingError) in .requestPriorityChange(try RequestPriorityChange.decodeGenerated(bytes)) },
-        "add-comment": { bytes throws(MessageCodingError) in .addComment(try AddComment.decodeGenerated(bytes)) },
-        "request-information": { bytes throws(MessageCodingError) in .requestInformation(try RequestInformation.decodeGenerated(bytes)) },
-        "escalate-case": { bytes throws(MessageCodingError) in .escalateCase(try EscalateCase.decodeGenerated(bytes)) },
-        "restore-service": { bytes throws(MessageCodingError) in .restoreService(try RestoreService.decodeGenerated(bytes)) },
-        "propose-solution": { bytes throws(MessageCodingError) in .proposeSolution(try ProposeSolution.decodeGenerated(bytes)) },
-        "confirm-solution": { bytes throws(MessageCodingError) in .confirmSolution(try ConfirmSolution.decodeGenerated(bytes)) },
-        "reject-solution": { bytes throws(MessageCodingError) in .rejectSolution(try RejectSolution.decodeGenerated(bytes)) },
-        "close-case": { bytes throws(MessageCodingError) in .closeCase(try CloseCase.decodeGenerated(bytes)) },
-        "reopen-case": { bytes throws(MessageCodingError) in .reopenCase(try ReopenCase.decodeGenerated(bytes)) },
-        "suspend-resolution-target": { bytes throws(MessageCodingError) in .suspendResolutionTarget(try SuspendResolutionTarget.decodeGenerated(bytes)) },
-        "resume-resolution-target": { bytes throws(MessageCodingError) in .resumeResolutionTarget(try ResumeResolutionTarget.decodeGenerated(bytes)) },
-        "link-incident": { bytes throws(MessageCodingError) in .linkIncident(try LinkIncident.decodeGenerated(bytes)) },
-        "convert-to-incident": { bytes throws(MessageCodingError) in .convertToIncident(try ConvertToIncident.decodeGenerated(bytes)) },
-        "add-attachment": { bytes throws(MessageCodingError) in .addAttachment(try AddAttachment.decodeGenerated(bytes)) },
-        "record-clock-at-risk": { bytes throws(MessageCodingError) in .recordClockAtRisk(try RecordClockAtRisk.decodeGenerated(bytes)) },
-        "record-clock-breached": { bytes throws(MessageCodingError) in .recordClockBreached(try RecordClockBreached.decodeGenerated(bytes)) },
-        "record-update-overdue": { bytes throws(MessageCodingError) in .recordUpdateOverdue(try RecordUpdateOverdue.decodeGenerated(bytes)) },
-        "auto-close-case": { bytes throws(MessageCodingError) in .autoCloseCase(try AutoCloseCase.decodeGenerated(bytes)) },
-        "answer-survey": { bytes throws(MessageCodingError) in .answerSurvey(try AnswerSurvey.decodeGenerated(bytes)) },
-        "expire-survey": { bytes throws(MessageCodingError) in .expireSurvey(try ExpireSurvey.decodeGenerated(bytes)) },
+        "open-case": { bytes throws(MessageCodingError) in .openCase(try OpenCase.decodeGenerated(bytes, strict: true)) },
+        "route-case": { bytes throws(MessageCodingError) in .routeCase(try RouteCase.decodeGenerated(bytes, strict: true)) },
+        "set-priority": { bytes throws(MessageCodingError) in .setPriority(try SetPriority.decodeGenerated(bytes, strict: true)) },
+        "request-priority-change": { bytes throws(MessageCodingError) in .requestPriorityChange(try RequestPriorityChange.decodeGenerated(bytes, strict: true)) },
+        "add-comment": { bytes throws(MessageCodingError) in .addComment(try AddComment.decodeGenerated(bytes, strict: true)) },
+        "request-information": { bytes throws(MessageCodingError) in .requestInformation(try RequestInformation.decodeGenerated(bytes, strict: true)) },
+        "escalate-case": { bytes throws(MessageCodingError) in .escalateCase(try EscalateCase.decodeGenerated(bytes, strict: true)) },
+        "restore-service": { bytes throws(MessageCodingError) in .restoreService(try RestoreService.decodeGenerated(bytes, strict: true)) },
+        "propose-solution": { bytes throws(MessageCodingError) in .proposeSolution(try ProposeSolution.decodeGenerated(bytes, strict: true)) },
+        "confirm-solution": { bytes throws(MessageCodingError) in .confirmSolution(try ConfirmSolution.decodeGenerated(bytes, strict: true)) },
+        "reject-solution": { bytes throws(MessageCodingError) in .rejectSolution(try RejectSolution.decodeGenerated(bytes, strict: true)) },
+        "close-case": { bytes throws(MessageCodingError) in .closeCase(try CloseCase.decodeGenerated(bytes, strict: true)) },
+        "reopen-case": { bytes throws(MessageCodingError) in .reopenCase(try ReopenCase.decodeGenerated(bytes, strict: true)) },
+        "suspend-resolution-target": { bytes throws(MessageCodingError) in .suspendResolutionTarget(try SuspendResolutionTarget.decodeGenerated(bytes, strict: true)) },
+        "resume-resolution-target": { bytes throws(MessageCodingError) in .resumeResolutionTarget(try ResumeResolutionTarget.decodeGenerated(bytes, strict: true)) },
+        "link-incident": { bytes throws(MessageCodingError) in .linkIncident(try LinkIncident.decodeGenerated(bytes, strict: true)) },
+        "convert-to-incident": { bytes throws(MessageCodingError) in .convertToIncident(try ConvertToIncident.decodeGenerated(bytes, strict: true)) },
+        "add-attachment": { bytes throws(MessageCodingError) in .addAttachment(try AddAttachment.decodeGenerated(bytes, strict: true)) },
+        "record-clock-at-risk": { bytes throws(MessageCodingError) in .recordClockAtRisk(try RecordClockAtRisk.decodeGenerated(bytes, strict: true)) },
+        "record-clock-breached": { bytes throws(MessageCodingError) in .recordClockBreached(try RecordClockBreached.decodeGenerated(bytes, strict: true)) },
+        "record-update-overdue": { bytes throws(MessageCodingError) in .recordUpdateOverdue(try RecordUpdateOverdue.decodeGenerated(bytes, strict: true)) },
+        "auto-close-case": { bytes throws(MessageCodingError) in .autoCloseCase(try AutoCloseCase.decodeGenerated(bytes, strict: true)) },
+        "answer-survey": { bytes throws(MessageCodingError) in .answerSurvey(try AnswerSurvey.decodeGenerated(bytes, strict: true)) },
+        "expire-survey": { bytes throws(MessageCodingError) in .expireSurvey(try ExpireSurvey.decodeGenerated(bytes, strict: true)) },
     ]
 
     /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
@@ -1679,8 +1727,10 @@ public struct SurveyExpired: DomainMessage {
 }
 
 extension CaseOpened: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["caseID", "organisationID", "contactID", "openedBy", "subject", "description", "topic", "caseType", "subType", "severity", "priority", "requestedPriority", "region", "site", "product", "stage", "callMe", "cc", "channel", "relatedCaseID", "policyName", "policyVersion", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(caseID: try f.string("caseID"), organisationID: try f.string("organisationID"), contactID: try f.string("contactID"), openedBy: try f.string("openedBy"), subject: try f.string("subject"), description: try f.string("description"), topic: try f.string("topic"), caseType: try f.enumeration("caseType", CaseType.self), subType: try f.optionalString("subType"), severity: try f.string("severity"), priority: try f.string("priority"), requestedPriority: try f.optionalString("requestedPriority"), region: try f.string("region"), site: try f.string("site"), product: try f.string("product"), stage: try f.enumeration("stage", ImplementationStage.self), callMe: try f.bool("callMe"), cc: try f.strings("cc"), channel: try f.enumeration("channel", Channel.self), relatedCaseID: try f.optionalString("relatedCaseID"), policyName: try f.string("policyName"), policyVersion: try f.int("policyVersion"), at: try f.date("at"))
+        self.init(caseID: try f.id("caseID"), organisationID: try f.id("organisationID"), contactID: try f.id("contactID"), openedBy: try f.string("openedBy"), subject: try f.string("subject"), description: try f.string("description"), topic: try f.string("topic"), caseType: try f.enumeration("caseType", CaseType.self), subType: try f.optionalString("subType"), severity: try f.string("severity"), priority: try f.string("priority"), requestedPriority: try f.optionalString("requestedPriority"), region: try f.string("region"), site: try f.string("site"), product: try f.string("product"), stage: try f.enumeration("stage", ImplementationStage.self), callMe: try f.bool("callMe"), cc: try f.strings("cc"), channel: try f.enumeration("channel", Channel.self), relatedCaseID: try f.optionalID("relatedCaseID"), policyName: try f.string("policyName"), policyVersion: try f.int("policyVersion"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -1743,6 +1793,8 @@ extension CaseOpened: GeneratedJSONMessage {
 }
 
 extension CaseRouted: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["team", "owner", "tier", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(team: try f.string("team"), owner: try f.string("owner"), tier: try f.enumeration("tier", SupportTier.self), by: try f.string("by"), at: try f.date("at"))
     }
@@ -1765,6 +1817,8 @@ extension CaseRouted: GeneratedJSONMessage {
 }
 
 extension PriorityChanged: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["from", "to", "reason", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(from: try f.string("from"), to: try f.string("to"), reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -1787,6 +1841,8 @@ extension PriorityChanged: GeneratedJSONMessage {
 }
 
 extension PriorityChangeRequested: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["priority", "reason", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(priority: try f.string("priority"), reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -1807,8 +1863,10 @@ extension PriorityChangeRequested: GeneratedJSONMessage {
 }
 
 extension CommentAdded: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["commentID", "authorID", "authorRole", "visibility", "body", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(commentID: try f.string("commentID"), authorID: try f.string("authorID"), authorRole: try f.enumeration("authorRole", Role.self), visibility: try f.enumeration("visibility", Visibility.self), body: try f.string("body"), at: try f.date("at"))
+        self.init(commentID: try f.id("commentID"), authorID: try f.id("authorID"), authorRole: try f.enumeration("authorRole", Role.self), visibility: try f.enumeration("visibility", Visibility.self), body: try f.string("body"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -1831,6 +1889,8 @@ extension CommentAdded: GeneratedJSONMessage {
 }
 
 extension InvestigationStarted: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(by: try f.string("by"), at: try f.date("at"))
     }
@@ -1847,6 +1907,8 @@ extension InvestigationStarted: GeneratedJSONMessage {
 }
 
 extension InformationRequested: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["question", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(question: try f.string("question"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -1865,6 +1927,8 @@ extension InformationRequested: GeneratedJSONMessage {
 }
 
 extension CustomerResponded: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(by: try f.string("by"), at: try f.date("at"))
     }
@@ -1881,6 +1945,8 @@ extension CustomerResponded: GeneratedJSONMessage {
 }
 
 extension ServiceRestored: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["summary", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(summary: try f.string("summary"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -1899,6 +1965,8 @@ extension ServiceRestored: GeneratedJSONMessage {
 }
 
 extension SolutionProposed: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["solution", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(solution: try f.string("solution"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -1917,6 +1985,8 @@ extension SolutionProposed: GeneratedJSONMessage {
 }
 
 extension SolutionRejected: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -1935,6 +2005,8 @@ extension SolutionRejected: GeneratedJSONMessage {
 }
 
 extension CaseClosed: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason", "note", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.enumeration("reason", CloseReason.self), note: try f.optionalString("note"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -1957,6 +2029,8 @@ extension CaseClosed: GeneratedJSONMessage {
 }
 
 extension CaseReopened: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -1975,6 +2049,8 @@ extension CaseReopened: GeneratedJSONMessage {
 }
 
 extension EscalationFlagRaised: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["kind", "rule", "raisedBy", "reason", "target", "participant", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(kind: try f.enumeration("kind", EscalationKind.self), rule: try f.string("rule"), raisedBy: try f.string("raisedBy"), reason: try f.string("reason"), target: try f.optionalEnumeration("target", SLATarget.self), participant: try f.optionalString("participant"), at: try f.date("at"))
     }
@@ -2005,6 +2081,8 @@ extension EscalationFlagRaised: GeneratedJSONMessage {
 }
 
 extension EscalationFlagCleared: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["kind", "target", "reason", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(kind: try f.enumeration("kind", EscalationKind.self), target: try f.optionalEnumeration("target", SLATarget.self), reason: try f.string("reason"), at: try f.date("at"))
     }
@@ -2027,6 +2105,8 @@ extension EscalationFlagCleared: GeneratedJSONMessage {
 }
 
 extension ClockStarted: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "duration", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), duration: try f.targetDuration("duration"), at: try f.date("at"))
     }
@@ -2045,6 +2125,8 @@ extension ClockStarted: GeneratedJSONMessage {
 }
 
 extension ClockPaused: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "reason", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), reason: try f.string("reason"), at: try f.date("at"))
     }
@@ -2063,6 +2145,8 @@ extension ClockPaused: GeneratedJSONMessage {
 }
 
 extension ClockResumed: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), at: try f.date("at"))
     }
@@ -2079,6 +2163,8 @@ extension ClockResumed: GeneratedJSONMessage {
 }
 
 extension ClockSuspended: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "reason", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -2099,6 +2185,8 @@ extension ClockSuspended: GeneratedJSONMessage {
 }
 
 extension ClockSuspensionEnded: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), by: try f.string("by"), at: try f.date("at"))
     }
@@ -2117,6 +2205,8 @@ extension ClockSuspensionEnded: GeneratedJSONMessage {
 }
 
 extension ClockMet: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), at: try f.date("at"))
     }
@@ -2133,6 +2223,8 @@ extension ClockMet: GeneratedJSONMessage {
 }
 
 extension ClockStopped: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "reason", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), reason: try f.string("reason"), at: try f.date("at"))
     }
@@ -2151,6 +2243,8 @@ extension ClockStopped: GeneratedJSONMessage {
 }
 
 extension ClockRetargeted: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "duration", "priority", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), duration: try f.targetDuration("duration"), priority: try f.string("priority"), at: try f.date("at"))
     }
@@ -2171,6 +2265,8 @@ extension ClockRetargeted: GeneratedJSONMessage {
 }
 
 extension ClockAtRisk: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "at", "recordedAt"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), at: try f.date("at"), recordedAt: try f.date("recordedAt"))
     }
@@ -2189,6 +2285,8 @@ extension ClockAtRisk: GeneratedJSONMessage {
 }
 
 extension ClockBreached: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["target", "at", "recordedAt"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(target: try f.enumeration("target", SLATarget.self), at: try f.date("at"), recordedAt: try f.date("recordedAt"))
     }
@@ -2207,6 +2305,8 @@ extension ClockBreached: GeneratedJSONMessage {
 }
 
 extension IncidentLinked: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["incidentNumber", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(incidentNumber: try f.int("incidentNumber"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -2225,6 +2325,8 @@ extension IncidentLinked: GeneratedJSONMessage {
 }
 
 extension CaseConvertedToIncident: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["incidentNumber", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(incidentNumber: try f.int("incidentNumber"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -2243,8 +2345,10 @@ extension CaseConvertedToIncident: GeneratedJSONMessage {
 }
 
 extension AttachmentAdded: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["attachmentID", "name", "mediaType", "size", "sha256", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(attachmentID: try f.string("attachmentID"), name: try f.string("name"), mediaType: try f.string("mediaType"), size: try f.int64("size"), sha256: try f.string("sha256"), by: try f.string("by"), at: try f.date("at"))
+        self.init(attachmentID: try f.id("attachmentID"), name: try f.string("name"), mediaType: try f.string("mediaType"), size: try f.int64("size"), sha256: try f.string("sha256"), by: try f.string("by"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -2269,6 +2373,8 @@ extension AttachmentAdded: GeneratedJSONMessage {
 }
 
 extension NotificationQueued: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason", "recipients", "reference", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.enumeration("reason", NotificationReason.self), recipients: try f.strings("recipients"), reference: try f.string("reference"), at: try f.date("at"))
     }
@@ -2289,8 +2395,10 @@ extension NotificationQueued: GeneratedJSONMessage {
 }
 
 extension SurveySent: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["surveyID", "contactID", "answerBy", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(surveyID: try f.string("surveyID"), contactID: try f.string("contactID"), answerBy: try f.date("answerBy"), at: try f.date("at"))
+        self.init(surveyID: try f.id("surveyID"), contactID: try f.id("contactID"), answerBy: try f.date("answerBy"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -2309,8 +2417,10 @@ extension SurveySent: GeneratedJSONMessage {
 }
 
 extension SurveyAnswered: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["surveyID", "knowledge", "communication", "timeliness", "comment", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(surveyID: try f.string("surveyID"), knowledge: try f.int("knowledge"), communication: try f.int("communication"), timeliness: try f.int("timeliness"), comment: try f.optionalString("comment"), at: try f.date("at"))
+        self.init(surveyID: try f.id("surveyID"), knowledge: try f.int("knowledge"), communication: try f.int("communication"), timeliness: try f.int("timeliness"), comment: try f.optionalString("comment"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -2335,8 +2445,10 @@ extension SurveyAnswered: GeneratedJSONMessage {
 }
 
 extension SurveyExpired: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["surveyID", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(surveyID: try f.string("surveyID"), at: try f.date("at"))
+        self.init(surveyID: try f.id("surveyID"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {

@@ -3,6 +3,8 @@
 import Foundation
 
 extension ClockInterval: GeneratedJSONValue {
+    package static let jsonFieldNames: [String] = ["start", "end", "reason"]
+
     package init(fields f: MessageFields) throws(MessageCodingError) {
         self.start = try f.date("start")
         self.end = try f.optionalDate("end")
@@ -27,6 +29,8 @@ extension ClockInterval: GeneratedJSONValue {
 }
 
 extension SLAClock: GeneratedJSONValue {
+    package static let jsonFieldNames: [String] = ["target", "duration", "startedAt", "pauses", "suspensions", "metAt", "stoppedAt", "atRiskAt", "breachedAt"]
+
     package init(fields f: MessageFields) throws(MessageCodingError) {
         self.target = try f.enumeration("target", SLATarget.self)
         self.duration = try f.targetDuration("duration")
@@ -73,6 +77,8 @@ extension SLAClock: GeneratedJSONValue {
 }
 
 extension EscalationFlag: GeneratedJSONValue {
+    package static let jsonFieldNames: [String] = ["kind", "rule", "raisedBy", "reason", "target", "participant", "raisedAt", "clearedAt"]
+
     package init(fields f: MessageFields) throws(MessageCodingError) {
         self.kind = try f.enumeration("kind", EscalationKind.self)
         self.rule = try f.string("rule")
@@ -114,9 +120,11 @@ extension EscalationFlag: GeneratedJSONValue {
 }
 
 extension Survey: GeneratedJSONValue {
+    package static let jsonFieldNames: [String] = ["id", "contactID", "sentAt", "answerBy", "knowledge", "communication", "timeliness", "comment", "answeredAt", "expiredAt"]
+
     package init(fields f: MessageFields) throws(MessageCodingError) {
         self.id = try f.string("id")
-        self.contactID = try f.string("contactID")
+        self.contactID = try f.id("contactID")
         self.sentAt = try f.date("sentAt")
         self.answerBy = try f.date("answerBy")
         self.knowledge = try f.optionalInt("knowledge")
@@ -167,6 +175,8 @@ extension Survey: GeneratedJSONValue {
 }
 
 extension Attachment: GeneratedJSONValue {
+    package static let jsonFieldNames: [String] = ["id", "name", "mediaType", "size", "sha256", "by", "at"]
+
     package init(fields f: MessageFields) throws(MessageCodingError) {
         self.id = try f.string("id")
         self.name = try f.string("name")
@@ -199,10 +209,12 @@ extension Attachment: GeneratedJSONValue {
 }
 
 extension CaseState: GeneratedJSONValue {
+    package static let jsonFieldNames: [String] = ["id", "organisationID", "contactID", "openedBy", "subject", "topic", "caseType", "subType", "severity", "priority", "region", "site", "product", "cc", "channel", "relatedCaseID", "status", "closeReason", "openedAt", "closedAt", "solutionProposedAt", "lastModifiedAt", "policyName", "policyVersion", "team", "owner", "tier", "participants", "clocks", "awaitingCustomer", "flags", "surveys", "attachments", "linkedIncidents", "convertedToIncident", "publicComments", "internalComments", "reopenCount"]
+
     package init(fields f: MessageFields) throws(MessageCodingError) {
         self.id = try f.optionalString("id")
-        self.organisationID = try f.string("organisationID")
-        self.contactID = try f.string("contactID")
+        self.organisationID = try f.id("organisationID")
+        self.contactID = try f.id("contactID")
         self.openedBy = try f.string("openedBy")
         self.subject = try f.string("subject")
         self.topic = try f.string("topic")
@@ -215,7 +227,7 @@ extension CaseState: GeneratedJSONValue {
         self.product = try f.string("product")
         self.cc = try f.strings("cc")
         self.channel = try f.enumeration("channel", Channel.self)
-        self.relatedCaseID = try f.optionalString("relatedCaseID")
+        self.relatedCaseID = try f.optionalID("relatedCaseID")
         self.status = try f.enumeration("status", CaseStatus.self)
         self.closeReason = try f.optionalEnumeration("closeReason", CloseReason.self)
         self.openedAt = try f.optionalDate("openedAt")

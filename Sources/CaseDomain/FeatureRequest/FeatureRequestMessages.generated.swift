@@ -57,8 +57,10 @@ public struct CloseFeatureRequest: DomainMessage {
 }
 
 extension SubmitFeatureRequest: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["featureID", "organisationID", "subject", "description", "product"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(featureID: try f.string("featureID"), organisationID: try f.string("organisationID"), subject: try f.string("subject"), description: try f.string("description"), product: try f.string("product"))
+        self.init(featureID: try f.id("featureID"), organisationID: try f.id("organisationID"), subject: try f.string("subject"), description: try f.string("description"), product: try f.string("product"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -79,6 +81,8 @@ extension SubmitFeatureRequest: GeneratedJSONMessage {
 }
 
 extension ChangeFeatureRequestStatus: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["status", "subStatus", "note"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(status: try f.enumeration("status", FeatureRequestStatus.self), subStatus: try f.enumeration("subStatus", FeatureRequestSubStatus.self), note: try f.optionalString("note"))
     }
@@ -99,6 +103,8 @@ extension ChangeFeatureRequestStatus: GeneratedJSONMessage {
 }
 
 extension CloseFeatureRequest: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.string("reason"))
     }
@@ -149,9 +155,9 @@ public enum FeatureRequestCommand: MessageFamily {
 
     /// Payload decoders by type name: generated straight-line code, no casts or searches.
     static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> FeatureRequestCommand] = [
-        "submit-feature-request": { bytes throws(MessageCodingError) in .submitFeatureRequest(try SubmitFeatureRequest.decodeGenerated(bytes)) },
-        "change-feature-request-status": { bytes throws(MessageCodingError) in .changeFeatureRequestStatus(try ChangeFeatureRequestStatus.decodeGenerated(bytes)) },
-        "close-feature-request": { bytes throws(MessageCodingError) in .closeFeatureRequest(try CloseFeatureRequest.decodeGenerated(bytes)) },
+        "submit-feature-request": { bytes throws(MessageCodingError) in .submitFeatureRequest(try SubmitFeatureRequest.decodeGenerated(bytes, strict: true)) },
+        "change-feature-request-status": { bytes throws(MessageCodingError) in .changeFeatureRequestStatus(try ChangeFeatureRequestStatus.decodeGenerated(bytes, strict: true)) },
+        "close-feature-request": { bytes throws(MessageCodingError) in .closeFeatureRequest(try CloseFeatureRequest.decodeGenerated(bytes, strict: true)) },
     ]
 
     /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
@@ -252,8 +258,10 @@ public struct FeatureRequestClosed: DomainMessage {
 }
 
 extension FeatureRequestSubmitted: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["featureID", "organisationID", "subject", "description", "product", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(featureID: try f.string("featureID"), organisationID: try f.string("organisationID"), subject: try f.string("subject"), description: try f.string("description"), product: try f.string("product"), by: try f.string("by"), at: try f.date("at"))
+        self.init(featureID: try f.id("featureID"), organisationID: try f.id("organisationID"), subject: try f.string("subject"), description: try f.string("description"), product: try f.string("product"), by: try f.string("by"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -278,6 +286,8 @@ extension FeatureRequestSubmitted: GeneratedJSONMessage {
 }
 
 extension FeatureRequestStatusChanged: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["fromStatus", "fromSubStatus", "status", "subStatus", "note", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(fromStatus: try f.enumeration("fromStatus", FeatureRequestStatus.self), fromSubStatus: try f.enumeration("fromSubStatus", FeatureRequestSubStatus.self), status: try f.enumeration("status", FeatureRequestStatus.self), subStatus: try f.enumeration("subStatus", FeatureRequestSubStatus.self), note: try f.optionalString("note"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -306,6 +316,8 @@ extension FeatureRequestStatusChanged: GeneratedJSONMessage {
 }
 
 extension FeatureRequestClosed: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["reason", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(reason: try f.string("reason"), by: try f.string("by"), at: try f.date("at"))
     }

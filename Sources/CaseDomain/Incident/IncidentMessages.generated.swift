@@ -105,6 +105,8 @@ public struct ScheduleMaintenance: DomainMessage {
 }
 
 extension DeclareIncident: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["incidentNumber", "title", "affectedServices", "origin", "affectedOrganisations", "subsetOfClients"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(incidentNumber: try f.int("incidentNumber"), title: try f.string("title"), affectedServices: try f.strings("affectedServices"), origin: try f.enumeration("origin", IncidentOrigin.self), affectedOrganisations: try f.strings("affectedOrganisations"), subsetOfClients: try f.bool("subsetOfClients"))
     }
@@ -129,6 +131,8 @@ extension DeclareIncident: GeneratedJSONMessage {
 }
 
 extension SendAlert: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["kind", "message", "occurredFrom", "occurredTo"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(kind: try f.enumeration("kind", AlertKind.self), message: try f.string("message"), occurredFrom: try f.optionalDate("occurredFrom"), occurredTo: try f.optionalDate("occurredTo"))
     }
@@ -153,6 +157,8 @@ extension SendAlert: GeneratedJSONMessage {
 }
 
 extension PublishRCA: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["cause", "detection", "prevention"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(cause: try f.string("cause"), detection: try f.string("detection"), prevention: try f.string("prevention"))
     }
@@ -171,8 +177,10 @@ extension PublishRCA: GeneratedJSONMessage {
 }
 
 extension LinkCase: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["caseID"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(caseID: try f.string("caseID"))
+        self.init(caseID: try f.id("caseID"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -185,8 +193,10 @@ extension LinkCase: GeneratedJSONMessage {
 }
 
 extension ScheduleMaintenance: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["windowID", "start", "end", "expectedOutageMinutes", "description"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(windowID: try f.string("windowID"), start: try f.date("start"), end: try f.date("end"), expectedOutageMinutes: try f.int("expectedOutageMinutes"), description: try f.string("description"))
+        self.init(windowID: try f.id("windowID"), start: try f.date("start"), end: try f.date("end"), expectedOutageMinutes: try f.int("expectedOutageMinutes"), description: try f.string("description"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -253,11 +263,11 @@ public enum IncidentCommand: MessageFamily {
 
     /// Payload decoders by type name: generated straight-line code, no casts or searches.
     static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> IncidentCommand] = [
-        "declare-incident": { bytes throws(MessageCodingError) in .declareIncident(try DeclareIncident.decodeGenerated(bytes)) },
-        "send-alert": { bytes throws(MessageCodingError) in .sendAlert(try SendAlert.decodeGenerated(bytes)) },
-        "publish-rca": { bytes throws(MessageCodingError) in .publishRCA(try PublishRCA.decodeGenerated(bytes)) },
-        "link-case": { bytes throws(MessageCodingError) in .linkCase(try LinkCase.decodeGenerated(bytes)) },
-        "schedule-maintenance": { bytes throws(MessageCodingError) in .scheduleMaintenance(try ScheduleMaintenance.decodeGenerated(bytes)) },
+        "declare-incident": { bytes throws(MessageCodingError) in .declareIncident(try DeclareIncident.decodeGenerated(bytes, strict: true)) },
+        "send-alert": { bytes throws(MessageCodingError) in .sendAlert(try SendAlert.decodeGenerated(bytes, strict: true)) },
+        "publish-rca": { bytes throws(MessageCodingError) in .publishRCA(try PublishRCA.decodeGenerated(bytes, strict: true)) },
+        "link-case": { bytes throws(MessageCodingError) in .linkCase(try LinkCase.decodeGenerated(bytes, strict: true)) },
+        "schedule-maintenance": { bytes throws(MessageCodingError) in .scheduleMaintenance(try ScheduleMaintenance.decodeGenerated(bytes, strict: true)) },
     ]
 
     /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
@@ -421,6 +431,8 @@ public struct MaintenanceScheduled: DomainMessage {
 }
 
 extension IncidentDeclared: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["incidentNumber", "title", "affectedServices", "origin", "affectedOrganisations", "subsetOfClients", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(incidentNumber: try f.int("incidentNumber"), title: try f.string("title"), affectedServices: try f.strings("affectedServices"), origin: try f.enumeration("origin", IncidentOrigin.self), affectedOrganisations: try f.strings("affectedOrganisations"), subsetOfClients: try f.bool("subsetOfClients"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -449,6 +461,8 @@ extension IncidentDeclared: GeneratedJSONMessage {
 }
 
 extension AlertSent: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["kind", "message", "occurredFrom", "occurredTo", "recipients", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(kind: try f.enumeration("kind", AlertKind.self), message: try f.string("message"), occurredFrom: try f.optionalDate("occurredFrom"), occurredTo: try f.optionalDate("occurredTo"), recipients: try f.strings("recipients"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -479,6 +493,8 @@ extension AlertSent: GeneratedJSONMessage {
 }
 
 extension RCAPublished: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["cause", "detection", "prevention", "recipients", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(cause: try f.string("cause"), detection: try f.string("detection"), prevention: try f.string("prevention"), recipients: try f.strings("recipients"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -503,8 +519,10 @@ extension RCAPublished: GeneratedJSONMessage {
 }
 
 extension CaseLinked: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["caseID", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(caseID: try f.string("caseID"), by: try f.string("by"), at: try f.date("at"))
+        self.init(caseID: try f.id("caseID"), by: try f.string("by"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -521,8 +539,10 @@ extension CaseLinked: GeneratedJSONMessage {
 }
 
 extension MaintenanceScheduled: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["windowID", "start", "end", "expectedOutageMinutes", "description", "recipients", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(windowID: try f.string("windowID"), start: try f.date("start"), end: try f.date("end"), expectedOutageMinutes: try f.int("expectedOutageMinutes"), description: try f.string("description"), recipients: try f.strings("recipients"), by: try f.string("by"), at: try f.date("at"))
+        self.init(windowID: try f.id("windowID"), start: try f.date("start"), end: try f.date("end"), expectedOutageMinutes: try f.int("expectedOutageMinutes"), description: try f.string("description"), recipients: try f.strings("recipients"), by: try f.string("by"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {

@@ -126,8 +126,10 @@ public struct SetAlertOptOut: DomainMessage {
 }
 
 extension RegisterOrganisation: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["organisationID", "name", "policyName"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(organisationID: try f.string("organisationID"), name: try f.string("name"), policyName: try f.string("policyName"))
+        self.init(organisationID: try f.id("organisationID"), name: try f.string("name"), policyName: try f.string("policyName"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -144,6 +146,8 @@ extension RegisterOrganisation: GeneratedJSONMessage {
 }
 
 extension TransitionToSupport: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = []
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         _ = f
         self.init()
@@ -156,8 +160,10 @@ extension TransitionToSupport: GeneratedJSONMessage {
 }
 
 extension AddContact: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "name", "email", "access"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), name: try f.string("name"), email: try f.string("email"), access: try f.enumeration("access", ContactAccess.self))
+        self.init(contactID: try f.id("contactID"), name: try f.string("name"), email: try f.string("email"), access: try f.enumeration("access", ContactAccess.self))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -176,8 +182,10 @@ extension AddContact: GeneratedJSONMessage {
 }
 
 extension UpdateContact: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "name", "email"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), name: try f.string("name"), email: try f.string("email"))
+        self.init(contactID: try f.id("contactID"), name: try f.string("name"), email: try f.string("email"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -194,8 +202,10 @@ extension UpdateContact: GeneratedJSONMessage {
 }
 
 extension RemoveContact: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"))
+        self.init(contactID: try f.id("contactID"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -208,8 +218,10 @@ extension RemoveContact: GeneratedJSONMessage {
 }
 
 extension ChangeContactAccess: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "access"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), access: try f.enumeration("access", ContactAccess.self))
+        self.init(contactID: try f.id("contactID"), access: try f.enumeration("access", ContactAccess.self))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -224,8 +236,10 @@ extension ChangeContactAccess: GeneratedJSONMessage {
 }
 
 extension SetIncidentReportAccess: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "granted"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), granted: try f.bool("granted"))
+        self.init(contactID: try f.id("contactID"), granted: try f.bool("granted"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -240,8 +254,10 @@ extension SetIncidentReportAccess: GeneratedJSONMessage {
 }
 
 extension SetAlertOptOut: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "optedOut"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), optedOut: try f.bool("optedOut"))
+        self.init(contactID: try f.id("contactID"), optedOut: try f.bool("optedOut"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -317,14 +333,14 @@ public enum OrganisationCommand: MessageFamily {
 
     /// Payload decoders by type name: generated straight-line code, no casts or searches.
     static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> OrganisationCommand] = [
-        "register-organisation": { bytes throws(MessageCodingError) in .registerOrganisation(try RegisterOrganisation.decodeGenerated(bytes)) },
-        "transition-to-support": { bytes throws(MessageCodingError) in .transitionToSupport(try TransitionToSupport.decodeGenerated(bytes)) },
-        "add-contact": { bytes throws(MessageCodingError) in .addContact(try AddContact.decodeGenerated(bytes)) },
-        "update-contact": { bytes throws(MessageCodingError) in .updateContact(try UpdateContact.decodeGenerated(bytes)) },
-        "remove-contact": { bytes throws(MessageCodingError) in .removeContact(try RemoveContact.decodeGenerated(bytes)) },
-        "change-contact-access": { bytes throws(MessageCodingError) in .changeContactAccess(try ChangeContactAccess.decodeGenerated(bytes)) },
-        "set-incident-report-access": { bytes throws(MessageCodingError) in .setIncidentReportAccess(try SetIncidentReportAccess.decodeGenerated(bytes)) },
-        "set-alert-opt-out": { bytes throws(MessageCodingError) in .setAlertOptOut(try SetAlertOptOut.decodeGenerated(bytes)) },
+        "register-organisation": { bytes throws(MessageCodingError) in .registerOrganisation(try RegisterOrganisation.decodeGenerated(bytes, strict: true)) },
+        "transition-to-support": { bytes throws(MessageCodingError) in .transitionToSupport(try TransitionToSupport.decodeGenerated(bytes, strict: true)) },
+        "add-contact": { bytes throws(MessageCodingError) in .addContact(try AddContact.decodeGenerated(bytes, strict: true)) },
+        "update-contact": { bytes throws(MessageCodingError) in .updateContact(try UpdateContact.decodeGenerated(bytes, strict: true)) },
+        "remove-contact": { bytes throws(MessageCodingError) in .removeContact(try RemoveContact.decodeGenerated(bytes, strict: true)) },
+        "change-contact-access": { bytes throws(MessageCodingError) in .changeContactAccess(try ChangeContactAccess.decodeGenerated(bytes, strict: true)) },
+        "set-incident-report-access": { bytes throws(MessageCodingError) in .setIncidentReportAccess(try SetIncidentReportAccess.decodeGenerated(bytes, strict: true)) },
+        "set-alert-opt-out": { bytes throws(MessageCodingError) in .setAlertOptOut(try SetAlertOptOut.decodeGenerated(bytes, strict: true)) },
     ]
 
     /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
@@ -500,8 +516,10 @@ public struct AlertOptOutChanged: DomainMessage {
 }
 
 extension OrganisationRegistered: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["organisationID", "name", "policyName", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(organisationID: try f.string("organisationID"), name: try f.string("name"), policyName: try f.string("policyName"), at: try f.date("at"))
+        self.init(organisationID: try f.id("organisationID"), name: try f.string("name"), policyName: try f.string("policyName"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -520,6 +538,8 @@ extension OrganisationRegistered: GeneratedJSONMessage {
 }
 
 extension OrganisationTransitioned: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(by: try f.string("by"), at: try f.date("at"))
     }
@@ -536,8 +556,10 @@ extension OrganisationTransitioned: GeneratedJSONMessage {
 }
 
 extension ContactAdded: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "name", "email", "access", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), name: try f.string("name"), email: try f.string("email"), access: try f.enumeration("access", ContactAccess.self), at: try f.date("at"))
+        self.init(contactID: try f.id("contactID"), name: try f.string("name"), email: try f.string("email"), access: try f.enumeration("access", ContactAccess.self), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -558,8 +580,10 @@ extension ContactAdded: GeneratedJSONMessage {
 }
 
 extension ContactUpdated: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "name", "email", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), name: try f.string("name"), email: try f.string("email"), at: try f.date("at"))
+        self.init(contactID: try f.id("contactID"), name: try f.string("name"), email: try f.string("email"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -578,8 +602,10 @@ extension ContactUpdated: GeneratedJSONMessage {
 }
 
 extension ContactRemoved: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), at: try f.date("at"))
+        self.init(contactID: try f.id("contactID"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -594,8 +620,10 @@ extension ContactRemoved: GeneratedJSONMessage {
 }
 
 extension ContactAccessChanged: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "from", "to", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), from: try f.enumeration("from", ContactAccess.self), to: try f.enumeration("to", ContactAccess.self), at: try f.date("at"))
+        self.init(contactID: try f.id("contactID"), from: try f.enumeration("from", ContactAccess.self), to: try f.enumeration("to", ContactAccess.self), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -614,8 +642,10 @@ extension ContactAccessChanged: GeneratedJSONMessage {
 }
 
 extension IncidentReportAccessChanged: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "granted", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), granted: try f.bool("granted"), at: try f.date("at"))
+        self.init(contactID: try f.id("contactID"), granted: try f.bool("granted"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {
@@ -632,8 +662,10 @@ extension IncidentReportAccessChanged: GeneratedJSONMessage {
 }
 
 extension AlertOptOutChanged: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["contactID", "optedOut", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
-        self.init(contactID: try f.string("contactID"), optedOut: try f.bool("optedOut"), at: try f.date("at"))
+        self.init(contactID: try f.id("contactID"), optedOut: try f.bool("optedOut"), at: try f.date("at"))
     }
 
     func writeJSON(to w: inout JSONWriter) throws(MessageCodingError) {

@@ -42,6 +42,8 @@ public struct RecordCalendarVersion: DomainMessage {
 }
 
 extension RecordPolicyVersion: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["name", "version", "content"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(name: try f.string("name"), version: try f.int("version"), content: try f.string("content"))
     }
@@ -60,6 +62,8 @@ extension RecordPolicyVersion: GeneratedJSONMessage {
 }
 
 extension RecordCalendarVersion: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["name", "version", "content", "reason"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(name: try f.string("name"), version: try f.int("version"), content: try f.string("content"), reason: try f.optionalString("reason"))
     }
@@ -113,8 +117,8 @@ public enum VersionCommand: MessageFamily {
 
     /// Payload decoders by type name: generated straight-line code, no casts or searches.
     static let generatedDecoders: [String: @Sendable (UnsafeRawBufferPointer) throws(MessageCodingError) -> VersionCommand] = [
-        "record-policy-version": { bytes throws(MessageCodingError) in .recordPolicyVersion(try RecordPolicyVersion.decodeGenerated(bytes)) },
-        "record-calendar-version": { bytes throws(MessageCodingError) in .recordCalendarVersion(try RecordCalendarVersion.decodeGenerated(bytes)) },
+        "record-policy-version": { bytes throws(MessageCodingError) in .recordPolicyVersion(try RecordPolicyVersion.decodeGenerated(bytes, strict: true)) },
+        "record-calendar-version": { bytes throws(MessageCodingError) in .recordCalendarVersion(try RecordCalendarVersion.decodeGenerated(bytes, strict: true)) },
     ]
 
     /// Decodes a payload of this family (the generated decoders; errors name the JSON path).
@@ -188,6 +192,8 @@ public struct CalendarVersionRecorded: DomainMessage {
 }
 
 extension PolicyVersionRecorded: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["name", "version", "content", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(name: try f.string("name"), version: try f.int("version"), content: try f.string("content"), by: try f.string("by"), at: try f.date("at"))
     }
@@ -210,6 +216,8 @@ extension PolicyVersionRecorded: GeneratedJSONMessage {
 }
 
 extension CalendarVersionRecorded: GeneratedJSONMessage {
+    static let jsonFieldNames: [String] = ["name", "version", "content", "reason", "by", "at"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         self.init(name: try f.string("name"), version: try f.int("version"), content: try f.string("content"), reason: try f.optionalString("reason"), by: try f.string("by"), at: try f.date("at"))
     }

@@ -492,6 +492,8 @@ struct StoredCaseState: Codable {
 /// The stored state's JSON without `Codable` containers (the hot path of every projection
 /// step); `ProjectionCodingTests` checks the bytes equal the `Codable` encoding's.
 extension StoredCaseState: GeneratedJSONValue {
+    static let jsonFieldNames = ["clocks", "finishedAt", "state"]
+
     init(fields f: MessageFields) throws(MessageCodingError) {
         var s = try f.value("state", CaseState.self)
         let clocks = try f.values("clocks", SLAClock.self)

@@ -4,6 +4,8 @@ import CaseDomain
 import Foundation
 
 extension ClockRow: GeneratedJSONValue {
+    package static let jsonFieldNames: [String] = ["target", "targetSeconds", "businessTime", "startedAt", "deadline", "paused", "suspended", "metAt", "breachedAt", "atRiskAt", "stoppedAt"]
+
     package init(fields f: MessageFields) throws(MessageCodingError) {
         self.target = try f.string("target")
         self.targetSeconds = try f.int64("targetSeconds")
@@ -58,10 +60,12 @@ extension ClockRow: GeneratedJSONValue {
 }
 
 extension CaseRow: GeneratedJSONValue {
+    package static let jsonFieldNames: [String] = ["caseID", "caseNumber", "organisationID", "reportedBy", "subject", "caseType", "subType", "status", "subStatus", "priority", "owner", "team", "tier", "region", "site", "product", "policy", "policyVersion", "createdAt", "lastUpdatedAt", "closedAt", "closeReason", "reopenCount", "clocks", "currentFlags", "breached", "atRisk", "linkedIncidents"]
+
     package init(fields f: MessageFields) throws(MessageCodingError) {
-        self.caseID = try f.string("caseID")
+        self.caseID = try f.id("caseID")
         self.caseNumber = try f.string("caseNumber")
-        self.organisationID = try f.string("organisationID")
+        self.organisationID = try f.id("organisationID")
         self.reportedBy = try f.string("reportedBy")
         self.subject = try f.string("subject")
         self.caseType = try f.string("caseType")
@@ -167,14 +171,16 @@ extension CaseRow: GeneratedJSONValue {
 }
 
 extension SurveyRow: GeneratedJSONValue {
+    package static let jsonFieldNames: [String] = ["surveyID", "caseID", "organisationID", "team", "owner", "priority", "contactID", "sentAt", "answerBy", "answeredAt", "expiredAt", "knowledge", "communication", "timeliness", "comment"]
+
     package init(fields f: MessageFields) throws(MessageCodingError) {
-        self.surveyID = try f.string("surveyID")
-        self.caseID = try f.string("caseID")
-        self.organisationID = try f.string("organisationID")
+        self.surveyID = try f.id("surveyID")
+        self.caseID = try f.id("caseID")
+        self.organisationID = try f.id("organisationID")
         self.team = try f.optionalString("team")
         self.owner = try f.optionalString("owner")
         self.priority = try f.string("priority")
-        self.contactID = try f.string("contactID")
+        self.contactID = try f.id("contactID")
         self.sentAt = try f.date("sentAt")
         self.answerBy = try f.date("answerBy")
         self.answeredAt = try f.optionalDate("answeredAt")

@@ -10,8 +10,15 @@ import Foundation
 /// place. It reports errors as the same `DecodingError` cases with the same coding paths,
 /// so ``MessageCodingError/describing(_:type:)`` names the offending JSON path either way.
 public struct DocketJSONDecoder: Sendable {
-    /// Creates a decoder.
-    public init() {}
+    /// Whether an object naming a member twice is an error (at any depth, with the path of
+    /// the second occurrence), and, for Docket's generated value types, a member they do not
+    /// define. Off by default: stored data is read as it always was.
+    public var strict: Bool
+
+    /// Creates a decoder; `strict` for client input (see ``strict``).
+    public init(strict: Bool = false) {
+        self.strict = strict
+    }
 
     /// Decodes a `T` from a complete JSON text.
     public func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
@@ -25,13 +32,16 @@ public struct DocketJSONDecoder: Sendable {
 
     /// Decodes a `T` from a complete JSON text held in `bytes` (not retained after the call).
     public func decode<T: Decodable>(_ type: T.Type, fromBytes bytes: UnsafeRawBufferPointer) throws -> T {
-        if let generated = T.self as? any GeneratedJSONValue.Type, let value = try generated.decodeGenerated(bytes) as? T {
+        if let generated = T.self as? any GeneratedJSONValue.Type, let value = try generated.decodeGenerated(bytes, strict: strict) as? T {
             return value
         }
         let tape: JSONTape
         do {
-            tape = try JSONTape.parse(bytes)
+            tape = try JSONTape.parse(bytes, rejectingDuplicateKeys: strict)
         } catch {
+            if let path = error.duplicatePath {
+                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(path) is given twice; send each member of an object once"))
+            }
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The given data was not valid JSON: \(error)",
                                                     underlyingError: error))
         }
@@ -163,7 +173,7 @@ final class TapeDecoder: Decoder, SingleValueDecodingContainer {
         let t = token
         guard t.kind == .string || t.kind == .escapedString else { throw mismatch(Date.self, t) }
         guard let date = t.kind == .string ? DomainTime.parse(utf8: storage.body(t)) : storage.string(t).flatMap(DomainTime.parse) else {
-            throw corrupted("expected a UTC date like 2026-01-31T09:00:00.000Z, got \(storage.string(t) ?? "")")
+            throw corrupted("expected a UTC date like 2026-01-31T09:00:00.000Z, got \(Identifier.echo(storage.string(t) ?? ""))")
         }
         return date
     }
@@ -191,7 +201,7 @@ final class TapeDecoder: Decoder, SingleValueDecodingContainer {
         guard t.kind == .number else { throw mismatch(Double.self, t) }
         let text = String(decoding: storage.body(t), as: UTF8.self)
         guard let v = Double(text), v.isFinite else {
-            throw corrupted("Parsed JSON number <\(text)> does not fit in Double.")
+            throw corrupted("Parsed JSON number <\(Identifier.echo(text, limit: 40))> does not fit in Double.")
         }
         return v
     }
@@ -219,7 +229,7 @@ final class TapeDecoder: Decoder, SingleValueDecodingContainer {
                 let (m, o1) = v.multipliedReportingOverflow(by: 10)
                 let (s, o2) = negative ? m.subtractingReportingOverflow(digit) : m.addingReportingOverflow(digit)
                 guard !o1, !o2 else {
-                    throw corrupted("Parsed JSON number <\(String(decoding: b, as: UTF8.self))> does not fit in \(I.self).")
+                    throw corrupted("Parsed JSON number <\(Identifier.echo(String(decoding: b, as: UTF8.self), limit: 40))> does not fit in \(I.self).")
                 }
                 v = s
                 i += 1
@@ -228,7 +238,7 @@ final class TapeDecoder: Decoder, SingleValueDecodingContainer {
         }
         let text = String(decoding: b, as: UTF8.self)
         guard let d = Double(text), let v = I(exactly: d) else {
-            throw corrupted("Parsed JSON number <\(text)> does not fit in \(I.self).")
+            throw corrupted("Parsed JSON number <\(Identifier.echo(text, limit: 40))> does not fit in \(I.self).")
         }
         return v
     }

@@ -5,6 +5,8 @@ import Foundation
 /// known at generation time. The bytes and the errors are exactly those of the `Codable`
 /// path (``DocketJSONTests`` checks both against Foundation on every type).
 protocol GeneratedJSONMessage: DomainMessage {
+    /// The payload's member names (its schema's `properties`), for the strict decoding of commands.
+    static var jsonFieldNames: [String] { get }
     /// Reads the payload from an object's members.
     init(fields: MessageFields) throws(MessageCodingError)
     /// Writes the payload as a JSON object with sorted keys.
@@ -13,18 +15,17 @@ protocol GeneratedJSONMessage: DomainMessage {
 
 extension GeneratedJSONMessage {
     /// Decodes a payload of this type from a complete JSON text.
-    static func decodeGenerated(_ bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> Self {
-        let tape: JSONTape
-        do {
-            tape = try JSONTape.parse(bytes)
-        } catch {
-            throw MessageCodingError("invalid \(type) payload: $: the text is not valid JSON (\(error))", path: "$")
-        }
-        let storage = TapeStorage(bytes: bytes, tokens: tape.tokens)
-        guard storage.token(0).kind == .object else {
-            throw MessageCodingError("invalid \(type) payload: $ must be a valid \(Self.self)", path: "$")
-        }
-        return try Self(fields: MessageFields(storage: storage, object: 0, type: type))
+    ///
+    /// `strict` is for what clients send (commands): a member name given twice, a member the
+    /// schema does not define (`additionalProperties: false`) or an id member breaking
+    /// ``Identifier``'s rule is an error naming its path. Without it (events as stored),
+    /// unknown members are ignored and the first of two equal names is read, as always, so
+    /// every event already in a log keeps decoding.
+    static func decodeGenerated(_ bytes: UnsafeRawBufferPointer, strict: Bool = false) throws(MessageCodingError) -> Self {
+        let storage = try parseTape(bytes, strict: strict, what: "\(type) payload", shape: "a valid \(Self.self)")
+        let fields = MessageFields(storage: storage, object: 0, type: type, strict: strict)
+        if strict { try fields.rejectUnknownMembers(Self.jsonFieldNames) }
+        return try Self(fields: fields)
     }
 
     /// The payload's JSON text.
@@ -33,6 +34,24 @@ extension GeneratedJSONMessage {
         try writeJSON(to: &writer)
         return Data(writer.out)
     }
+}
+
+/// Parses a complete JSON text whose top level must be an object, for the generated decoders.
+func parseTape(_ bytes: UnsafeRawBufferPointer, strict: Bool, what: String, shape: String) throws(MessageCodingError) -> TapeStorage {
+    let tape: JSONTape
+    do {
+        tape = try JSONTape.parse(bytes, rejectingDuplicateKeys: strict)
+    } catch {
+        if let path = error.duplicatePath {
+            throw MessageCodingError("invalid \(what): \(path) is given twice; send each member of an object once", path: path)
+        }
+        throw MessageCodingError("invalid \(what): $: the text is not valid JSON (\(error))", path: "$")
+    }
+    let storage = TapeStorage(bytes: bytes, tokens: tape.tokens)
+    guard storage.token(0).kind == .object else {
+        throw MessageCodingError("invalid \(what): $ must be \(shape)", path: "$")
+    }
+    return storage
 }
 
 /// The members of one JSON object, read by name (generated code): a message payload, or a
@@ -44,13 +63,47 @@ package struct MessageFields {
     let type: String
     /// The JSON path of this object, for errors.
     let path: String
+    /// Client input (commands): unknown members and bad ids are errors (see ``GeneratedJSONMessage/decodeGenerated(_:strict:)``).
+    let strict: Bool
 
-    init(storage: TapeStorage, object: Int, type: String, path: String = "$") {
+    init(storage: TapeStorage, object: Int, type: String, path: String = "$", strict: Bool = false) {
         self.storage = storage
         self.object = object
         self.table = MemberTable(storage: storage, object: object)
         self.type = type
         self.path = path
+        self.strict = strict
+    }
+
+    /// Refuses a member whose name is not one of `known`, naming its path (a long name is
+    /// described by its length, not repeated).
+    func rejectUnknownMembers(_ known: [String]) throws(MessageCodingError) {
+        for nameIndex in table.names {
+            let t = storage.token(Int(nameIndex))
+            if known.contains(where: { storage.equals(t, $0) }) { continue }
+            let at = path + jsonPathComponent(storage.string(t) ?? "")
+            let expected = known.isEmpty ? "no members" : known.joined(separator: ", ")
+            throw MessageCodingError("invalid \(type) payload: \(at) is not a member of \(type) (\(expected)); "
+                                     + "see schemas/commands/\(type).schema.json", path: at)
+        }
+    }
+
+    /// An id member (``Identifier``'s rule, checked when ``strict``).
+    package func id(_ name: String) throws(MessageCodingError) -> String {
+        let value = try string(name)
+        if strict, let problem = Identifier.problem(value) {
+            throw MessageCodingError("invalid \(type) payload: \(path).\(name) \(problem)", path: "\(path).\(name)")
+        }
+        return value
+    }
+
+    /// An optional id member (``Identifier``'s rule, checked when ``strict``).
+    package func optionalID(_ name: String) throws(MessageCodingError) -> String? {
+        guard let value = try optionalString(name) else { return nil }
+        if strict, let problem = Identifier.problem(value) {
+            throw MessageCodingError("invalid \(type) payload: \(path).\(name) \(problem)", path: "\(path).\(name)")
+        }
+        return value
     }
 
     // MARK: Errors, worded as MessageCodingError.describing words DecodingErrors
@@ -98,7 +151,7 @@ package struct MessageFields {
         do {
             return try TapeDecoder(storage: storage, index: i, parent: nil, key: nil).integer(I.self)
         } catch {
-            throw corrupted(path(), "Parsed JSON number <\(String(decoding: storage.body(t), as: UTF8.self))> does not fit in \(I.self).")
+            throw corrupted(path(), "Parsed JSON number <\(Identifier.echo(String(decoding: storage.body(t), as: UTF8.self), limit: 40))> does not fit in \(I.self).")
         }
     }
 
@@ -117,7 +170,7 @@ package struct MessageFields {
             throw mismatch(path(), "a date-time like 2026-11-22T09:30:00.000Z", t)
         }
         guard let date = t.kind == .string ? DomainTime.parse(utf8: storage.body(t)) : storage.string(t).flatMap(DomainTime.parse) else {
-            throw corrupted(path(), "expected a UTC date like 2026-01-31T09:00:00.000Z, got \(storage.string(t) ?? "")")
+            throw corrupted(path(), "expected a UTC date like 2026-01-31T09:00:00.000Z, got \(Identifier.echo(storage.string(t) ?? ""))")
         }
         return date
     }
@@ -129,7 +182,7 @@ package struct MessageFields {
             throw mismatch(path(), "a valid \(E.self)", t)
         }
         guard let value = E(rawValue: text) else {
-            throw corrupted(path(), "Cannot initialize \(E.self) from invalid String value \(text)")
+            throw corrupted(path(), "Cannot initialize \(E.self) from invalid String value \(Identifier.echo(text))")
         }
         return value
     }
@@ -250,7 +303,9 @@ package struct MessageFields {
     private func value<T: GeneratedJSONValue>(at i: Int, path: String, _: T.Type) throws(MessageCodingError) -> T {
         let t = storage.token(i)
         guard t.kind == .object else { throw mismatch(path, "an object (\(T.self))", t) }
-        return try T(fields: MessageFields(storage: storage, object: i, type: type, path: path))
+        let fields = MessageFields(storage: storage, object: i, type: type, path: path, strict: strict)
+        if strict { try fields.rejectUnknownMembers(T.jsonFieldNames) }
+        return try T(fields: fields)
     }
 
     /// An array of a generated value type.
@@ -301,7 +356,7 @@ package struct MessageFields {
         for _ in 0..<Int(t.start) {
             let text = storage.string(storage.token(e)) ?? ""
             guard let key = K(rawValue: text) else {
-                throw corrupted("\(path).\(name)", "\(text) is not a valid \(K.self)")
+                throw corrupted("\(path).\(name)", "\(Identifier.echo(text)) is not a valid \(K.self)")
             }
             out[key] = try value(at: e + 1, path: "\(path).\(name).\(text)", V.self)
             e = Int(storage.token(e + 1).next)
@@ -315,6 +370,8 @@ package struct MessageFields {
 /// conformance (tests check both against Foundation); ``DocketJSONEncoder`` and
 /// ``DocketJSONDecoder`` use it whenever the top-level type conforms.
 package protocol GeneratedJSONValue: Codable {
+    /// The value's member names, for strict decoding.
+    static var jsonFieldNames: [String] { get }
     /// Reads the value from an object's members.
     init(fields: MessageFields) throws(MessageCodingError)
     /// Writes the value as a JSON object with sorted keys.
@@ -322,19 +379,13 @@ package protocol GeneratedJSONValue: Codable {
 }
 
 extension GeneratedJSONValue {
-    /// Decodes a value from a complete JSON text.
-    package static func decodeGenerated(_ bytes: UnsafeRawBufferPointer) throws(MessageCodingError) -> Self {
-        let tape: JSONTape
-        do {
-            tape = try JSONTape.parse(bytes)
-        } catch {
-            throw MessageCodingError("invalid \(Self.self): $: the text is not valid JSON (\(error))", path: "$")
-        }
-        let storage = TapeStorage(bytes: bytes, tokens: tape.tokens)
-        guard storage.token(0).kind == .object else {
-            throw MessageCodingError("invalid \(Self.self): $ must be an object", path: "$")
-        }
-        return try Self(fields: MessageFields(storage: storage, object: 0, type: "\(Self.self)"))
+    /// Decodes a value from a complete JSON text; `strict` refuses duplicate and unknown
+    /// members at every depth (see ``GeneratedJSONMessage/decodeGenerated(_:strict:)``).
+    package static func decodeGenerated(_ bytes: UnsafeRawBufferPointer, strict: Bool = false) throws(MessageCodingError) -> Self {
+        let storage = try parseTape(bytes, strict: strict, what: "\(Self.self)", shape: "an object")
+        let fields = MessageFields(storage: storage, object: 0, type: "\(Self.self)", strict: strict)
+        if strict { try fields.rejectUnknownMembers(Self.jsonFieldNames) }
+        return try Self(fields: fields)
     }
 
     /// The value's JSON text.

@@ -26,8 +26,14 @@ struct JSONTape {
     var tokens: [Token] = []
 
     /// Parses `bytes` (the whole text: one value, whitespace around it allowed).
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONTape {
-        var parser = Parser(bytes: bytes)
+    ///
+    /// With `rejectingDuplicateKeys`, an object that names a member twice (compared after
+    /// unescaping) is an error whose ``JSONSyntaxError/duplicatePath`` is the JSON path of
+    /// the second occurrence; without, both are kept on the tape (lookups find the first),
+    /// as stored events have always been read. Small objects compare each name with the
+    /// earlier ones in place (no allocation); objects of more than 16 members use a set.
+    static func parse(_ bytes: UnsafeRawBufferPointer, rejectingDuplicateKeys: Bool = false) throws(JSONSyntaxError) -> JSONTape {
+        var parser = Parser(bytes: bytes, rejectDuplicates: rejectingDuplicateKeys)
         try parser.parseDocument()
         return JSONTape(tokens: parser.tokens)
     }
@@ -37,7 +43,29 @@ struct JSONTape {
 struct JSONSyntaxError: Error, CustomStringConvertible {
     var offset: Int
     var reason: String
-    var description: String { "\(reason) at byte \(offset)" }
+    /// For a duplicate member name: the steps of its JSON path, innermost first while the
+    /// error unwinds (see ``path``).
+    var duplicateSteps: [String]?
+    var description: String {
+        if let path = duplicatePath { return "\(path) is given twice" }
+        return "\(reason) at byte \(offset)"
+    }
+    /// The JSON path of a duplicated member (`$.a[0].b`), or `nil` for a syntax error.
+    var duplicatePath: String? { duplicateSteps.map { "$" + $0.reversed().joined() } }
+}
+
+/// How a member name appears in a JSON path: `.name`, `["a b"]`, or, for a name longer than
+/// 64 bytes or holding control characters, `[<a key of N bytes>]` (never echoed).
+func jsonPathComponent(_ name: String) -> String {
+    let utf8 = name.utf8
+    if utf8.count > 64 || name.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+        return "[<a key of \(utf8.count) bytes>]"
+    }
+    let plain = !name.isEmpty && utf8.allSatisfy { b in
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
+    }
+    if plain { return "." + name }
+    return "[\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"]"
 }
 
 private struct Parser {
@@ -46,10 +74,50 @@ private struct Parser {
     var tokens: [JSONTape.Token] = []
     var depth = 0
     var sawNonASCII = false
+    let rejectDuplicates: Bool
+    /// Token indices of the member names of the objects being parsed (one buffer per parse).
+    var keyStack: [Int32] = []
 
-    init(bytes: UnsafeRawBufferPointer) {
+    init(bytes: UnsafeRawBufferPointer, rejectDuplicates: Bool) {
         self.bytes = bytes
+        self.rejectDuplicates = rejectDuplicates
         tokens.reserveCapacity(max(8, bytes.count / 8))
+    }
+
+    /// The unescaped text of a string token.
+    func text(_ t: JSONTape.Token) -> String {
+        let body = UnsafeRawBufferPointer(rebasing: bytes[Int(t.start)..<(Int(t.start) + Int(t.length))])
+        if t.kind == .string { return String(decoding: body, as: UTF8.self) }
+        return jsonUnescape(body) ?? ""
+    }
+
+    /// Whether a string token is ASCII without escapes (then equal bytes mean equal names).
+    func isPlain(_ t: JSONTape.Token) -> Bool {
+        guard t.kind == .string else { return false }
+        for k in Int(t.start)..<(Int(t.start) + Int(t.length)) where bytes[k] >= 0x80 { return false }
+        return true
+    }
+
+    /// Whether the name token `key` repeats one of the names `keyStack[base...]`.
+    func isDuplicate(_ key: Int32, base: Int, seen: inout Set<String>?) -> Bool {
+        let t = tokens[Int(key)]
+        let earlier = keyStack[base...]
+        if earlier.count >= 16 {
+            if seen == nil { seen = Set(earlier.map { text(tokens[Int($0)]) }) }
+            return seen?.insert(text(t)).inserted == false
+        }
+        let plain = isPlain(t)
+        for other in earlier {
+            let o = tokens[Int(other)]
+            if plain && isPlain(o) {
+                guard o.length == t.length else { continue }
+                guard let base = bytes.baseAddress else { return true }
+                if memcmp(base + Int(o.start), base + Int(t.start), Int(t.length)) == 0 { return true }
+            } else if text(o) == text(t) {
+                return true
+            }
+        }
+        return false
     }
 
     mutating func parseDocument() throws(JSONSyntaxError) {
@@ -105,6 +173,10 @@ private struct Parser {
         i += 1
         skipSpace()
         var count: Int32 = 0
+        let base = keyStack.count
+        var seen: Set<String>?
+        var duplicate: Int32?
+        defer { if rejectDuplicates { keyStack.removeSubrange(base...) } }
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
             i += 1
         } else {
@@ -113,14 +185,29 @@ private struct Parser {
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else {
                     throw JSONSyntaxError(offset: i, reason: "expected a member name in quotes")
                 }
+                let key = Int32(tokens.count)
                 try parseString()
+                if rejectDuplicates {
+                    if duplicate == nil, isDuplicate(key, base: base, seen: &seen) { duplicate = key }
+                    keyStack.append(key)
+                }
                 skipSpace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else {
                     throw JSONSyntaxError(offset: i, reason: "expected ':' after a member name")
                 }
                 i += 1
                 skipSpace()
-                try parseValue()
+                if rejectDuplicates {
+                    do {
+                        try parseValue()
+                    } catch {
+                        var error = error
+                        error.duplicateSteps?.append(jsonPathComponent(text(tokens[Int(key)])))
+                        throw error
+                    }
+                } else {
+                    try parseValue()
+                }
                 count += 1
                 skipSpace()
                 guard i < bytes.count else { throw JSONSyntaxError(offset: i, reason: "unexpected end of the text in an object") }
@@ -128,6 +215,12 @@ private struct Parser {
                 if bytes[i] == UInt8(ascii: "}") { i += 1; break }
                 throw JSONSyntaxError(offset: i, reason: "expected ',' or '}' in an object")
             }
+        }
+        if let duplicate {
+            // Reported once this object's own syntax is known to be good; a syntax error
+            // after it, elsewhere in the text, is missed (the text is still refused).
+            throw JSONSyntaxError(offset: Int(tokens[Int(duplicate)].start) - 1, reason: "duplicate member name",
+                                  duplicateSteps: [jsonPathComponent(text(tokens[Int(duplicate)]))])
         }
         tokens[at].start = count
         tokens[at].next = Int32(tokens.count)
@@ -147,7 +240,17 @@ private struct Parser {
         } else {
             while true {
                 skipSpace()
-                try parseValue()
+                if rejectDuplicates {
+                    do {
+                        try parseValue()
+                    } catch {
+                        var error = error
+                        error.duplicateSteps?.append("[\(count)]")
+                        throw error
+                    }
+                } else {
+                    try parseValue()
+                }
                 count += 1
                 skipSpace()
                 guard i < bytes.count else { throw JSONSyntaxError(offset: i, reason: "unexpected end of the text in an array") }
