@@ -245,7 +245,9 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
         case notFound = "not-found"
         /// Expected version conflict, or a commandId reused for another command (HTTP 409).
         case conflict
-        /// Refused by a domain rule (HTTP 422), see ``CommandError/domain``.
+        /// Refused by a domain rule (HTTP 422), see ``CommandError/domain``; also a command that
+        /// matches its schema but cannot be carried out as sent (an id that disagrees with its
+        /// stream, a policy or calendar content that does not load), with the JSON ``path``.
         case refused
         /// Storage failed (HTTP 500/503).
         case storage

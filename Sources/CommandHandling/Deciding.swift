@@ -99,7 +99,7 @@ extension CommandHandler {
         case .case(let c):
             try expectPrefix("case-", stream, for: type)
             if case .openCase(let open) = c, stream != StreamName.case(open.caseID) {
-                throw CommandError(.malformed, "open-case for case \(open.caseID) must go to stream \(StreamName.case(open.caseID)), not \(stream)", path: "$.streamId")
+                throw CommandError(.refused, "open-case for case \(open.caseID) must go to stream \(StreamName.case(open.caseID)), not \(stream)", path: "$.streamId")
             }
             let (state, version) = try states.load(CaseDecider.self, stream: stream) { if case .case(let e) = $0 { e } else { nil } }
             let organisationID: String
@@ -137,7 +137,7 @@ extension CommandHandler {
         case .organisation(let c):
             try expectPrefix("org-", stream, for: type)
             if case .registerOrganisation(let r) = c, stream != StreamName.organisation(r.organisationID) {
-                throw CommandError(.malformed, "register-organisation for \(r.organisationID) must go to stream \(StreamName.organisation(r.organisationID)), not \(stream)", path: "$.streamId")
+                throw CommandError(.refused, "register-organisation for \(r.organisationID) must go to stream \(StreamName.organisation(r.organisationID)), not \(stream)", path: "$.streamId")
             }
             let (state, version) = try states.load(OrganisationDecider.self, stream: stream) { if case .organisation(let e) = $0 { e } else { nil } }
             if case .registerOrganisation(let r) = c {
@@ -213,20 +213,20 @@ extension CommandHandler {
             case .calendarVersionRecorded(let e): ("calendar", e.name)
             }
             guard stream == "\(kind)-\(name)" else {
-                throw CommandError(.malformed, "\(kind) \(name) is recorded on stream \(kind)-\(name), not \(stream)", path: "$.streamId")
+                throw CommandError(.refused, "\(kind) \(name) is recorded on stream \(kind)-\(name), not \(stream)", path: "$.streamId")
             }
             let version: RecordedCatalogVersion
             do {
                 version = try RecordedCatalogVersion.make(event, stream: stream, position: 0, where: "$.payload.content", reuse: catalog)
             } catch let error as DataLoadError {
-                throw CommandError(.malformed, "the \(kind) content does not load: \(error.path): \(error.message)", path: "$.payload.content")
+                throw CommandError(.refused, "the \(kind) content does not load: \(error.path): \(error.message)", path: "$.payload.content")
             } catch {
-                throw CommandError(.malformed, "the \(kind) content does not load: \(error)", path: "$.payload.content")
+                throw CommandError(.refused, "the \(kind) content does not load: \(error)", path: "$.payload.content")
             }
             if case .policy(let p) = version.entry {
                 let known = Set(catalog.calendarNames)
                 for (region, cal) in p.calendarByRegion.sorted(by: { $0.key < $1.key }) where !known.contains(cal) {
-                    throw CommandError(.malformed, "policy \(p.name) maps region \(region) to calendar \(cal), which is not recorded; record calendar \(cal) first, or use one of \(known.sorted().joined(separator: ", "))",
+                    throw CommandError(.refused, "policy \(p.name) maps region \(region) to calendar \(cal), which is not recorded; record calendar \(cal) first, or use one of \(known.sorted().joined(separator: ", "))",
                                        path: "$.payload.content")
                 }
             }
@@ -307,7 +307,7 @@ extension CommandHandler {
         do {
             return try catalog.policy(named: name, version: version)
         } catch {
-            throw CommandError(.malformed, "unknown support policy \(name)\(version.map { " version \($0)" } ?? ""): \(error)", path: "$.payload.policyName")
+            throw CommandError(.refused, "unknown support policy \(name)\(version.map { " version \($0)" } ?? ""): \(error)", path: "$.payload.policyName")
         }
     }
 

@@ -78,7 +78,9 @@ struct CaseRoutes {
             let page = try queries.list(query)
             return (page.rows, page.nextCursor)
         } catch let error as QueryError {
-            throw APIError.badRequest(error.message)
+            // The parameters are each valid; together (a cursor of another query, a sort that
+            // does not combine with a filter) they cannot be answered.
+            throw APIError(.unprocessableContent, code: "query-refused", error.message)
         }
     }
 
@@ -89,7 +91,9 @@ struct CaseRoutes {
             let page = try queries.listJSON(query)
             return (page.rows, page.nextCursor)
         } catch let error as QueryError {
-            throw APIError.badRequest(error.message)
+            // The parameters are each valid; together (a cursor of another query, a sort that
+            // does not combine with a filter) they cannot be answered.
+            throw APIError(.unprocessableContent, code: "query-refused", error.message)
         }
     }
 

@@ -117,9 +117,21 @@ struct IncidentRoutes {
             return .quarter(year: y, quarter: n)
         }
         if q["from"] != nil || q["to"] != nil {
-            guard let from = q["from"].flatMap({ DomainTime.parse(String($0) + "T00:00:00.000Z") }),
-                  let to = q["to"].flatMap({ DomainTime.parse(String($0) + "T00:00:00.000Z") }), from <= to else {
-                throw APIError.badRequest("from and to must both be days like 2026-03-31, from not after to", path: "from")
+            // One of the two alone is that single date (R6.6).
+            let day = { (name: String) throws(APIError) -> Date? in
+                guard let text = q[Substring(name)] else { return nil }
+                guard let date = DomainTime.parse(String(text) + "T00:00:00.000Z") else {
+                    throw APIError.badRequest("\(name) must be a day like 2026-03-31", path: name)
+                }
+                return date
+            }
+            let given = (try day("from"), try day("to"))
+            guard let from = given.0 ?? given.1, let to = given.1 ?? given.0 else {
+                throw APIError.badRequest("from and to must be days like 2026-03-31", path: "from")
+            }
+            guard from <= to else {
+                throw APIError(.unprocessableContent, code: "query-refused", "from must not be after to; the period runs from the first day to the last",
+                               details: ["path": .string("from")])
             }
             return .range(from: from, to: to)
         }

@@ -104,7 +104,7 @@ struct LogRoutes {
     func waitForReadPosition(_ request: Request) async throws {
         guard let text = request.headers[.docketPosition] else { return }
         guard let position = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
-            throw APIError.badRequest("Docket-Position must be a log position (a non-negative integer), got \(text.debugDescription)")
+            throw APIError.badRequest("Docket-Position must be a log position (a non-negative integer), got \(String(text.prefix(40)).debugDescription)", path: "Docket-Position")
         }
         try await awaitReadPosition(position, dependencies: dependencies, timeout: readYourWritesTimeout)
     }
@@ -120,8 +120,9 @@ func awaitReadPosition(_ position: UInt64, dependencies: ServerDependencies, tim
             let reached = (try? dependencies.readPosition()) ?? 0
             let head = try dependencies.log.head().position
             if head < position {
-                throw APIError.badRequest("Docket-Position \(position) is beyond the log's head \(head); send a position a command returned",
-                                          path: "Docket-Position")
+                throw APIError(.unprocessableContent, code: "position-beyond-head",
+                               "Docket-Position \(position) is beyond the log's head \(head); send a position a command returned",
+                               details: ["path": .string("Docket-Position")])
             }
             throw APIError(.serviceUnavailable, code: "not-caught-up",
                            "the read side is at position \(reached), not yet at \(position); retry shortly",
@@ -133,7 +134,9 @@ func awaitReadPosition(_ position: UInt64, dependencies: ServerDependencies, tim
 
 /// The `{id}` path parameter of a case: 1-128 characters of `[A-Za-z0-9._:-]`, else 400.
 func caseID(_ context: DocketRequestContext) throws -> String {
-    let id = try context.parameters.require("id")
+    // Hummingbird hands the segment over as sent: `%3A` is `:`.
+    let raw = try context.parameters.require("id")
+    let id = raw.contains("%") ? (raw.removingPercentEncoding ?? raw) : raw
     guard (1...128).contains(id.utf8.count),
           id.utf8.allSatisfy({ $0 == 45 || $0 == 46 || $0 == 58 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
     else {

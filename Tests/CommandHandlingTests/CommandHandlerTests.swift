@@ -136,7 +136,8 @@ struct CommandHandlerTests {
         let unknownType = try await desk.refusal("make-coffee", "case-1", [:])
         #expect(unknownType.code == .malformed && unknownType.message.contains("unknown message type"))
         let wrongStream = try await desk.refusal("open-case", "case-9", desk.openCasePayload("2"), as: Desk.ada)
-        #expect(wrongStream.code == .malformed && wrongStream.path == "$.streamId")
+        // Schema-valid, but the case id disagrees with the stream: refused (422), not malformed.
+        #expect(wrongStream.code == .refused && wrongStream.path == "$.streamId")
 
         let comment: [String: Any] = ["commentID": "c1", "body": "any news?", "visibility": "public"]
         let noSuchCase = try await desk.refusal("add-comment", "case-404", comment, as: Desk.ada)

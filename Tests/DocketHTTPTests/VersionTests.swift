@@ -50,7 +50,7 @@ struct VersionTests {
         }
     }
 
-    @Test("a calendar version whose content does not load is refused with 400 naming $.payload.content; nothing is appended")
+    @Test("a calendar version whose content does not load is refused with 422 naming $.payload.content (it matches its schema, but does not load); nothing is appended")
     func badCalendarContentIsRefused() async throws {
         let f = try await Fixture.make()
         defer { f.log.close() }
@@ -62,7 +62,7 @@ struct VersionTests {
             try await client.execute(uri: "/v1/commands", method: .post,
                                      headers: [.authorization: "Bearer \(manager)", .contentType: "application/json"],
                                      body: jsonBody(record)) { response in
-                let error = try expectError(response, .badRequest)
+                let error = try expectError(response, .unprocessableContent, "refused")
                 #expect(error["path"] as? String == "$.payload.content", "\(error)")
             }
         }
