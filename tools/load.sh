@@ -68,6 +68,8 @@ if [ "$mode" = queries ] || [ "$mode" = all ]; then
   DOCKET_TOKEN="$staff" measure -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
   echo "== queries: GET /v1/cases/load-1 (case projection), 64 connections, $duration"
   DOCKET_TOKEN="$staff" DOCKET_PATH=/v1/cases/load-1 measure -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
+  echo "== queries: GET /v1/cases/load-1 as the case's contact (rights read from the contact list), 64 connections, $duration"
+  DOCKET_TOKEN="$contact" DOCKET_PATH=/v1/cases/load-1 measure -t2 -c64 -d"$duration" --latency -s tools/load/query.lua "http://127.0.0.1:$port"
 fi
 if [ "$mode" = comments ]; then
   # 512 cases to comment on, opened over one keep-alive connection.

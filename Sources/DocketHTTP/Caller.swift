@@ -53,9 +53,11 @@ public struct Caller: Codable, Sendable, Hashable {
         switch kind {
         case .contact:
             guard let org = organisationId, !org.isEmpty else { throw CallerError("a contact needs an organisationId") }
-            if incidentReport == true, let access, access != .designated {
-                throw CallerError("incident-report access is for designated contacts only (R1.4); this contact is \(access.rawValue)")
+            guard org.count <= 200, !org.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }) else {
+                throw CallerError("a contact's organisationId must be 1 to 200 printable characters")
             }
+            // A claimed access level or incident-report grant is checked against the
+            // organisation's contact list when the token is issued (TokenStore.create).
             guard staffRole == nil else { throw CallerError("a contact has no staffRole") }
         case .staff:
             guard staffRole != nil else { throw CallerError("a staff member needs a staffRole: tier1, tier2, tier3, manager or operations") }

@@ -56,9 +56,42 @@ struct OperationsRoutes {
 struct TokenRoutes {
     let tokens: TokenStore
 
+    /// `{"principal": {...}, "label": "..."}`; any other member, here or in the principal, is
+    /// refused with its path (the schema says `additionalProperties: false`).
     struct CreateRequest: Decodable {
         var principal: Caller
         var label: String?
+
+        enum CodingKeys: String, CodingKey { case principal, label }
+
+        init(from decoder: any Decoder) throws {
+            try Self.refuseUnknown(in: decoder, known: ["principal", "label"])
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            principal = try container.decode(Caller.self, forKey: .principal)
+            label = try container.decodeIfPresent(String.self, forKey: .label)
+            let nested = try container.superDecoder(forKey: .principal)
+            try Self.refuseUnknown(in: nested, known: ["kind", "id", "organisationId", "access", "incidentReport", "staffRole"])
+        }
+
+        /// Throws a `DecodingError` naming the first member of the object at `decoder` that is not in `known`.
+        static func refuseUnknown(in decoder: any Decoder, known: Set<String>) throws {
+            let all = try decoder.container(keyedBy: AnyMemberKey.self)
+            if let unknown = all.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
+                // A long name is not echoed: its length stands for it.
+                let shown = unknown.utf8.count <= 64 ? unknown : "[a member name of \(unknown.utf8.count) bytes]"
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: all.codingPath + [AnyMemberKey(stringValue: shown)],
+                    debugDescription: "is not a member of this object; the members are \(known.sorted().joined(separator: ", "))"))
+            }
+        }
+    }
+
+    /// Any member name, to list an object's members.
+    struct AnyMemberKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
     struct Created: Encodable {
         var token: TokenRecord

@@ -159,6 +159,8 @@ struct AuthTests {
                 (#"{"principal":{"kind":"contact","id":7}}"#, "$.principal.id"),
                 (#"{"principal":{"kind":"contact","id":"c"}}"#, "$.principal"),
                 (#"{"principal":{"kind":"staff","id":"s"}}"#, "$.principal"),
+                (#"{"principal":{"kind":"auditor","id":"a","role":"admin"}}"#, "$.principal.role"),
+                (#"{"principal":{"kind":"auditor","id":"a"},"expires":"never"}"#, "$.expires"),
             ]
             for (body, path) in cases {
                 try await client.execute(uri: "/v1/tokens", method: .post, headers: f.auth(.admin, jsonHeaders), body: jsonBody(body)) {

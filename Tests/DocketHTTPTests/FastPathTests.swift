@@ -108,7 +108,7 @@ struct FastPathTests {
         try await f.app(ServerConfiguration(port: 0, readYourWritesTimeout: .milliseconds(200))).test(.router) { client in
             for uri in ["/v1/cases/A1", "/v1/cases/A1/flags", "/v1/cases/A1/surveys"] {
                 try await client.execute(uri: uri, method: .get, headers: f.auth(.staff, [.docketPosition: "\(head + 100)"])) {
-                    try expectError($0, .badRequest, "bad-request")
+                    try expectError($0, .unprocessableContent, "position-beyond-head")
                 }
                 try await client.execute(uri: uri, method: .get, headers: f.auth(.staff, [.docketPosition: "\(head)"])) {
                     #expect($0.status == .ok)

@@ -48,9 +48,11 @@ struct IncidentTests {
             }
             #expect(try await status("/v1/reports/incidents", .reportingJob) == .ok)
             #expect(try await status("/v1/reports/incidents", .admin) == .forbidden)
-            for query in ["?month=2026-13", "?quarter=2026-Q5", "?from=2026-02-01&to=2026-01-01", "?from=yesterday&to=2026-01-01"] {
+            for query in ["?month=2026-13", "?quarter=2026-Q5", "?from=yesterday&to=2026-01-01"] {
                 #expect(try await status("/v1/reports/incidents" + query, .staff) == .badRequest, "\(query)")
             }
+            #expect(try await status("/v1/reports/incidents?from=2026-02-01&to=2026-01-01", .staff) == .unprocessableContent)
+            #expect(try await status("/v1/reports/incidents?to=2026-01-01", .staff) == .ok)
             #expect(try await status("/v1/reports/incidents?quarter=2026-Q1", .auditor) == .ok)
         }
     }

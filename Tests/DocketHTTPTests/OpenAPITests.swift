@@ -1,3 +1,4 @@
+import CaseDomain
 import DocketHTTP
 import Foundation
 import HTTPTypes
@@ -57,6 +58,17 @@ struct OpenAPITests {
                 ])
                 #expect(status == 0, "schemathesis as \(who) failed:\n\(output.suffix(6000))")
             }
+        }
+    }
+
+    @Test("schemas/openapi.yaml describes every command type's body exactly as schemas/commands does")
+    func commandBodiesMatchTheCommandSchemas() async throws {
+        let root = URL(fileURLWithPath: Self.specPath).deletingLastPathComponent().deletingLastPathComponent()
+        let (status, output) = try await run("/usr/bin/env", ["python3", root.appendingPathComponent("tools/gen_openapi_commands.py").path, "--check"])
+        #expect(status == 0, "\(output)")
+        let spec = try String(contentsOfFile: Self.specPath, encoding: .utf8)
+        for type in DomainCommand.messageTypes.map({ $0.type }) {
+            #expect(spec.contains("\"enum\": [\"\(type)\"]"), "no envelope for \(type) in schemas/openapi.yaml")
         }
     }
 

@@ -73,7 +73,8 @@ struct QueryTests {
         }
         try await f.app(ServerConfiguration(port: 0, readYourWritesTimeout: .milliseconds(300))).test(.router) { client in
             try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.staff, [.docketPosition: "\(head + 100)"])) {
-                let error = try expectError($0, .badRequest, "bad-request")
+                // Beyond the log's head when the wait ends: valid as sent, not answerable (422).
+                let error = try expectError($0, .unprocessableContent, "position-beyond-head")
                 #expect(error["path"] as? String == "Docket-Position")
             }
             try await client.execute(uri: "/v1/log/head", method: .get, headers: f.auth(.staff, [.docketPosition: "soon"])) {
@@ -125,10 +126,14 @@ struct QueryTests {
         #expect(try await ids(.globexDesignated, "?organisation=acme") == [])
         #expect(try await ids(.auditor, "?limit=1").count == 1)
         try await f.app().test(.router) { client in
-            for query in ["?limit=0", "?sort=sideways", "?order=up", "?cursor=%00bad"] {
+            for query in ["?limit=0", "?sort=sideways", "?order=up"] {
                 try await client.execute(uri: "/v1/cases" + query, method: .get, headers: f.auth(.staff)) {
                     try expectError($0, .badRequest, "bad-request")
                 }
+            }
+            // A cursor of no page of this query: each parameter is valid, together they are not answerable.
+            try await client.execute(uri: "/v1/cases?cursor=%00bad", method: .get, headers: f.auth(.staff)) {
+                try expectError($0, .unprocessableContent, "query-refused")
             }
             try await client.execute(uri: "/v1/cases/A2", method: .get, headers: f.auth(.acmeReadOnly)) { response in
                 #expect(response.status == .ok)

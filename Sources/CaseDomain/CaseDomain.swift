@@ -1,2 +1,0 @@
-/// Docket case domain: pure Swift, no I/O, no clock reads.
-public enum CaseDomainModule {}
