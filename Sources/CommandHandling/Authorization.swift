@@ -1,6 +1,7 @@
 import CaseDomain
 import EventLog
 import Foundation
+import Synchronization
 
 /// Whom a stream belongs to: all that an access decision needs to know of it.
 public enum StreamScope: Sendable, Hashable {
@@ -193,15 +194,69 @@ public enum ContactList {
 }
 
 extension CommandHandler {
-    /// The rights `principal` holds now (step 2 of ``Authorization``), its organisation read
-    /// through the handler's state cache (and any events appended since): what a query checks
+    /// The rights `principal` holds now (step 2 of ``Authorization``): what a query checks
     /// before it shows anything. `nil` for a contact who is not on its organisation's list.
+    ///
+    /// The organisation's contact list is read through ``ContactListCache``: a change this
+    /// process appends (through this handler or one of its batches) holds for the next query
+    /// at once; one appended by another process (`docket import` beside a running server)
+    /// within ``ContactListCache/lifetime``. Commands never use the cache: they decide on the
+    /// list as the log holds it.
     public func rights(of principal: Principal) throws(CommandError) -> Rights? {
         guard principal.role == .contact else { return Authorization.rights(of: principal, in: nil) }
         guard let id = principal.organisationID else { return nil }
+        if let cached = contactLists.get(id) { return Authorization.rights(of: principal, in: cached) }
+        let generation = contactLists.generation
         let (state, version) = try load(OrganisationDecider.self, stream: StreamName.organisation(id)) {
             if case .organisation(let e) = $0 { e } else { nil }
         }
-        return Authorization.rights(of: principal, in: version == nil ? nil : state)
+        let organisation = version == nil ? nil : state
+        contactLists.put(id, organisation, generation: generation)
+        return Authorization.rights(of: principal, in: organisation)
+    }
+}
+
+/// Organisations' states as queries last read them, each reused for at most ``lifetime``
+/// and only while no organisation stream was appended to by this process since it was read
+/// (a query's access check then costs a dictionary lookup, not a read transaction).
+final class ContactListCache: Sendable {
+    /// How long a state read from the log is reused at most (bounds how late a change appended
+    /// by another process is seen).
+    static let lifetime: Duration = .seconds(1)
+    /// Most organisations kept; the cache is emptied when it would grow beyond.
+    static let limit = 10_000
+
+    struct Entry {
+        var state: OrganisationState?
+        var generation: UInt64
+        var read: ContinuousClock.Instant
+    }
+    private let entries = Mutex<(entries: [String: Entry], generation: UInt64)>(([:], 0))
+
+    /// Counts appends to organisation streams; an entry read before the last one is stale.
+    var generation: UInt64 { entries.withLock { $0.generation } }
+
+    /// The state of organisation `id` if a fresh one is cached (`.some(nil)`: it does not exist).
+    func get(_ id: String) -> OrganisationState?? {
+        let now = ContinuousClock.now
+        return entries.withLock { cache -> OrganisationState?? in
+            guard let entry = cache.entries[id], entry.generation == cache.generation, now - entry.read < Self.lifetime else { return nil }
+            return .some(entry.state)
+        }
+    }
+
+    /// Caches `state` of organisation `id`, read when the generation was `generation`.
+    func put(_ id: String, _ state: OrganisationState?, generation: UInt64) {
+        let now = ContinuousClock.now
+        entries.withLock { cache in
+            guard cache.generation == generation else { return }  // appended to meanwhile: may be stale
+            if cache.entries.count >= Self.limit { cache.entries.removeAll() }
+            cache.entries[id] = Entry(state: state, generation: generation, read: now)
+        }
+    }
+
+    /// Called after this process appended to an organisation stream.
+    func invalidate() {
+        entries.withLock { $0.generation &+= 1 }
     }
 }

@@ -171,6 +171,8 @@ public final class CommandBatch: Sendable {
         } catch {
             throw CommandError(.storage, "appending the batch failed: \(error); nothing of it was appended")
         }
+        // A changed contact list holds for every query from now on (R1.10).
+        if parts.contains(where: { $0.stream.utf8.starts(with: "org-".utf8) }) { handler.contactLists.invalidate() }
         // Versions the batch recorded are in force from now on (R4.9).
         if !versions.isEmpty {
             let placed = versions.flatMap { v in

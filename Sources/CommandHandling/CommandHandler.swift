@@ -29,6 +29,8 @@ public final class CommandHandler: Sendable {
     let logger: Logger
     private let locks = StreamLocks()
     let stateCache: StateCache
+    /// Organisations' contact lists as queries read them (``rights(of:)``).
+    let contactLists = ContactListCache()
     /// How many times a conflicting command without expected version is re-decided.
     public let maxAttempts: Int
 
@@ -84,6 +86,8 @@ public final class CommandHandler: Sendable {
             }
             do {
                 let result = try await log.append(to: envelope.streamId, expectedVersion: expected, events: decision.events)
+                // A changed contact list holds for every query from now on (R1.10).
+                if envelope.streamId.utf8.starts(with: "org-".utf8) { contactLists.invalidate() }
                 // A recorded policy or calendar version is in force from now on (R4.9), for
                 // every reader of the live catalog, before anyone learns of the append.
                 if !decision.versions.isEmpty {
