@@ -221,7 +221,8 @@ import Testing
                     try await Self.send(handler, type, stream, payload, as: Self.manager)
                 } throws: { error in
                     guard let e = error as? CommandError else { return false }
-                    return e.code == .malformed && e.path == path
+                    // Schema-valid commands that cannot be carried out: refused (422), with the path.
+                    return e.code == .refused && e.path == path
                 }
             }
             #expect(try log.head().position == 0)
