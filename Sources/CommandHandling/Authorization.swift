@@ -178,17 +178,9 @@ public enum ContactList {
     /// The organisation's state folded from its stream, `nil` when it is not registered.
     public static func organisation(_ organisationID: String, in log: EventLog) throws -> OrganisationState? {
         var state = OrganisationDecider.initialState
-        var next: UInt64 = 0
-        let stream = StreamName.organisation(organisationID)
-        while true {
-            let page = try log.readStream(stream, from: next, limit: 1_000)
-            for recorded in page {
-                let event = try DomainEvent.decode(type: recorded.type, schemaVersion: Int(recorded.schemaVersion), payload: recorded.payload)
-                if case .organisation(let e) = event { OrganisationDecider.evolve(&state, e) }
-            }
-            guard page.count == 1_000, let last = page.last else { break }
-            next = last.version + 1
-        }
+        var version: UInt64?
+        try CommandHandler.fold(OrganisationDecider.self, stream: StreamName.organisation(organisationID), in: log,
+                                into: &state, version: &version) { if case .organisation(let e) = $0 { e } else { nil } }
         return state.id == nil ? nil : state
     }
 }

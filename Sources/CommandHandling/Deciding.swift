@@ -247,8 +247,20 @@ extension CommandHandler {
             state = cached.state
             version = cached.version
         }
-        var next: UInt64 = version.map { $0 + 1 } ?? 0
         let cachedVersion = version
+        try Self.fold(D.self, stream: stream, in: log, into: &state, version: &version, extract: extract)
+        if let version, version != cachedVersion {
+            stateCache.put(stream, state: state, version: version)
+        }
+        return (state, version)
+    }
+
+    /// Folds the events of `stream` after `version` (all of them when `nil`) into `state` with
+    /// `decider`, and moves `version` to the last one folded: the one fold of the command side
+    /// (``load(_:stream:extract:)`` starts it from the state cache, ``ContactList`` from nothing).
+    static func fold<D: Decider>(_ decider: D.Type, stream: String, in log: EventLog, into state: inout D.State,
+                                 version: inout UInt64?, extract: (DomainEvent) -> D.Event?) throws(CommandError) {
+        var next: UInt64 = version.map { $0 + 1 } ?? 0
         do {
             while true {
                 let page = try log.readStream(stream, from: next, limit: 1_000)
@@ -268,10 +280,6 @@ extension CommandHandler {
         } catch {
             throw CommandError(.storage, "cannot load stream \(stream): \(error)")
         }
-        if let version, version != cachedVersion {
-            stateCache.put(stream, state: state, version: version)
-        }
-        return (state, version)
     }
 
     /// Every organisation's state (for incident notifications, R6.2).
