@@ -157,7 +157,9 @@ struct AuthorizationMatrixTests {
         return "\(answer.status.code) \(text)"
     }
 
-    @Test("other organisation's stream answers exactly like a missing one; statuses by kind and access", arguments: commandTypes)
+    // Serialized: 42 data directories, each with a live projection runner, at once starve the
+    // rest of the suite on a 2-core machine.
+    @Test("other organisation's stream answers exactly like a missing one; statuses by kind and access", .serialized, arguments: commandTypes)
     func commandMatrix(type: String) async throws {
         let f = try await Fixture.make()
         defer { f.log.close() }
