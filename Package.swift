@@ -3,9 +3,13 @@ import PackageDescription
 
 /// Docket: an event-sourced case-management backend for vendor support desks.
 ///
-/// Target graph (see ../shared/DESIGN.md "Layout"):
+/// Target graph:
 ///   CLMDB → LMDB → EventLog ─┐
-///   CaseDomain (Foundation) ─┴→ CommandHandling → Projections → Audit, DocketHTTP → docket (executable)
+///   CaseDomain (Foundation) ─┴→ Catalog (the policy catalog in force, read from the log)
+///   Catalog → CommandHandling (the write side: authorization, decide, append)
+///   Catalog → Projections (the read side; sends no commands) → Audit
+///   CommandHandling → Scheduling (the deadline scheduler: follows the log, sends commands)
+///   all of the above → DocketHTTP → docket (executable)
 let package = Package(
     name: "Docket",
     platforms: [.macOS(.v15)],
@@ -14,7 +18,9 @@ let package = Package(
         .executable(name: "docket-stress", targets: ["docket-stress"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
+        .library(name: "Catalog", targets: ["Catalog"]),
         .library(name: "CommandHandling", targets: ["CommandHandling"]),
+        .library(name: "Scheduling", targets: ["Scheduling"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "Audit", targets: ["Audit"]),
     ],
@@ -50,13 +56,21 @@ let package = Package(
         ),
         .target(name: "CaseDomain"),
         .target(
+            name: "Catalog",
+            dependencies: ["EventLog", "CaseDomain", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "CommandHandling",
-            dependencies: ["EventLog", "CaseDomain", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["EventLog", "CaseDomain", "Catalog", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Projections",
-            dependencies: ["EventLog", "LMDB", "CaseDomain", "CommandHandling", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "LMDB", "CaseDomain", "Catalog", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Scheduling",
+            dependencies: ["EventLog", "CaseDomain", "Catalog", "CommandHandling", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Audit",
@@ -68,8 +82,10 @@ let package = Package(
                 "EventLog",
                 "LMDB",
                 "CaseDomain",
+                "Catalog",
                 "CommandHandling",
                 "Projections",
+                "Scheduling",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -92,8 +108,10 @@ let package = Package(
                 "DocketHTTP",
                 "EventLog",
                 "CaseDomain",
+                "Catalog",
                 "CommandHandling",
                 "Projections",
+                "Scheduling",
                 "Audit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,18 +138,23 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "CommandHandling", "EventLog", "LMDB", "CaseDomain",
+            dependencies: ["Projections", "Catalog", "CommandHandling", "Scheduling", "EventLog", "LMDB", "CaseDomain",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "SchedulingTests",
+            dependencies: ["Scheduling", "Catalog", "CommandHandling", "EventLog", "CaseDomain", "Projections",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "AuditTests",
-            dependencies: ["Audit", "Projections", "CommandHandling", "EventLog", "CaseDomain",
+            dependencies: ["Audit", "Projections", "Catalog", "CommandHandling", "EventLog", "CaseDomain",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "DocketHTTPTests",
             dependencies: [
-                "DocketHTTP", "EventLog", "LMDB", "CaseDomain", "CommandHandling", "Projections",
+                "DocketHTTP", "EventLog", "LMDB", "CaseDomain", "Catalog", "CommandHandling", "Projections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

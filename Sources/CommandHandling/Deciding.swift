@@ -1,4 +1,5 @@
 import CaseDomain
+import Catalog
 import EventLog
 import Foundation
 

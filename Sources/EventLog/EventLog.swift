@@ -145,6 +145,11 @@ public final class EventLog: Sendable {
         self.state = Mutex(State())
     }
 
+    /// File-backed memory (mapped log pages, shared libraries) a long-running follower of the
+    /// log holds at most before it drops its mappings
+    /// (``Environment/releaseMappedPages(ifResidentAbove:)``): 256 MiB.
+    public static let defaultResidentFileBudget = 256 << 20
+
     /// Finishes queued appends, ends subscriptions and stops the writer thread. Idempotent.
     public func close() {
         writer.shutdown()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CaseDomain
+import Catalog
 import CommandHandling
 import EventLog
 import Foundation

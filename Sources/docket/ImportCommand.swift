@@ -1,9 +1,11 @@
 import ArgumentParser
 import CaseDomain
+import Catalog
 import CommandHandling
 import EventLog
 import Foundation
 import Projections
+import Scheduling
 
 /// `docket import commands.ndjson`: runs a history of commands through the same decide path
 /// as the HTTP endpoint (migrations from another helpdesk), in atomic batches.

@@ -1,11 +1,13 @@
 import ArgumentParser
 import CaseDomain
+import Catalog
 import CommandHandling
 import DocketHTTP
 import EventLog
 import Foundation
 import Logging
 import Projections
+import Scheduling
 
 /// `docket serve`: the HTTP API on the data directory.
 struct ServeCommand: AsyncParsableCommand {

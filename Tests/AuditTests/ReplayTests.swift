@@ -1,5 +1,6 @@
 import Audit
 import CaseDomain
+import Catalog
 import CommandHandling
 import EventLog
 import Foundation

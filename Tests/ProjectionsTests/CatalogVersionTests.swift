@@ -1,8 +1,10 @@
 import CaseDomain
+import Catalog
 import CommandHandling
 import EventLog
 import Foundation
 import Logging
+import Scheduling
 import Synchronization
 import Testing
 @testable import Projections

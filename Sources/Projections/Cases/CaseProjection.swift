@@ -1,5 +1,5 @@
 import CaseDomain
-import CommandHandling
+import Catalog
 import EventLog
 import Foundation
 import LMDB

@@ -30,7 +30,7 @@ public final class ProjectionRunner: Sendable {
     static let rebuildResidentFileBudget = 96 << 20
 
     /// The default of ``residentFileBudget``: 256 MiB.
-    public static let defaultResidentFileBudget = 256 << 20
+    public static let defaultResidentFileBudget = EventLog.defaultResidentFileBudget
 
     /// File-backed memory (shared libraries included, ``Environment/residentFileBytes()``)
     /// above which the runner drops the process's mappings of the data file after a step

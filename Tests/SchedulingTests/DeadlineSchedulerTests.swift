@@ -1,11 +1,13 @@
 import CaseDomain
+import Catalog
 import CommandHandling
 import EventLog
 import Foundation
 import Logging
+import Projections
 import Synchronization
 import Testing
-@testable import Projections
+@testable import Scheduling
 
 /// A clock the test moves by hand; sleepers wake when it passes their instant.
 final class FakeClock: SchedulerClock {

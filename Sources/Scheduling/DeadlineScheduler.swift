@@ -1,4 +1,5 @@
 import CaseDomain
+import Catalog
 import CommandHandling
 import EventLog
 import Foundation
@@ -64,7 +65,7 @@ public actor DeadlineScheduler {
     public private(set) var sent = 0
     /// File-backed memory above which a pass that reads the log in bulk (the start-up pass
     /// folds every case) drops the process's mappings of the data file, as the projection
-    /// runner's catch-up does (``ProjectionRunner/residentFileBudget``): while it reads new
+    /// runner's catch-up does (the projection runner's budget): while it reads new
     /// events in log order, after each batch of them; after folding the cases they touched,
     /// once at the end. That fold reads each case's events where they lie, scattered over
     /// the file, so dropping the mappings during it would fault most pages in again (about
@@ -74,7 +75,7 @@ public actor DeadlineScheduler {
 
     /// A scheduler sending through `handler`; `clock` decides when deadlines pass.
     public init(handler: CommandHandler, clock: any SchedulerClock = SystemSchedulerClock(), pollInterval: TimeInterval = 1,
-                residentFileBudget: Int = ProjectionRunner.defaultResidentFileBudget, logger: Logger) {
+                residentFileBudget: Int = EventLog.defaultResidentFileBudget, logger: Logger) {
         self.handler = handler
         self.log = handler.log
         self.clock = clock
