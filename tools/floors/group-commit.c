@@ -12,6 +12,15 @@
 #include <pthread.h>
 #include <semaphore.h>
 
+/* Bytes this process has caused to be written to storage so far (/proc/self/io). */
+static long long written_bytes(void) {
+    FILE *f = fopen("/proc/self/io", "r");
+    char line[128]; long long v = -1;
+    while (f && fgets(line, sizeof line, f)) if (sscanf(line, "write_bytes: %lld", &v) == 1) break;
+    if (f) fclose(f);
+    return v;
+}
+
 typedef struct request { struct request *next; char stream[32]; sem_t *done; } request;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -52,6 +61,7 @@ int main(int argc, char **argv) {
     uint8_t *buf = malloc(payload + 1024);
     uint64_t rng = 7, position = 0, commits = 0;
     pthread_t *ts = calloc(threads, sizeof *ts);
+    long long w0 = written_bytes();
     double t0 = floor_now();
     for (long t = 0; t < threads; t++) pthread_create(&ts[t], NULL, submitter, (void *)t);
     long total = remaining;
@@ -71,8 +81,10 @@ int main(int argc, char **argv) {
     }
     for (long t = 0; t < threads; t++) pthread_join(ts[t], NULL);
     double s = floor_now() - t0;
-    fprintf(stderr, "group-commit: %ld threads, %ld appends, layout %s: %.3f s, %llu commits (%.1f appends each)\n",
-            threads, total, argv[4], s, (unsigned long long)commits, (double)total / commits);
+    long long w = written_bytes() - w0;
+    fprintf(stderr, "group-commit: %ld threads, %ld appends, layout %s: %.3f s, %llu commits (%.1f appends each), "
+            "%.1f KB written per commit, %.2f KB per append\n", threads, total, argv[4], s, (unsigned long long)commits,
+            (double)total / commits, w / 1024.0 / commits, w / 1024.0 / total);
     printf("%.0f\n", total / s);
     mdb_env_close(env);
     return 0;
