@@ -15,7 +15,8 @@
 #            (docket-bench's floor) and the C scan of the same log
 #   append   group commit, 64 writers (`docket-bench EventLog`) vs a C group-commit writer
 #            (tools/floors/group-commit.c) writing the record alone, Docket's three indexes
-#            (random UUID keys in `event_ids`), a position-ordered id key, and no `event_ids`
+#            (random UUID keys in `event_ids`), a position-ordered id key, no `event_ids`, and
+#            `event_ids` without the stream indexes
 #   http     `POST /v1/commands` add-comment and `GET /v1/cases/{id}`, 64 connections
 #            (tools/load.sh) vs `GET /health` on the same server
 #   pg       PostgreSQL 15, pgbench, 64 clients, one durable single-row INSERT per transaction
@@ -199,7 +200,7 @@ round_append() {
   "$bench_bin" EventLog > "$work/out"
   record append.docket "$(awk '/append, 64 writers, full sync/ { for (i = 1; i <= NF; i++) if ($i == "appends/s") print $(i - 1) }' "$work/out")"
   local layout
-  for layout in record indexed seq-ids no-ids; do
+  for layout in record indexed seq-ids no-ids ids-only; do
     rm -rf "$work/gc" && mkdir "$work/gc"
     timed "$work/out" "$floors/group-commit" "$work/gc" 64 "$appends" "$layout" 2> "$work/gc.err"
     cat "$work/gc.err" >&2
@@ -299,6 +300,7 @@ rows = [  # path, Docket key, floor (what), floor key, unit
     ("group commit, 64 writers (docket-bench)", "append.docket", "C group commit + 3 indexes (random ids)", "append.indexed", "appends/s"),
     ("group commit, 64 writers (docket-bench)", "append.docket", "C group commit + 3 indexes, position-ordered ids", "append.seq-ids", "appends/s"),
     ("group commit, 64 writers (docket-bench)", "append.docket", "C group commit + 2 indexes, no `event_ids`", "append.no-ids", "appends/s"),
+    ("group commit, 64 writers (docket-bench)", "append.docket", "C group commit + `event_ids` alone (random ids)", "append.ids-only", "appends/s"),
     ("`POST /v1/commands` add-comment, 64 conn.", "http.comment", "`GET /health`, same server", "http.health", "req/s"),
     ("`POST /v1/commands` add-comment, 64 conn.", "http.comment", "PostgreSQL 15 pgbench insert, 64 clients, PK only", "pg.plain", "req/s"),
     ("`POST /v1/commands` add-comment, 64 conn.", "http.comment", "PostgreSQL 15 pgbench insert, PK + 2 unique indexes", "pg.indexed", "req/s"),

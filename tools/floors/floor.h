@@ -97,6 +97,7 @@ enum layout {
     LAYOUT_INDEXED,     /* `events`, `stream_index`, `streams`, `event_ids` keyed by random UUID (Docket today) */
     LAYOUT_SEQ_IDS,     /* the same, but the id key is position-ordered (8-byte position ‖ 8 random bytes) */
     LAYOUT_NO_IDS,      /* `events`, `stream_index`, `streams`; no `event_ids` */
+    LAYOUT_IDS_ONLY,    /* `events` and `event_ids` (random UUID keys); no stream indexes */
 };
 
 static inline int parse_layout(const char *s) {
@@ -104,7 +105,8 @@ static inline int parse_layout(const char *s) {
     if (!strcmp(s, "indexed")) return LAYOUT_INDEXED;
     if (!strcmp(s, "seq-ids")) return LAYOUT_SEQ_IDS;
     if (!strcmp(s, "no-ids")) return LAYOUT_NO_IDS;
-    fprintf(stderr, "layout must be record, indexed, seq-ids or no-ids, not %s\n", s);
+    if (!strcmp(s, "ids-only")) return LAYOUT_IDS_ONLY;
+    fprintf(stderr, "layout must be record, indexed, seq-ids, no-ids or ids-only, not %s\n", s);
     exit(64);
 }
 
@@ -116,7 +118,7 @@ static inline void append_event(MDB_txn *txn, const log_dbs *d, int layout, uint
     size_t slen = strlen(stream);
     uint64_t version = 0;
     MDB_val sk = { slen, (void *)stream }, sv;
-    if (layout != LAYOUT_RECORD) {
+    if (layout != LAYOUT_RECORD && layout != LAYOUT_IDS_ONLY) {
         int rc = mdb_get(txn, d->streams, &sk, &sv);
         if (rc == 0) version = rd64(sv.mv_data) + 1; else if (rc != MDB_NOTFOUND) CHECK(rc);
     }
@@ -128,13 +130,16 @@ static inline void append_event(MDB_txn *txn, const log_dbs *d, int layout, uint
     MDB_val k = { 8, pos }, v = { n, buf };
     CHECK(mdb_put(txn, d->events, &k, &v, MDB_APPEND));
     if (layout == LAYOUT_RECORD) return;
-    uint8_t ik[300];
-    memcpy(ik, stream, slen); ik[slen] = 0; be64(ik + slen + 1, version);
-    MDB_val ikv = { slen + 9, ik }, pv = { 8, pos };
-    CHECK(mdb_put(txn, d->stream_index, &ikv, &pv, 0));
-    uint8_t head[16]; be64(head, version); be64(head + 8, position);
-    MDB_val hv = { 16, head };
-    CHECK(mdb_put(txn, d->streams, &sk, &hv, 0));
+    MDB_val pv = { 8, pos };
+    if (layout != LAYOUT_IDS_ONLY) {
+        uint8_t ik[300];
+        memcpy(ik, stream, slen); ik[slen] = 0; be64(ik + slen + 1, version);
+        MDB_val ikv = { slen + 9, ik };
+        CHECK(mdb_put(txn, d->stream_index, &ikv, &pv, 0));
+        uint8_t head[16]; be64(head, version); be64(head + 8, position);
+        MDB_val hv = { 16, head };
+        CHECK(mdb_put(txn, d->streams, &sk, &hv, 0));
+    }
     if (layout == LAYOUT_NO_IDS) return;
     MDB_val idk = { 16, id };
     CHECK(mdb_put(txn, d->event_ids, &idk, &pv, MDB_NOOVERWRITE));

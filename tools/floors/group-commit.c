@@ -7,7 +7,7 @@
  * {"text":"x...x"} with PAYLOAD-BYTES (default 200) x's. LAYOUT: record (the `events`
  * database alone), indexed (Docket's layout: also `stream_index`, `streams`, and
  * `event_ids` keyed by a random UUID), seq-ids (the same with a position-ordered id key)
- * or no-ids (no `event_ids`). Prints appends/s on stdout, details on stderr. */
+ * no-ids (no `event_ids`) or ids-only (`event_ids` and no stream indexes). Prints appends/s on stdout, details on stderr. */
 #include "floor.h"
 #include <pthread.h>
 #include <semaphore.h>
@@ -50,7 +50,7 @@ static void *submitter(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) { fprintf(stderr, "usage: group-commit DIR THREADS APPENDS record|indexed|seq-ids|no-ids [PAYLOAD-BYTES]\n"); return 64; }
+    if (argc < 5) { fprintf(stderr, "usage: group-commit DIR THREADS APPENDS record|indexed|seq-ids|no-ids|ids-only [PAYLOAD-BYTES]\n"); return 64; }
     long threads = atol(argv[2]);
     per_thread = atol(argv[3]) / threads;
     remaining = per_thread * threads;

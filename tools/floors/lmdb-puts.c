@@ -3,12 +3,12 @@
  * environment in DIR, PER-COMMIT puts per synced write transaction (LMDB's default full
  * sync, as Docket commits). LAYOUT: record (default: the `events` database alone, keys
  * appended in position order) or indexed (also Docket's `stream_index`, `streams` and
- * `event_ids` with random UUID keys, 20 000 streams), seq-ids, no-ids (floor.h).
+ * `event_ids` with random UUID keys, 20 000 streams), seq-ids, no-ids, ids-only (floor.h).
  * Prints the rate in records/s on stdout, details on stderr. */
 #include "floor.h"
 
 int main(int argc, char **argv) {
-    if (argc < 5) { fprintf(stderr, "usage: lmdb-puts DIR N BYTES PER-COMMIT [record|indexed|seq-ids|no-ids]\n"); return 64; }
+    if (argc < 5) { fprintf(stderr, "usage: lmdb-puts DIR N BYTES PER-COMMIT [record|indexed|seq-ids|no-ids|ids-only]\n"); return 64; }
     const char *dir = argv[1];
     long n = atol(argv[2]), bytes = atol(argv[3]), per = atol(argv[4]);
     int layout = argc > 5 ? parse_layout(argv[5]) : LAYOUT_RECORD;
