@@ -13,7 +13,8 @@
 #   rebuild  `docket rebuild` of a synthetic case history of about EVENTS events (built once
 #            by `docket-bench Projections`) vs the in-memory fold of every case event
 #            (docket-bench's floor) and the C scan of the same log
-#   append   group commit, 64 writers (`docket-bench EventLog`) vs a C group-commit writer
+#   append   group commit, 64 writers (`docket-stress`, one event per append on 3 200 streams,
+#            and `docket-bench EventLog`'s figure) vs a C group-commit writer
 #            (tools/floors/group-commit.c) writing the record alone, Docket's three indexes
 #            (random UUID keys in `event_ids`), a position-ordered id key, no `event_ids`, and
 #            `event_ids` without the stream indexes
@@ -27,7 +28,8 @@
 #
 # Environment: ROUNDS (3), BIN (a prebuilt docket; else `swift build -c release --product
 # docket`), SCRATCH (a build folder for that build, e.g. .build-release), BENCH_BIN (a prebuilt
-# docket-bench; else built in benchmarks/), IMPORT_EVENTS (200000), EVENTS (rebuild log size,
+# docket-bench; else built in benchmarks/; DOCKET_BENCH=0: none, the append section then runs
+# docket-stress alone), STRESS_BIN (a prebuilt docket-stress), IMPORT_EVENTS (200000), EVENTS (rebuild log size,
 # 500000), APPENDS (per group-commit run, 64000), DURATION (each wrk run, 10s), PG_SECONDS (each
 # pgbench run, 10), PG_PORT (55432), PORT (HTTP, 18080), KEEP_RESULTS (a file to copy the raw
 # per-round figures to). Needs liblmdb-dev, a C compiler, wrk, GNU time, python3 and PostgreSQL
@@ -101,15 +103,23 @@ for program in lmdb-puts lmdb-scan group-commit; do
   cc -O2 -Wall -o "$floors/$program" "tools/floors/$program.c" -llmdb -lpthread
 done
 
+scratch=()
+if [ -n "${SCRATCH:-}" ]; then scratch=(--scratch-path "$SCRATCH"); fi
 if [ -n "${BIN:-}" ]; then docket="$(realpath "$BIN")"; else
-  scratch=()
-  if [ -n "${SCRATCH:-}" ]; then scratch=(--scratch-path "$SCRATCH"); fi
   log "building docket (release)"
   swift build -c release --product docket "${scratch[@]}" >&2
   docket="$(swift build -c release --show-bin-path "${scratch[@]}")/docket"
 fi
+stress_bin=""
+if selected append; then
+  if [ -n "${STRESS_BIN:-}" ]; then stress_bin="$(realpath "$STRESS_BIN")"; else
+    log "building docket-stress (release)"
+    swift build -c release --product docket-stress "${scratch[@]}" >&2
+    stress_bin="$(swift build -c release --show-bin-path "${scratch[@]}")/docket-stress"
+  fi
+fi
 bench_bin=""
-if selected rebuild || selected append; then
+if selected rebuild || { selected append && [ "${DOCKET_BENCH:-1}" != 0 ]; }; then
   if [ -n "${BENCH_BIN:-}" ]; then bench_bin="$(realpath "$BENCH_BIN")"; else
     log "building docket-bench (release, benchmarks/)"
     (cd benchmarks && swift build -c release --product docket-bench >&2)
@@ -197,8 +207,14 @@ round_rebuild() {
 
 setup_append() { :; }
 round_append() {
-  "$bench_bin" EventLog > "$work/out"
-  record append.docket "$(awk '/append, 64 writers, full sync/ { for (i = 1; i <= NF; i++) if ($i == "appends/s") print $(i - 1) }' "$work/out")"
+  rm -rf "$work/stress" && mkdir "$work/stress"
+  timed "$work/out" "$stress_bin" --data-dir "$work/stress" --writers 64 --streams 3200 --max-group 1 --payload-bytes 200 --appends "$appends"
+  record append.stress "$(python3 -c 'import json, sys; print(round(json.load(sys.stdin)["appendsPerSecond"]))' < "$work/out")" "$(us_per "$cpu" "$appends")"
+  rm -rf "$work/stress"
+  if [ -n "$bench_bin" ]; then
+    "$bench_bin" EventLog > "$work/out"
+    record append.docket "$(awk '/append, 64 writers, full sync/ { for (i = 1; i <= NF; i++) if ($i == "appends/s") print $(i - 1) }' "$work/out")"
+  fi
   local layout
   for layout in record indexed seq-ids no-ids ids-only; do
     rm -rf "$work/gc" && mkdir "$work/gc"
@@ -296,6 +312,8 @@ rows = [  # path, Docket key, floor (what), floor key, unit
     ("`docket export`", "read.docket-export", "C cursor scan of `events`", "read.scan", "events/s"),
     ("`docket rebuild`, %s events" % k(n_rebuild), "rebuild.docket", "in-memory fold of every case event (docket-bench)", "rebuild.fold", "events/s"),
     ("`docket rebuild`, %s events" % k(n_rebuild), "rebuild.docket", "C cursor scan of `events`", "rebuild.scan", "events/s"),
+    ("group commit, 64 writers (docket-stress)", "append.stress", "C group commit, record only", "append.record", "appends/s"),
+    ("group commit, 64 writers (docket-stress)", "append.stress", "C group commit + 3 indexes (random ids)", "append.indexed", "appends/s"),
     ("group commit, 64 writers (docket-bench)", "append.docket", "C group commit, record only", "append.record", "appends/s"),
     ("group commit, 64 writers (docket-bench)", "append.docket", "C group commit + 3 indexes (random ids)", "append.indexed", "appends/s"),
     ("group commit, 64 writers (docket-bench)", "append.docket", "C group commit + 3 indexes, position-ordered ids", "append.seq-ids", "appends/s"),
