@@ -213,7 +213,8 @@ round_append() {
   rm -rf "$work/stress"
   if [ -n "$bench_bin" ]; then
     "$bench_bin" EventLog > "$work/out"
-    record append.docket "$(awk '/append, 64 writers, full sync/ { for (i = 1; i <= NF; i++) if ($i == "appends/s") print $(i - 1) }' "$work/out")"
+    # The line of its own figure, not the no-sync line's "ratio to append, 64 writers, full sync".
+    record append.docket "$(awk '/^ *append, 64 writers, full sync/ { for (i = 1; i <= NF; i++) if ($i == "appends/s") print $(i - 1) }' "$work/out")"
   fi
   local layout
   for layout in record indexed seq-ids no-ids ids-only; do
