@@ -22,19 +22,21 @@
 #            (tools/load.sh) vs `GET /health` on the same server
 #   pg       PostgreSQL 15, pgbench, 64 clients, one durable single-row INSERT per transaction
 #            (fsync on, synchronous_commit on), into a table with a primary key only and into
-#            one with Docket's indexes; a private cluster on a loopback port, removed at exit
+#            one with a random uuid and a (stream, position) unique key as well; a private
+#            cluster on a loopback port (run as the postgres user when root), removed at exit
 #   all      every section above
 #   -h, --help  this text
 #
-# Environment: ROUNDS (3), BIN (a prebuilt docket; else `swift build -c release --product
-# docket`), SCRATCH (a build folder for that build, e.g. .build-release), BENCH_BIN (a prebuilt
-# docket-bench; else built in benchmarks/; DOCKET_BENCH=0: none, the append section then runs
-# docket-stress alone), STRESS_BIN (a prebuilt docket-stress), IMPORT_EVENTS (200000), EVENTS (rebuild log size,
-# 500000), APPENDS (per group-commit run, 64000), DURATION (each wrk run, 10s), PG_SECONDS (each
-# pgbench run, 10), PG_PORT (55432), PORT (HTTP, 18080), KEEP_RESULTS (a file to copy the raw
-# per-round figures to). Needs liblmdb-dev, a C compiler, wrk, GNU time, python3 and PostgreSQL
-# 15: tools/ensure-deps.sh --bench installs what is missing (apt). Everything it creates lives in
-# one temporary directory, removed at exit with the servers it started.
+# Environment: ROUNDS (3); BIN (a prebuilt docket; else `swift build -c release --product
+# docket`), SCRATCH (a build folder for that build, e.g. .build-release), STRESS_BIN (a prebuilt
+# docket-stress), BENCH_BIN (a prebuilt docket-bench; else built in benchmarks/), DOCKET_BENCH=0
+# (no docket-bench: append runs docket-stress alone, rebuild cannot run); IMPORT_EVENTS
+# (200000), EVENTS (rebuild log size, 500000), APPENDS (per group-commit run, 64000), DURATION
+# (each wrk run, 10s), PG_SECONDS (each pgbench run, 10), PG_PORT (55432), PORT (HTTP, 18080),
+# KEEP_RESULTS (a file to copy the raw per-round figures to). Needs liblmdb-dev, a C compiler,
+# wrk, GNU time, python3 and PostgreSQL 15: tools/ensure-deps.sh --bench installs what is
+# missing (apt). Everything it creates lives in one temporary directory, removed at exit with
+# the servers it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
