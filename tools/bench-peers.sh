@@ -30,7 +30,7 @@
 # Environment: ROUNDS (3); BIN (a prebuilt docket; else `swift build -c release --product
 # docket`), SCRATCH (a build folder for that build, e.g. .build-release), STRESS_BIN (a prebuilt
 # docket-stress), BENCH_BIN (a prebuilt docket-bench; else built in benchmarks/), DOCKET_BENCH=0
-# (no docket-bench: append runs docket-stress alone, rebuild cannot run); IMPORT_EVENTS
+# (no docket-bench for append, which then runs docket-stress alone; rebuild needs it); IMPORT_EVENTS
 # (200000), EVENTS (rebuild log size, 500000), APPENDS (per group-commit run, 64000), DURATION
 # (each wrk run, 10s), PG_SECONDS (each pgbench run, 10), PG_PORT (55432), PORT (HTTP, 18080),
 # KEEP_RESULTS (a file to copy the raw per-round figures to). Needs liblmdb-dev, a C compiler,
