@@ -2,7 +2,9 @@
 # Installs what Docket needs and a fresh Debian 12 machine with only the Swift toolchain
 # lacks: liblmdb-dev (and pkg-config to find it). With --python, also the `lmdb` Python
 # package used by the independent verifier (tools/verify_log.py) in the test suite, and
-# schemathesis, which checks the live HTTP server against schemas/openapi.yaml.
+# schemathesis, which checks the live HTTP server against schemas/openapi.yaml. With --bench,
+# what tools/bench-peers.sh needs: a C compiler, wrk, GNU time, python3 and PostgreSQL 15 (its
+# server binaries and pgbench; the script starts a private cluster of its own).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -38,4 +40,18 @@ if [ "${1:-}" = "--python" ] && ! command -v schemathesis >/dev/null 2>&1; then
     || python3 -m pip install --quiet --break-system-packages schemathesis 2>/dev/null \
     || python3 -m pip install --quiet --user --break-system-packages schemathesis
   command -v schemathesis >/dev/null || { echo "docket: could not install schemathesis" >&2; exit 1; }
+fi
+
+if [ "${1:-}" = "--bench" ]; then
+  missing=()
+  command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  [ -x /usr/bin/time ] || missing+=(time)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || missing+=(postgresql)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "docket: installing ${missing[*]} for the benchmarks (apt)" >&2
+    apt_install "${missing[@]}"
+  fi
 fi
