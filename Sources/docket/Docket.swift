@@ -25,7 +25,7 @@ struct Docket: AsyncParsableCommand {
         // glibc gives every thread that allocates concurrently its own arena (up to 8 per
         // core) and keeps what was freed in each: a rebuild folding on two threads then held
         // about twice its working set. One arena per core is enough on a 2-core host
-        // (benchmarks/README.md "Projections"); MALLOC_ARENA_MAX still overrides it.
+        // (benchmarks/HISTORY.md "Projections"); MALLOC_ARENA_MAX still overrides it.
         if getenv("MALLOC_ARENA_MAX") == nil {
             _ = glibcMallopt(glibcArenaMax, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         }

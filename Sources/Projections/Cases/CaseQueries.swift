@@ -276,7 +276,7 @@ public struct CaseQueries: Sendable {
 
     /// Cases a list walk rejects in a row before it consults the probe index to jump. A step
     /// with a value check costs about 0.2 µs, a jump two B-tree seeks: measured on 100 k
-    /// cases (benchmarks/README.md), jumping sooner made the common two-filter pages slower,
+    /// cases (benchmarks/HISTORY.md), jumping sooner made the common two-filter pages slower,
     /// and 64 keeps them as they were while a combination that (almost) never matches costs
     /// a few seeks instead of a walk through the whole index.
     static let rejectionsBeforeLeapfrog = 64
