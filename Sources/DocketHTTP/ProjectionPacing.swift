@@ -1,15 +1,18 @@
 import EventLog
 import Projections
 
-/// How the server's lagging projections share the LMDB writer thread with command appends.
+/// How the server's projections share the LMDB writer thread with command appends.
 ///
-/// A projection that is caught up folds each group commit inside the commit's own
-/// transaction (``ProjectionRunner/foldingLive(_:)``) and costs no step. One that lags (a
-/// restart after a long outage, a rebuild's last stretch) is stepped by this loop, and every
-/// step is a write transaction of its own with a full sync on the one writer thread, between
-/// the appends' group commits. Paced, a step that moved is followed by a pause proportional
-/// to what it took, so the steps take at most ``writerShare`` of the wall time while appends
-/// keep arriving, until the projection has caught up and folds live again.
+/// Every projection step is a write transaction of its own with a full sync, run on the one
+/// writer thread between the appends' group-commit transactions. Following the log after
+/// every commit, as ``ProjectionRunner/run(batchSize:)`` does, puts one step per projection
+/// (two fsynced commits with the shipped projections) between any two append batches, so
+/// under a stream of commands the appends get a third of the writer and their batches wait
+/// behind the projections' syncs. Paced, a step that moved is followed by a pause
+/// proportional to what it took, so the projections take at most ``writerShare`` of the
+/// wall time while appends keep arriving; they fold whatever the pause let accumulate in
+/// one step. An isolated command is still projected at once (no pause precedes a step), so
+/// read-your-writes (`Docket-Position`) waits at most one pause longer under load.
 public struct ProjectionPacing: Sendable {
     /// Most of the wall time the projections' steps may take while the log keeps growing.
     public var writerShare: Double
@@ -35,10 +38,6 @@ public struct ProjectionPacing: Sendable {
     /// closes, or every projection has stopped (a projection that fails stops; the others
     /// keep running, as with ``ProjectionRunner/run(batchSize:)``).
     public func run(_ runner: ProjectionRunner, log: EventLog) async throws {
-        try await runner.foldingLive { try await follow(runner, log: log) }
-    }
-
-    private func follow(_ runner: ProjectionRunner, log: EventLog) async throws {
         let clock = ContinuousClock()
         while !Task.isCancelled {
             let started = clock.now

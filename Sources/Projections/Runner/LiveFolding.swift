@@ -2,15 +2,6 @@ import EventLog
 import LMDB
 
 extension ProjectionRunner {
-    /// Runs `body` (a loop that follows the log) with this runner as its log's commit
-    /// follower (``LiveFolder``): while it runs, projections that are caught up fold every
-    /// group commit inside it, and the loop only has lagging projections to step.
-    public func foldingLive<R>(_ body: () async throws -> R) async rethrows -> R {
-        log.setCommitFollower(LiveFolder(runner: self))
-        defer { log.setCommitFollower(nil) }
-        return try await body()
-    }
-
     /// The runner as its log's ``CommitFollower`` while it ``run(batchSize:)``s: every
     /// projection whose checkpoint stands at the head a group commit starts from folds the
     /// commit's events inside the commit's own write transaction. Events, tables and

@@ -446,10 +446,8 @@ public final class ProjectionRunner: Sendable {
     /// commit's own transaction (``LiveFolder``); the loop steps the others.
     public func run(batchSize: Int = ProjectionRunner.defaultBatchSize) async throws {
         try await rebuildOutdated(batchSize: batchSize)
-        try await foldingLive { try await followLoop(batchSize: batchSize) }
-    }
-
-    private func followLoop(batchSize: Int) async throws {
+        log.setCommitFollower(LiveFolder(runner: self))
+        defer { log.setCommitFollower(nil) }
         while !Task.isCancelled {
             if try await step(batchSize: batchSize) { continue }
             let low = state.withLock { s in
