@@ -65,8 +65,6 @@ public final class EventLog: Sendable {
         var nextWaiterToken: UInt64 = 0
         var batchesCommitted: UInt64 = 0
         var eventsCommitted: UInt64 = 0
-        /// ``setCommitFollower(_:)``.
-        var follower: (any CommitFollower)?
     }
 
     /// A subscription waiting for the head to pass `after`.
@@ -219,9 +217,9 @@ public final class EventLog: Sendable {
     }
 
     /// Runs on the writer thread: commits everything queued (up to the batch limit) in one
-    /// transaction, with the follower's work (``CommitFollower``), then resumes the callers.
+    /// transaction, then resumes the callers.
     private func drain(_ context: borrowing WriteContext) {
-        let (batch, follower) = state.withLock { s -> ([Pending], (any CommitFollower)?) in
+        let batch = state.withLock { s -> [Pending] in
             var taken = 0
             var events = 0
             while taken < s.pending.count && (taken == 0 || events + s.pending[taken].eventCount <= configuration.maxBatchEvents) {
@@ -230,17 +228,13 @@ public final class EventLog: Sendable {
             }
             let batch = Array(s.pending.prefix(taken))
             s.pending.removeFirst(taken)
-            return (batch, s.follower)
+            return batch
         }
         let outcome: Result<BatchWriter.Outcome, any Error> = Result {
-            let (written, afterCommit) = try context.transaction { txn -> (BatchWriter.Outcome, (@Sendable () -> Void)?) in
+            try context.transaction { txn in
                 var writer = BatchWriter(databases: databases, clock: configuration.clock)
-                let written = try writer.write(batch.map(\.appends), in: txn)
-                guard written.appended > 0, let follower else { return (written, nil) }
-                return (written, try follower.follow(txn, after: written.head - UInt64(written.appended), through: written.head))
+                return try writer.write(batch.map(\.appends), in: txn)
             }
-            afterCommit?()
-            return written
         }
         // Anything queued meanwhile gets its own drain, after this one.
         let again = state.withLock { s -> Bool in

@@ -122,14 +122,6 @@ public final class Environment: @unchecked Sendable {
         mdb_env_close(env)
     }
 
-    /// The id of the last committed write transaction: it grows by one with every commit
-    /// that changed something (`mdb_env_info`'s `me_last_txnid`).
-    public var lastTransactionID: Int {
-        var info = MDB_envinfo()
-        mdb_env_info(env, &info)
-        return info.me_last_txnid
-    }
-
     /// The current map size in bytes.
     public var mapSize: Int {
         var info = MDB_envinfo()

@@ -127,29 +127,6 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
         return true
     }
 
-    /// Runs `body` in a transaction nested in this one: what it writes joins this
-    /// transaction when it returns, and is undone (this transaction's own writes kept) when
-    /// it throws. For work that shares a commit with other writes but must not take them
-    /// down when it fails. This transaction must not be used while `body` runs (LMDB's rule
-    /// for the parent of a nested transaction); `body` gets the child instead.
-    public func nested<R>(_ body: (borrowing WriteTransaction) throws -> R) throws -> R {
-        var child: OpaquePointer?
-        try check(mdb_txn_begin(mdb_txn_env(unsafeHandle), unsafeHandle, 0, &child), "mdb_txn_begin(nested)")
-        guard let child else {
-            throw LMDBError(code: .badTransaction, operation: "mdb_txn_begin(nested)", message: "no transaction returned")
-        }
-        let result: R
-        do {
-            result = try body(WriteTransaction(handle: child))
-        } catch {
-            mdb_txn_abort(child)
-            throw error
-        }
-        // A failed commit frees the child too, and leaves this transaction unable to commit.
-        try check(mdb_txn_commit(child), "mdb_txn_commit(nested)")
-        return result
-    }
-
     /// Removes every entry of `database`, keeping the database itself.
     public func removeAll(_ database: Database) throws(LMDBError) {
         try check(mdb_drop(unsafeHandle, database.handle, 0), "mdb_drop(\(database.name))")

@@ -91,54 +91,6 @@ import Testing
         }
     }
 
-    @Test("while the runner runs, caught-up projections fold each group commit inside it: one commit per append, and the tables are there when the append returns")
-    func liveFoldSharesTheAppendsCommit() async throws {
-        try await withTempLog { log, _ in
-            try await append(log, "s1", "a", count: 3)
-            let runner = try ProjectionRunner(
-                log: log, projections: [CountingProjection(), CountingProjection(name: "steady", explodes: false)], logger: testLogger)
-            let task = Task { try await runner.run() }
-            defer { task.cancel() }
-            try await runner.waitUntil(position: 3, timeout: .seconds(120))
-            // Let the loop settle: its wake-up after the catch-up folds nothing and writes nothing.
-            try await Task.sleep(for: .milliseconds(200))
-            let before = log.environment.lastTransactionID
-            for round in 1...5 {
-                try await append(log, round % 2 == 0 ? "s2" : "s1", "a", count: round)
-                let head = try log.head().position
-                // Durable, not only in memory: the checkpoints committed with the events.
-                #expect(try runner.status("counting").checkpoint == head)
-                #expect(try runner.status("steady").checkpoint == head)
-                try await runner.waitUntil(position: head, timeout: .zero)
-            }
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(log.environment.lastTransactionID - before == 5)
-            #expect(try dump(runner, "counting").map(\.1) == [Keys.be64(3 + 1 + 3 + 5), Keys.be64(2 + 4)])
-        }
-    }
-
-    @Test("a projection that fails in a live fold stops alone: the append and the other projection commit, the failure names its position")
-    func liveFoldFailureStopsOnlyItsProjection() async throws {
-        try await withTempLog { log, _ in
-            try await append(log, "s1", "a", count: 2)
-            let runner = try ProjectionRunner(
-                log: log, projections: [CountingProjection(), CountingProjection(name: "steady", explodes: false)], logger: testLogger)
-            let task = Task { try await runner.run() }
-            defer { task.cancel() }
-            try await runner.waitUntil(position: 2, timeout: .seconds(120))
-            try await append(log, "s1", "boom")
-            #expect(try log.head().position == 3)
-            #expect(try runner.status("steady").checkpoint == 3)
-            let error = await #expect(throws: ProjectionError.self) { try await runner.waitUntil(position: 3, projection: "counting", timeout: .seconds(120)) }
-            #expect(error?.position == 3)
-            #expect(try runner.status("counting").checkpoint == 2)
-            try await append(log, "s1", "a")
-            #expect(try runner.status("steady").checkpoint == 4)
-            #expect(try runner.status("counting").checkpoint == 2)
-            #expect(try dump(runner, "counting")[0].1 == Keys.be64(2))
-        }
-    }
-
     @Test("a live step prepared off the writer thread is dropped when the checkpoint moved meanwhile: nothing goes back")
     func stalePreparedStepIsNotApplied() async throws {
         try await withTempLog { log, _ in

@@ -383,11 +383,6 @@ public final class ProjectionRunner: Sendable {
                     // Fold and encode here, in a read transaction; the writer thread only
                     // writes (and folds in place if the checkpoint moved meanwhile).
                     let prepared = try log.environment.read { txn in try prepare(txn, target) }
-                    if prepared.writes == nil, prepared.to == prepared.from.position {
-                        // Nothing new (a live fold took it, ``LiveFolder``): no writer job.
-                        state.withLock { $0.checkpoints[e.name] = max($0.checkpoints[e.name] ?? 0, prepared.to) }
-                        continue
-                    }
                     r = try await log.writer.perform { context in
                         try context.transaction { txn in
                             try Self.applyPrepared(prepared, txn: txn, target: target, name: e.name, formatVersion: e.formatVersion)
@@ -399,7 +394,7 @@ public final class ProjectionRunner: Sendable {
                         try context.transaction { txn in try e.step(txn, target, nil, nil, false) }
                     }
                 }
-                state.withLock { $0.checkpoints[e.name] = max($0.checkpoints[e.name] ?? 0, r.to) }
+                state.withLock { $0.checkpoints[e.name] = r.to }
                 if r.to != r.from {
                     moved = true
                     folded = max(folded, r.to - r.from)
@@ -442,12 +437,8 @@ public final class ProjectionRunner: Sendable {
 
     /// Catches up, then follows the log live until the task is cancelled or the log closes.
     /// A projection that fails stops; the others keep running.
-    /// While it runs, projections that are caught up fold each group commit's events in the
-    /// commit's own transaction (``LiveFolder``); the loop steps the others.
     public func run(batchSize: Int = ProjectionRunner.defaultBatchSize) async throws {
         try await rebuildOutdated(batchSize: batchSize)
-        log.setCommitFollower(LiveFolder(runner: self))
-        defer { log.setCommitFollower(nil) }
         while !Task.isCancelled {
             if try await step(batchSize: batchSize) { continue }
             let low = state.withLock { s in
