@@ -11,7 +11,7 @@ struct CalendarCommand: AsyncParsableCommand {
         commandName: "calendar",
         abstract: "Business calendars: opening hours, holidays, half-days, bridge days and closures.",
         discussion: """
-            Calendars are data (schemas/calendars/*.json, embedded in this binary). Use \
+            Calendars are data (JSON files embedded in this binary). Use \
             --calendars-dir to read another directory of calendar files instead, and --data-dir to \
             add the versions recorded in a data directory's log (record-calendar-version, R4.9).
             """,
@@ -125,8 +125,7 @@ struct CalendarShowCommand: AsyncParsableCommand {
 
             --format json prints a JSON array, one object per day: "date" (YYYY-MM-DD), "kind", \
             "name" (holiday, closure, bridge or half-day name, when any) and "intervals" (a list \
-            of ["HH:MM","HH:MM"] pairs in the calendar's zone; empty on closed days). The schema \
-            is schemas/cli/calendar-show.schema.json.
+            of ["HH:MM","HH:MM"] pairs in the calendar's zone; empty on closed days).
 
             Example: docket calendar show --calendar sweden --from 2024-06-17 --to 2024-06-23 --format json
             """

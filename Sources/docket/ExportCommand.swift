@@ -9,8 +9,10 @@ struct ExportCommand: AsyncParsableCommand {
         abstract: "Export events in position order as NDJSON envelopes or CloudEvents 1.0 JSON.",
         discussion: """
             ndjson: one envelope per line, exactly as `docket log read --all` prints it. cloudevents: one \
-            CloudEvents 1.0 event per line in structured JSON mode (schemas/cli/export.md, \
-            schemas/cli/cloudevent.schema.json). --from and --to are inclusive log positions. Reads in \
+            CloudEvents 1.0 event per line in structured JSON mode: id, source (docket:<stream>), type \
+            (docket.<event type>), subject (the stream), time, datacontenttype and data (the payload), \
+            with the extension attributes docketposition, docketversion, docketschemaversion, dockethash \
+            and docketactor. --from and --to are inclusive log positions. Reads in \
             short read transactions, so it works while the server appends; it stops at the head it saw \
             when it started (or --to). \
             Exit codes: 0 ok, 64 bad arguments, 66 no log in the data directory, 74 storage error.

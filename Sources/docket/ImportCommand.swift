@@ -32,7 +32,7 @@ struct ImportCommand: AsyncParsableCommand {
             first line (a backlog the log already held) are committed first, in batches of their own \
             of at most --fired-batch-size commands; those due between its lines go into the batch. \
             --until also fires what falls due after the last line, up to that instant, in batches of \
-            their own (schemas/cli/import.md). \
+            their own. \
             Exit codes: 0 ok, 1 a command was refused or a batch conflicted, 64 bad arguments, \
             65 malformed file, 66 no such file, 74 storage error.
             """)

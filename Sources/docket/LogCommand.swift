@@ -7,7 +7,7 @@ struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Append to, read, verify and import the append-only event log.",
-        discussion: "The on-disk format is documented in schemas/storage.md; the JSON these commands print in schemas/cli.md.",
+        discussion: "Every command prints JSON: one object per line for events, one object for a result. The log is an LMDB environment whose layout is part of Docket's documented open format, so other programs can read it without Docket.",
         subcommands: [Append.self, Read.self, Head.self, Verify.self, Import.self])
 }
 
@@ -62,7 +62,7 @@ extension LogCommand {
     struct Read: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print events as NDJSON, one envelope per line.",
-            discussion: "Each line has every envelope field (schemas/cli/log-event.schema.json).")
+            discussion: "Each line has every envelope field: position, stream, version, id, type, schemaVersion, recordedAt, actor, correlationId, causationId, metadata, payload and hash.")
 
         @OptionGroup var data: DataDirOptions
         @Option(help: "Read this stream.") var stream: String?

@@ -10,8 +10,8 @@ struct RebuildCommand: AsyncParsableCommand {
         commandName: "rebuild",
         abstract: "Rebuild projections from the event log and swap them in atomically.",
         discussion: """
-            Each projection is rebuilt into its inactive table slot, then one write transaction makes it active \
-            (schemas/storage.md "Projections"); queries meanwhile read the old tables. A progress bar is drawn on a TTY. \
+            Each projection is rebuilt into its inactive table slot, then one write transaction makes it active; \
+            queries meanwhile read the old tables. A progress bar is drawn on a TTY. \
             Prints one JSON line per projection: {"projection","position","events","seconds","eventsPerSecond"}.
             """)
 

@@ -18,7 +18,7 @@ struct ReplayCommand: AsyncParsableCommand {
             the clock finished or, while it runs, when the event was appended, and the flags with the \
             rule that raised them). --as-of stops at \
             an instant and shows the state then; --at-position stops after a log position. json \
-            and ndjson are described in schemas/cli/replay.schema.json. \
+            prints the whole replay as one object, ndjson one object per event. \
             Reads with short read transactions, so it works while the server appends. \
             Policies and calendars: the embedded ones, or --policies-dir/--calendars-dir, plus the \
             versions recorded in the log. \

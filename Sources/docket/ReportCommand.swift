@@ -62,7 +62,7 @@ struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Reports from the projections: cases (R8.1), incidents (R6.6), surveys (R5.4), SLA compliance (R8.2).",
-        discussion: "Each report first brings the projections up to date with the log. JSON outputs: schemas/cli/report-*.schema.json.",
+        discussion: "Each report first brings the projections up to date with the log. --format json prints one JSON document a program can read.",
         subcommands: [Cases.self, Incidents.self, Surveys.self, SLA.self, Status.self])
 }
 
@@ -71,7 +71,7 @@ extension ReportCommand {
         static let configuration = CommandConfiguration(
             abstract: "The case report (R8.1): filtered, sorted, paged.",
             discussion: """
-                JSON: {"rows":[...],"nextCursor":"..."} (schemas/cli/report-cases.schema.json); pass nextCursor to --cursor \
+                JSON: {"rows":[...],"nextCursor":"..."}; pass nextCursor to --cursor \
                 for the next page. CSV columns: Subject,Case #,Date Created,Reported By,Date Last Updated,Status,Site/URL/Acct.
                 """)
 
@@ -129,7 +129,7 @@ extension ReportCommand {
     struct Incidents: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The incident report (R6.6): current and past incidents with colour, current alert and root cause.",
-            discussion: "Default period: the current month (UTC). JSON: schemas/cli/report-incidents.schema.json.")
+            discussion: "Default period: the current month (UTC).")
 
         @OptionGroup var data: DataDirOptions
         @OptionGroup var catalog: CatalogOptions
@@ -197,7 +197,7 @@ extension ReportCommand {
     struct Surveys: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Satisfaction surveys (R5.4): response rate and mean scores per team, owner, organisation and priority, by period.",
-            discussion: "JSON: schemas/cli/report-surveys.schema.json.")
+            discussion: "One group per team, owner, organisation and priority in each period (--period).")
 
         @OptionGroup var data: DataDirOptions
         @OptionGroup var catalog: CatalogOptions
@@ -223,7 +223,7 @@ extension ReportCommand {
         static let configuration = CommandConfiguration(
             commandName: "sla",
             abstract: "SLA compliance (R8.2): the share of cases meeting each target per policy, priority, team and period.",
-            discussion: "share = met / (met + breached); running clocks count as pending. JSON: schemas/cli/report-sla.schema.json.")
+            discussion: "share = met / (met + breached); running clocks count as pending.")
 
         @OptionGroup var data: DataDirOptions
         @OptionGroup var catalog: CatalogOptions
@@ -250,7 +250,7 @@ extension ReportCommand {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Projection progress: checkpoint, log head, lag and active slot, without catching up first.",
-            discussion: "JSON: schemas/cli/report-status.schema.json.")
+            discussion: "A lag of 0 means the projection has folded every event of the log.")
 
         @OptionGroup var data: DataDirOptions
         @OptionGroup var catalog: CatalogOptions

@@ -52,7 +52,7 @@ struct SLADueCommand: AsyncParsableCommand {
               policy, version, calendar, calendarVersion, timeZone, region, priority, target,
               from, pauses     what was used
 
-            The schema is schemas/cli/sla-due.schema.json. Example:
+            Example:
               docket sla due --policy concur-standard --region europe --priority P2 \\
                 --target response --from 2024-03-01T16:00:00Z \\
                 --pause 2024-03-01T16:30:00Z/2024-03-04T10:00:00Z

@@ -23,7 +23,7 @@ struct VerifyCommand: AsyncParsableCommand {
             the head it saw at start) and on a `docket backup` copy. Progress bar on a TTY. \
             With --projections it also re-derives every projection from the log into a scratch table, up to \
             the live checkpoint, and reports the rows that differ from the live tables (R9.4); the live tables \
-            are not changed. --format json is described in schemas/cli/verify.md. \
+            are not changed. --format json prints the same findings as one JSON object. \
             \(verifyExitCodes)
             """)
 
