@@ -190,7 +190,10 @@ extension EventLog {
 
     /// Cuts `positions` into at most `count` contiguous, non-empty ranges of nearly equal
     /// size, in order, covering it exactly once: one per thread of a scan on every core.
+    /// Positions start at 1: a range from 0 is cut from 1 (empty for `0...0`).
     public static func partitions(of positions: ClosedRange<UInt64>, count: Int) -> [ClosedRange<UInt64>] {
+        guard positions.upperBound >= 1 else { return [] }
+        let positions = max(1, positions.lowerBound)...positions.upperBound
         let total = positions.upperBound - positions.lowerBound  // one less than the size (no overflow)
         let n = min(UInt64(max(1, count)) - 1, total) + 1
         // Size = total + 1 = n * q + r, split so that the first r ranges hold q + 1.
