@@ -65,6 +65,8 @@ public final class EventLog: Sendable {
         var nextWaiterToken: UInt64 = 0
         var batchesCommitted: UInt64 = 0
         var eventsCommitted: UInt64 = 0
+        /// When a reader last dropped the data file's mappings (``relinquishMappedPages(afterReading:budget:)``).
+        var lastPageRelease: ContinuousClock.Instant?
     }
 
     /// A subscription waiting for the head to pass `after`.
@@ -144,11 +146,6 @@ public final class EventLog: Sendable {
         self.logger = logger
         self.state = Mutex(State())
     }
-
-    /// File-backed memory (mapped log pages, shared libraries) a long-running follower of the
-    /// log holds at most before it drops its mappings
-    /// (``Environment/releaseMappedPages(ifResidentAbove:)``): 256 MiB.
-    public static let defaultResidentFileBudget = 256 << 20
 
     /// Finishes queued appends, ends subscriptions and stops the writer thread. Idempotent.
     public func close() {

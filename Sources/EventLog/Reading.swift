@@ -63,7 +63,7 @@ extension EventLog {
                     guard let value = try txn.get(databases.events, key: Array(e.value)) else {
                         throw EventLogError(.corrupt, "stream index of \(stream) points at missing position \(RecordCoding.readBE64(e.value))")
                     }
-                    out.append(try RecordCoding.decode(value))
+                    out.append(try RecordCoding.decode(value, key: RecordCoding.readBE64(e.value)))
                     entry = try cursor.get(direction == .forward ? .next : .previous)
                 }
                 return out
@@ -71,67 +71,17 @@ extension EventLog {
         }
     }
 
-    /// Up to `limit` events of the whole log from `position` on, in position order.
+    /// Up to `limit` events of the whole log from `position` on, in position order, read in
+    /// one short read transaction (``scan(positions:chunk:budget:_:)`` with an owned copy of
+    /// each).
     public func readAll(from position: UInt64 = 1, limit: Int = 1_000) throws -> [RecordedEvent] {
         guard limit > 0 else { return [] }
-        return try environment.read { txn in
-            try txn.withCursor(databases.events) { cursor in
-                var out: [RecordedEvent] = []
-                out.reserveCapacity(min(limit, 4_096))
-                var entry = try cursor.get(.setRange, key: RecordCoding.be64(max(1, position)))
-                while let e = entry, out.count < limit {
-                    out.append(try RecordCoding.decode(e.value))
-                    entry = try cursor.get(.next)
-                }
-                return out
-            }
-        }
-    }
-
-    /// The stream and stream version of each event from `position` on, in position order, at
-    /// most `limit`, read without decoding the rest of the records: for followers that only
-    /// need to know which streams changed, and how far (the deadline scheduler). `last` is
-    /// the last position read (`nil` when there was none).
-    public func eventStreams(from position: UInt64 = 1, limit: Int = 1_000) throws
-        -> (events: [(stream: String, version: UInt64)], last: UInt64?)
-    {
-        guard limit > 0 else { return ([], nil) }
-        return try environment.read { txn in
-            try txn.withCursor(databases.events) { cursor in
-                var events: [(stream: String, version: UInt64)] = []
-                var last: UInt64?
-                var entry = try cursor.get(.setRange, key: RecordCoding.be64(max(1, position)))
-                while let e = entry, events.count < limit {
-                    guard let event = RecordCoding.streamAndVersion(e.value) else {
-                        let at = RecordCoding.readBE64(e.key)
-                        throw EventLogError(.corrupt, "record at position \(at) is truncated or malformed", position: at)
-                    }
-                    events.append(event)
-                    last = RecordCoding.readBE64(e.key)
-                    entry = try cursor.get(.next)
-                }
-                return (events, last)
-            }
-        }
-    }
-
-    /// Calls `body` with each raw record (hash ‖ canonical bytes) from `position`, in order,
-    /// inside one short read transaction, for at most `limit` records. For tools that
-    /// process the log at full speed (verify, rebuild). Returns the number visited.
-    public func forEachRecord(from position: UInt64, limit: Int,
-                              _ body: (UInt64, UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        try environment.read { txn in
-            try txn.withCursor(databases.events) { cursor in
-                var count = 0
-                var entry = try cursor.get(.setRange, key: RecordCoding.be64(max(1, position)))
-                while let e = entry, count < limit {
-                    try body(RecordCoding.readBE64(e.key), e.value)
-                    count += 1
-                    entry = try cursor.get(.next)
-                }
-                return count
-            }
-        }
+        let first = max(1, position)
+        var out: [RecordedEvent] = []
+        out.reserveCapacity(min(limit, 4_096))
+        let (last, overflow) = first.addingReportingOverflow(UInt64(limit) - 1)
+        try scan(positions: first...(overflow ? .max : last), chunk: limit) { out.append($0.decoded()) }
+        return out
     }
 
     /// Every stream head, in stream-name order, from `after` (exclusive), at most `limit`.
@@ -153,11 +103,6 @@ extension EventLog {
                 return out
             }
         }
-    }
-
-    /// Decodes a raw record (as given to ``forEachRecord(from:limit:_:)``).
-    public static func decodeRecord(_ value: UnsafeRawBufferPointer) throws -> RecordedEvent {
-        try RecordCoding.decode(value)
     }
 }
 

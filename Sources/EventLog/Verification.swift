@@ -297,13 +297,10 @@ final class VerifyRun: Sendable {
         state.withLock { $0.segments = Array(repeating: nil, count: segments.count) }
     }
 
-    /// Cuts 1...`end` into at most `count` contiguous non-empty ranges of nearly equal size.
+    /// Cuts 1...`end` into at most `count` contiguous non-empty ranges of nearly equal size
+    /// (``EventLog/partitions(of:count:)``).
     static func split(end: UInt64, into count: Int) -> [ClosedRange<UInt64>] {
-        guard end > 0 else { return [] }
-        let n = min(UInt64(max(1, count)), end)
-        let (size, longer) = (end / n, end % n)  // the first `longer` ranges hold one more
-        func start(_ i: UInt64) -> UInt64 { i * size + min(i, longer) + 1 }
-        return (0..<n).map { (i: UInt64) -> ClosedRange<UInt64> in start(i)...(start(i + 1) - 1) }
+        end == 0 ? [] : EventLog.partitions(of: 1...end, count: count)
     }
 
     var failure: (any Error)? { state.withLock { $0.failure } }
@@ -470,8 +467,8 @@ final class VerifyRun: Sendable {
                         }
                         if streamsOnly {
                             // Everything but the versions was reported by the chain pass.
-                            if case .success(let record) = RecordLayout.parse(value) {
-                                let streamBytes = UnsafeRawBufferPointer(rebasing: value[record.stream])
+                            if let record = try? RecordCoding.parse(value) {
+                                let streamBytes = record.streamBytes
                                 if let want = out.streams.track(hash: keys.stream(streamBytes), name: streamBytes, version: record.version, position: key) {
                                     out.problems.add(key, "stream-version", "stream \(String(decoding: streamBytes, as: UTF8.self)) has version \(record.version) here, expected \(want)")
                                 }
@@ -510,16 +507,16 @@ final class VerifyRun: Sendable {
                                 out.problems.add(key, "digest", "the kept digest \(key):\(digest.hash.hex) does not match the log's hash \(ChainHash(bytes: previous).hex) at that position: the log does not extend it")
                             }
                         }
-                        switch RecordLayout.parse(value) {
-                        case .failure(let reason):
-                            out.problems.add(key, "undecodable", "record does not decode: \(reason)")
-                        case .success(let record):
+                        do throws(EventLogError) {
+                            // The one record parser; without the key, its messages are the record's own.
+                            let record = try RecordCoding.parse(value)
                             if record.position != key {
                                 out.problems.add(key, "position-mismatch", "record under key \(key) says position \(record.position)")
                             }
-                            let streamBytes = UnsafeRawBufferPointer(rebasing: value[record.stream])
-                            out.streamIndex.add(keys.streamIndex(key, stream: keys.stream(streamBytes), version: record.version))
-                            out.ids.add(keys.id(key, UnsafeRawBufferPointer(rebasing: value[record.id])))
+                            out.streamIndex.add(keys.streamIndex(key, stream: keys.stream(record.streamBytes), version: record.version))
+                            out.ids.add(keys.id(key, record.idBytes))
+                        } catch {
+                            out.problems.add(key, "undecodable", "record does not decode: \(error.message)")
                         }
                         expected = key + 1
                         count += 1
@@ -882,46 +879,4 @@ struct IndexPrint: Equatable, Sendable {
         count &+= other.count
         sum &+= other.sum
     }
-}
-
-/// The offsets of a stored record's fields, found without copying anything
-/// (schemas/storage.md: hash ‖ format ‖ position ‖ version ‖ id ‖ recordedAt ‖ schema
-/// version ‖ seven length-prefixed fields, the first being the stream).
-struct RecordLayout {
-    var position: UInt64
-    var version: UInt64
-    var id: Range<Int>
-    var stream: Range<Int>
-
-    /// Walks `value`; fails with the reason the full decoder would give.
-    static func parse(_ value: UnsafeRawBufferPointer) -> Result<RecordLayout, RecordLayoutError> {
-        let fixed = 32 + 1 + 8 + 8 + 16 + 8 + 4
-        guard value.count >= 33 else { return .failure(RecordLayoutError("record is truncated or malformed")) }
-        guard value[32] == RecordCoding.recordFormat else {
-            return .failure(RecordLayoutError("record has format \(value[32]), expected \(RecordCoding.recordFormat)"))
-        }
-        guard value.count >= fixed else { return .failure(RecordLayoutError("record is truncated or malformed")) }
-        var offset = fixed
-        var stream = 0..<0
-        for field in 0..<7 {
-            guard offset + 4 <= value.count else { return .failure(RecordLayoutError("record is truncated or malformed")) }
-            var length = 0
-            for i in 0..<4 { length = length << 8 | Int(value[offset + i]) }
-            offset += 4
-            guard length <= value.count - offset else { return .failure(RecordLayoutError("record is truncated or malformed")) }
-            if field == 0 { stream = offset..<(offset + length) }
-            offset += length
-        }
-        let position = RecordCoding.readBE64(value, at: 33)
-        guard offset == value.count else {
-            return .failure(RecordLayoutError("record at position \(position) has \(value.count - offset) trailing bytes"))
-        }
-        return .success(RecordLayout(position: position, version: RecordCoding.readBE64(value, at: 41), id: 49..<65, stream: stream))
-    }
-}
-
-/// Why a record's layout is malformed.
-struct RecordLayoutError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -75,7 +75,7 @@ public actor DeadlineScheduler {
 
     /// A scheduler sending through `handler`; `clock` decides when deadlines pass.
     public init(handler: CommandHandler, clock: any SchedulerClock = SystemSchedulerClock(), pollInterval: TimeInterval = 1,
-                residentFileBudget: Int = EventLog.defaultResidentFileBudget, logger: Logger) {
+                residentFileBudget: Int = MappedPageBudget.default.residentBytes, logger: Logger) {
         self.handler = handler
         self.log = handler.log
         self.clock = clock
@@ -91,6 +91,10 @@ public actor DeadlineScheduler {
 
     /// Treats passes from `n` events or cases as bulk work (tests, on small logs).
     func lowerBulkPass(to n: Int) { bulkPass = max(1, n) }
+
+    /// ``residentFileBudget`` as the log's page budget, bulk from ``bulkPass`` (a pass over a
+    /// few events or cases releases nothing).
+    private var pageBudget: MappedPageBudget { MappedPageBudget(residentBytes: residentFileBudget, bulkRecords: bulkPass) }
 
     /// The deterministic command id of a time-driven command: a UUID derived from the
     /// stream, the command type, its target or survey, and the due instant.
@@ -247,18 +251,15 @@ public actor DeadlineScheduler {
         // Each touched case stream, with the last version read from the log (nil: from a batch).
         var touched: [String: UInt64?] = [:]
         var versionsChanged = false
-        while true {
-            // Only streams and versions are needed here; states come from the handler's cache.
-            let (events, last) = try log.eventStreams(from: position + 1, limit: bulkPass)
-            guard let last else { break }
-            if events.count >= bulkPass { log.environment.releaseMappedPages(ifResidentAbove: residentFileBudget) }
-            for event in events {
-                if event.stream.hasPrefix("case-") {
-                    touched[event.stream] = .some(event.version)
-                } else if event.stream.hasPrefix("calendar-") || event.stream.hasPrefix("policy-") {
-                    versionsChanged = true
-                }
+        // Only streams and versions are needed here (states come from the handler's cache): the
+        // log's scan, in chunks of a bulk pass, applies the page budget after each full one.
+        if let last = try log.scan(from: position + 1, chunk: bulkPass, budget: pageBudget, { record in
+            if record.streamHasPrefix("case-") {
+                touched[record.stream] = .some(record.version)
+            } else if record.streamHasPrefix("calendar-") || record.streamHasPrefix("policy-") {
+                versionsChanged = true
             }
+        }) {
             position = last
         }
         if let followed = followedBatch, followed.id != batch?.id {
@@ -284,7 +285,7 @@ public actor DeadlineScheduler {
         let catalog = handler.catalog
         let measures = CalendarMeasureProvider { name in try? catalog.calendar(named: name) }
         // Released at the end only (``residentFileBudget``): the folds read scattered pages.
-        defer { if touched.count >= bulkPass { log.environment.releaseMappedPages(ifResidentAbove: residentFileBudget) } }
+        defer { log.relinquishMappedPages(afterReading: touched.count, budget: pageBudget) }
         for (stream, version) in touched {
             let state: CaseState
             if let batch {

@@ -38,20 +38,22 @@ struct ExportCommand: AsyncParsableCommand {
             let log = try openLog(data, create: false)
             defer { log.close() }
             let end = min(to ?? UInt64.max, try log.head().position)
-            var position = from ?? 1
             let out = FileHandle.standardOutput
-            let page = 4_096
+            let page: UInt64 = 4_096
             var buffer = ""
+            var position = max(1, from ?? 1)
+            // A page per scan (one short read transaction); its lines are written after the
+            // transaction ends, so a slow reader of the output never holds one open.
             while position <= end {
-                let events = try log.readAll(from: position, limit: Int(min(UInt64(page), end - position + 1)))
-                if events.isEmpty { break }
                 buffer.removeAll(keepingCapacity: true)
-                for e in events where e.position <= end {
+                let through = end - position < page ? end : position + page - 1
+                guard let last = try log.scan(from: position, through: through, chunk: Int(page), { record in
+                    let e = record.decoded()
                     buffer += format == .ndjson ? envelopeJSON(e) : cloudEventJSON(e)
                     buffer += "\n"
-                }
+                }) else { break }
                 out.write(Data(buffer.utf8))
-                position = events[events.count - 1].position + 1
+                position = last + 1
             }
         }
     }

@@ -147,7 +147,7 @@ struct BatchImport {
     static let defaultFiredBatchSize = 4_096
     /// Mapped pages of the data file kept resident between batches of their own (bytes):
     /// enough for the pages the batches read again, so that releasing costs few refaults.
-    static let residentFileBudget = 1 << 30
+    static let pageBudget = MappedPageBudget(residentBytes: 1 << 30)
 
     let file: String
     let handler: CommandHandler
@@ -197,7 +197,7 @@ struct BatchImport {
             committed.firedBatches += 1
             // The first batch read every case in the log; those pages are page cache, but a
             // long backlog would otherwise show as gigabytes of resident memory.
-            handler.log.environment.releaseMappedPages(ifResidentAbove: Self.residentFileBudget)
+            handler.log.relinquishMappedPages(afterReading: .max, budget: Self.pageBudget)
             progress.update(UInt64(done), note: "\(committed.fired) time-driven commands fired")
             if added < firedBatchSize { return }
         }

@@ -98,12 +98,18 @@ extension LogCommand {
                     }
                 } else {
                     var position = max(1, from ?? 1)
+                    // A page per scan (one short read transaction); its lines are written after
+                    // the transaction ends, so a slow reader of the output never holds one open.
                     while remaining > 0 {
-                        let events = try log.readAll(from: position, limit: min(page, remaining))
-                        if events.isEmpty { break }
+                        var events: [RecordedEvent] = []
+                        let count = UInt64(min(page, remaining))
+                        let through = UInt64.max - position < count ? UInt64.max : position + count - 1
+                        guard let last = try log.scan(from: position, through: through, chunk: page, { events.append($0.decoded()) })
+                        else { break }
                         for e in events { out.writeLine(envelopeJSON(e)) }
                         remaining -= events.count
-                        position = events[events.count - 1].position + 1
+                        if last == UInt64.max { break }
+                        position = last + 1
                     }
                 }
             }

@@ -41,22 +41,27 @@ struct AppendReadTests {
         #expect(try log.readStream("s").count == 10)
     }
 
-    @Test("eventStreams lists each event's stream and version in position order, from a position, up to a limit")
-    func eventStreams() async throws {
+    @Test("a scan lists each event's stream and version in position order, from a position, through a position")
+    func scanStreamsAndVersions() async throws {
         let log = try openLog(temporaryDataDir())
         defer { log.close() }
-        #expect(try log.eventStreams(from: 1).events.isEmpty && log.eventStreams(from: 1).last == nil)
+        func streams(_ from: UInt64, _ through: UInt64 = .max) throws -> (events: [(stream: String, version: UInt64)], last: UInt64?) {
+            var events: [(stream: String, version: UInt64)] = []
+            let last = try log.scan(from: from, through: through) { events.append(($0.stream, $0.version)) }
+            return (events, last)
+        }
+        #expect(try streams(1).events.isEmpty && streams(1).last == nil)
         _ = try await log.append(to: "case-1", events: [event(), event()])
         _ = try await log.append(to: "org-é", events: [event()])
         _ = try await log.append(to: "case-2", events: [event()])
         _ = try await log.append(to: "case-1", events: [event()])
-        let all = try log.eventStreams(from: 1)
+        let all = try streams(1)
         let read = try log.readAll()
         #expect(all.events.map(\.stream) == read.map(\.stream) && all.events.map(\.version) == read.map(\.version))
         #expect(all.events.map(\.version) == [0, 1, 0, 0, 2] && all.last == 5)
-        let some = try log.eventStreams(from: 2, limit: 2)
+        let some = try streams(2, 3)
         #expect(some.events.map(\.stream) == ["case-1", "org-é"] && some.last == 3)
-        #expect(try log.eventStreams(from: 6).last == nil)
+        #expect(try streams(6).last == nil)
     }
 
     @Test("the whole log reads forward from a position; envelopes keep every field")

@@ -100,7 +100,7 @@ import Testing
             try await appendAll(log, try history.appends(catalog: shippedCatalog))
             let projection = CaseProjection(catalog: shippedCatalog)
             let runner = try ProjectionRunner(log: log, projections: [projection], logger: testLogger)
-            let target = ProjectionRunner.StepTarget(events: runner.events, checkpoints: runner.checkpoints, key: Array("cases".utf8),
+            let target = ProjectionRunner.StepTarget(log: runner.log, checkpoints: runner.checkpoints, key: Array("cases".utf8),
                                                      tables: runner.entries[0].tables, limit: 50)
             let prepared = try log.environment.read { txn in try ProjectionRunner.prepareStep(projection, txn: txn, target: target) }
             #expect(prepared.from.position == 0 && prepared.to == 50 && prepared.writes != nil)
@@ -153,13 +153,12 @@ import Testing
             // What queries map (here: every payload read) ...
             func query() throws -> Int {
                 var large = 0
-                var position: UInt64 = 1
-                while try log.forEachRecord(from: position, limit: 64, { p, value in
-                    position = p + 1
+                try log.scan(from: 1, chunk: 64, budget: .unlimited) { record in
+                    let value = record.payload
                     var touched = 0
                     for offset in stride(from: 0, to: value.count, by: 4_096) { touched &+= Int(value[offset]) }
                     if value.count > 128 << 10 && touched > 0 { large += 1 }
-                }) > 0 {}
+                }
                 return large
             }
             func smallStep(_ n: Int) async throws {

@@ -45,7 +45,7 @@ struct CountingProjection: Projection {
     var handlers: [String: ProjectionHandler<Batch>] {
         let count: ProjectionHandler<Batch> = { batch, event, table, txn in
             if batch[event.stream] == nil {
-                let stored = try txn.get(table, key: Array(event.stream.utf8)).map { Keys.readBE64($0, at: 0) } ?? 0
+                let stored = try txn.get(table, key: Array(event.stream.utf8)).map { Keys.uint64($0, at: 0) } ?? 0
                 batch[event.stream] = stored
             }
             batch[event.stream, default: 0] += 1

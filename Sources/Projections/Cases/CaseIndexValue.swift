@@ -61,12 +61,12 @@ enum CaseIndexValue {
         guard v.count >= 10, v[0] == version else { return nil }
         let bits = v[1]
         var o = 2
-        let created = Keys.ms(Keys.readBE64(v, at: o))
+        let created = Keys.ms(Keys.uint64(v, at: o))
         o += 8
         var closed: Int64?
         if bits & hasClosed != 0 {
             guard v.count >= o + 8 else { return nil }
-            closed = Keys.ms(Keys.readBE64(v, at: o))
+            closed = Keys.ms(Keys.uint64(v, at: o))
             o += 8
         }
         func text() -> Range<Int>? {

@@ -562,7 +562,7 @@ extension CaseProjection: ParallelRebuildProjection {
     /// file, and a later event of a flushed case reads its state back from there. The runs
     /// are then merged (a case's entries are taken from its latest run only) and handed to
     /// `append` in key order.
-    public func rebuildInParallel(environment: Environment, events: Database, upTo head: UInt64,
+    public func rebuildInParallel(log: EventLog, upTo head: UInt64,
                                   progress: @escaping @Sendable (UInt64) -> Void,
                                   append: @escaping @Sendable (SortedChunk) throws -> Void) throws -> Bool {
         guard parallelRebuild else { return false }
@@ -573,8 +573,8 @@ extension CaseProjection: ParallelRebuildProjection {
         let folded = Mutex<[Int: (spill: RunSpill, latest: [UInt32])]>([:])
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             do {
-                let spill = try RunSpill(directory: environment.path)
-                let latest = try rebuildPart(part, of: parts, limit: limit, spill: spill, environment: environment, events: events, upTo: head,
+                let spill = try RunSpill(directory: log.environment.path)
+                let latest = try rebuildPart(part, of: parts, limit: limit, spill: spill, log: log, upTo: head,
                                              progress: { position in
                                                  let slowest = reached.withLock { r in
                                                      r[part] = position
@@ -604,9 +604,9 @@ extension CaseProjection: ParallelRebuildProjection {
         return true
     }
 
-    /// One thread's share of ``rebuildInParallel(environment:events:upTo:progress:append:)``:
+    /// One thread's share of ``rebuildInParallel(log:upTo:progress:append:)``:
     /// returns, per case ordinal of `spill`'s tags, the run holding the case's final entries.
-    private func rebuildPart(_ part: Int, of parts: Int, limit: Int, spill: RunSpill, environment: Environment, events: Database,
+    private func rebuildPart(_ part: Int, of parts: Int, limit: Int, spill: RunSpill, log: EventLog,
                              upTo head: UInt64, progress: (UInt64) -> Void) throws -> [UInt32] {
         let caseTypes = Set(CaseEvent.typeNames)
         let decoder = MessageCoding.decoder()
@@ -614,7 +614,6 @@ extension CaseProjection: ParallelRebuildProjection {
         // Folded cases, with where each finished clock finished (the calendars their rows are
         // derived with, ``calendarPosition(of:finishes:horizon:)``, the horizon being `head`).
         var cases: [String: (state: CaseState, finishes: ClockFinishes)] = [:]
-        var typeCache: [UInt64: String] = [:]
         // Cases flushed at least once: their ordinal (the tag of their entries in the runs),
         // and per ordinal the run holding their latest entries and where their state is.
         var ordinals: [String: UInt32] = [:]
@@ -664,65 +663,54 @@ extension CaseProjection: ParallelRebuildProjection {
         }
         while position <= head {
             var last = position - 1
-            try environment.read { txn in
-                try txn.withCursor(events) { cursor in
-                    var entry = try cursor.get(.setRange, key: Keys.be64(position))
-                    var count = 0
-                    while let e = entry, count < 8_192 {
-                        let p = RawRecord.be64(e.key, 0)
-                        if p > head { break }
-                        guard let streamRange = RawRecord.field(e.value, 0), let typeBytes = RawRecord.typeBytes(e.value),
-                              let payloadRange = RawRecord.field(e.value, 6) else { throw RawRecord.malformed(name, p) }
-                        let stream = UnsafeRawBufferPointer(rebasing: e.value[streamRange])
-                        if Self.isCaseStream(stream), Self.partition(stream, parts) == part {
-                            let type = typeCache.cachedString(typeBytes)
-                            if caseTypes.contains(type) {
-                                let id = String(decoding: stream.dropFirst(5), as: UTF8.self)
-                                let event: CaseEvent
-                                do {
-                                    event = try CaseEvent.decode(type: type, schemaVersion: RawRecord.be32(e.value, 73),
-                                                                 bytes: UnsafeRawBufferPointer(rebasing: e.value[payloadRange]))
-                                } catch {
-                                    throw ProjectionError(.handlerFailed, projection: name, position: p,
-                                                          "projection \(name) stopped at log position \(p) (\(type) in case-\(id)): \(error)")
-                                }
-                                if let index = cases.index(forKey: id) {
-                                    CaseDecider.evolve(&cases.values[index].state, event)
-                                    cases.values[index].state.noteClockFinishes(&cases.values[index].finishes, at: p)
-                                } else {
-                                    var state = CaseDecider.initialState
-                                    var finishes = ClockFinishes()
-                                    if let ordinal = ordinals[id] {
-                                        let at = stateAt[Int(ordinal)]
-                                        do {
-                                            let stored = try decoder.decode(StoredCaseState.self, from: try spill.read(at: at.offset, count: Int(at.count)))
-                                            state = stored.state
-                                            finishes = stored.finishes
-                                        } catch {
-                                            throw ProjectionError(.storage, projection: name, position: p,
-                                                                  "rebuild of \(name) cannot read back the state of case \(id): \(error)")
-                                        }
-                                    }
-                                    CaseDecider.evolve(&state, event)
-                                    state.noteClockFinishes(&finishes, at: p)
-                                    cases[id] = (state, finishes)
-                                }
+            let upTo = min(head, position + UInt64(Self.rebuildChunk) - 1)
+            do {
+                // The log's scan, in chunks of short read transactions, applies the rebuild's
+                // page budget after each chunk (besides the runner's release timer), so that
+                // resident memory stays bounded even when the timer gets no CPU on a busy
+                // machine, and whatever the file's layout makes one read map.
+                try log.scan(positions: position...upTo, chunk: Self.rebuildChunk, budget: .rebuild) { record in
+                    let p = record.position
+                    last = p
+                    let stream = record.streamBytes
+                    guard Self.isCaseStream(stream), Self.partition(stream, parts) == part else { return }
+                    let type = record.type
+                    guard caseTypes.contains(type) else { return }
+                    let id = String(decoding: stream.dropFirst(5), as: UTF8.self)
+                    let event: CaseEvent
+                    do {
+                        event = try CaseEvent.decode(type: type, schemaVersion: Int(record.schemaVersion), bytes: record.payload)
+                    } catch {
+                        throw ProjectionError(.handlerFailed, projection: name, position: p,
+                                              "projection \(name) stopped at log position \(p) (\(type) in case-\(id)): \(error)")
+                    }
+                    if let index = cases.index(forKey: id) {
+                        CaseDecider.evolve(&cases.values[index].state, event)
+                        cases.values[index].state.noteClockFinishes(&cases.values[index].finishes, at: p)
+                    } else {
+                        var state = CaseDecider.initialState
+                        var finishes = ClockFinishes()
+                        if let ordinal = ordinals[id] {
+                            let at = stateAt[Int(ordinal)]
+                            do {
+                                let stored = try decoder.decode(StoredCaseState.self, from: try spill.read(at: at.offset, count: Int(at.count)))
+                                state = stored.state
+                                finishes = stored.finishes
+                            } catch {
+                                throw ProjectionError(.storage, projection: name, position: p,
+                                                      "rebuild of \(name) cannot read back the state of case \(id): \(error)")
                             }
                         }
-                        last = p
-                        count += 1
-                        if count % 256 == 0 { environment.releaseMappedPages(ifResidentAbove: ProjectionRunner.rebuildResidentFileBudget) }
-                        entry = try cursor.get(.next)
+                        CaseDecider.evolve(&state, event)
+                        state.noteClockFinishes(&finishes, at: p)
+                        cases[id] = (state, finishes)
                     }
                 }
+            } catch {
+                throw ProjectionError.unreadable(name, error, at: last + 1)
             }
             if last < position { break }
             position = last + 1
-            // The runner's page releaser drops the log pages read every few milliseconds; a
-            // thread that reads them also drops them (every 1 024 events, above) once the
-            // process holds more than the budget of mapped pages, so that resident memory stays
-            // bounded even when the releaser gets no CPU on a busy machine, and whatever the
-            // file's layout makes one read map.
             progress(last)
             if cases.count >= limit { try flushAll() }
         }
@@ -745,6 +733,9 @@ extension CaseProjection: ParallelRebuildProjection {
         }
         return out
     }
+
+    /// Records per read transaction of a rebuild's fold (each thread reads the whole log).
+    static let rebuildChunk = 2_048
 
     /// Cases whose entries one run of a rebuild's scratch file holds.
     static let flushSlice = 2_500

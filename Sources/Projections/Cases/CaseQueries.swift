@@ -230,7 +230,7 @@ public struct CaseQueries: Sendable {
             var rowKey: [UInt8] = [CaseKeys.rowTag]
             var rejected = 0  // cases rejected in a row
             walking: while let x = e, Keys.hasPrefix(x.key, prefix), x.key.count >= prefix.count + 8 {
-                let t = Keys.readBE64(x.key, at: prefix.count)
+                let t = Keys.uint64(x.key, at: prefix.count)
                 if query.descending ? t < lo : t > hi { break }
                 // Leapfrog, once a run of rejections suggests the filters rarely coincide here:
                 // the case must also be in the probe's index (one more equality filter); where

@@ -52,9 +52,16 @@ public enum Keys {
         out.append(0)
     }
 
-    /// Reads an 8-byte big-endian integer.
-    static func readBE64(_ b: UnsafeRawBufferPointer, at o: Int) -> UInt64 {
-        RawRecord.be64(b, o)
+    /// The 8-byte big-endian integer at `o` of a key or value.
+    @inline(__always)
+    static func uint64(_ b: UnsafeRawBufferPointer, at o: Int) -> UInt64 {
+        UInt64(bigEndian: b.loadUnaligned(fromByteOffset: o, as: UInt64.self))
+    }
+
+    /// The 4-byte big-endian integer at `o` of a key or value.
+    @inline(__always)
+    static func uint32(_ b: UnsafeRawBufferPointer, at o: Int) -> UInt32 {
+        UInt32(bigEndian: b.loadUnaligned(fromByteOffset: o, as: UInt32.self))
     }
 
     /// Whether `key` starts with `prefix`.

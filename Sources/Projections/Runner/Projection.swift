@@ -67,7 +67,7 @@ extension Projection {
 /// ordinary steps, so the entries must be exactly what ``Projection/flush(_:table:txn:)``
 /// would have written.
 public protocol ParallelRebuildProjection: Projection {
-    /// Called before ``rebuildInParallel(environment:events:upTo:progress:append:)`` with
+    /// Called before ``rebuildInParallel(log:upTo:progress:append:)`` with
     /// the log it rebuilds from, for what the fold needs from the log as a whole (the case
     /// projection puts in force every policy and calendar version the log holds: its threads
     /// read case streams only, and derive rows with the versions in force up to `head`).
@@ -78,11 +78,11 @@ public protocol ParallelRebuildProjection: Projection {
     /// Returns `false`, having passed nothing, when this instance rebuilds sequentially.
     ///
     /// - Parameters:
-    ///   - environment: the log's LMDB environment, for read transactions; its directory
-    ///     holds the rebuild's scratch files (unlinked, so they vanish with the process).
-    ///   - events: the log's `events` database.
+    ///   - log: the log, read through its scan (``EventLog/scan(positions:chunk:budget:_:)``);
+    ///     its environment's directory holds the rebuild's scratch files (unlinked, so they
+    ///     vanish with the process).
     ///   - progress: called with the position folded so far (by the slowest thread).
-    func rebuildInParallel(environment: Environment, events: Database, upTo head: UInt64,
+    func rebuildInParallel(log: EventLog, upTo head: UInt64,
                            progress: @escaping @Sendable (UInt64) -> Void,
                            append: @escaping @Sendable (SortedChunk) throws -> Void) throws -> Bool
 }

@@ -22,19 +22,12 @@ public final class ProjectionRunner: Sendable {
     /// Events per write transaction while catching up or rebuilding.
     public static let defaultBatchSize = 8_192
 
-    /// File-backed memory (mapped log and table pages, shared libraries) above which a
-    /// rebuild's reading threads drop the pages they mapped (``Environment/releaseMappedPages(ifResidentAbove:)``),
-    /// besides the page releaser's timer: what reading maps depends on the file's layout, up
-    /// to 16 pages per page read where the log's pages lie among other tables' pages, so
-    /// only a bound on what is resident keeps a rebuild within its 256 MB whatever the file.
-    static let rebuildResidentFileBudget = 96 << 20
-
-    /// The default of ``residentFileBudget``: 256 MiB.
-    public static let defaultResidentFileBudget = EventLog.defaultResidentFileBudget
+    /// The default of ``residentFileBudget``: that of ``MappedPageBudget/default``, 256 MiB.
+    public static let defaultResidentFileBudget = MappedPageBudget.default.residentBytes
 
     /// File-backed memory (shared libraries included, ``Environment/residentFileBytes()``)
-    /// above which the runner drops the process's mappings of the data file after a step
-    /// (``Environment/releaseMappedPages(ifResidentAbove:)``): after every batch of a
+    /// above which the runner has the log drop the process's mappings of the data file after
+    /// a step (``EventLog/relinquishMappedPages(afterReading:budget:)``): after every batch of a
     /// catch-up and every live step that folded a backlog (``bulkStepEvents`` or more), and
     /// otherwise at most once per ``liveReleaseInterval``. Every page read stays mapped
     /// otherwise and counts as the process's resident memory: a catch-up over a large log,
@@ -52,14 +45,16 @@ public final class ProjectionRunner: Sendable {
     /// burst), like a catch-up batch: it releases the data file's pages above the budget.
     public static let bulkStepEvents: UInt64 = 4_096
 
-    /// When the runner last released the data file's pages.
-    private let lastRelease = Mutex<ContinuousClock.Instant?>(nil)
+    /// ``residentFileBudget``, ``bulkStepEvents`` and ``liveReleaseInterval`` as the log's
+    /// page budget, which the log applies after each step.
+    var pageBudget: MappedPageBudget {
+        MappedPageBudget(residentBytes: residentFileBudget, bulkRecords: Int(Self.bulkStepEvents), liveInterval: liveReleaseInterval)
+    }
 
     let log: EventLog
     let logger: Logger
     let entries: [Entry]
     let checkpoints: Database
-    let events: Database
     let state: Mutex<State>
 
     struct State {
@@ -78,7 +73,7 @@ public final class ProjectionRunner: Sendable {
         let types: Set<String>
         /// The projection's ``Projection/predecode(_:)``.
         let predecode: @Sendable (ProjectionEvent) -> (any Sendable)?
-        /// ``ParallelRebuildProjection/rebuildInParallel(environment:events:upTo:progress:append:)``, when it has one.
+        /// ``ParallelRebuildProjection/rebuildInParallel(log:upTo:progress:append:)``, when it has one.
         let parallelRebuild: ParallelRebuild?
         /// ``Projection/formatVersion``.
         let formatVersion: Int
@@ -95,12 +90,13 @@ public final class ProjectionRunner: Sendable {
         let writes: TableWrites?
     }
 
-    typealias ParallelRebuild = @Sendable (EventLog, Environment, Database, UInt64, @escaping @Sendable (UInt64) -> Void,
+    typealias ParallelRebuild = @Sendable (EventLog, UInt64, @escaping @Sendable (UInt64) -> Void,
                                            @escaping @Sendable (SortedChunk) throws -> Void) throws -> Bool
 
     /// Where a step reads its checkpoint: the live key, or the rebuild key.
     struct StepTarget: Sendable {
-        let events: Database
+        /// The log the step reads (in its own transaction).
+        let log: EventLog
         let checkpoints: Database
         let key: [UInt8]
         let tables: (a: Database, b: Database)
@@ -145,7 +141,6 @@ public final class ProjectionRunner: Sendable {
                 return (cp, tables)
             }
             self.checkpoints = opened.0
-            self.events = try log.environment.openExistingDatabase(named: EventLog.DatabaseName.events)
             var entries: [Entry] = []
             for (i, p) in projections.enumerated() { entries.append(Self.entry(p, tables: opened.1[i])) }
             self.entries = entries
@@ -173,9 +168,9 @@ public final class ProjectionRunner: Sendable {
 
     private static func parallelRebuild<P: Projection>(_ p: P) -> ParallelRebuild? {
         guard let q = p as? any ParallelRebuildProjection else { return nil }
-        return { log, environment, events, head, progress, append in
+        return { log, head, progress, append in
             try q.prepareRebuild(log: log, upTo: head)
-            return try q.rebuildInParallel(environment: environment, events: events, upTo: head, progress: progress, append: append)
+            return try q.rebuildInParallel(log: log, upTo: head, progress: progress, append: append)
         }
     }
 
@@ -191,7 +186,7 @@ public final class ProjectionRunner: Sendable {
 
     static func decodeCheckpoint(_ value: UnsafeRawBufferPointer?) -> Checkpoint {
         guard let value, value.count == 9 else { return Checkpoint(position: 0, slotB: false) }
-        return Checkpoint(position: RawRecord.be64(value, 0), slotB: value[8] == UInt8(ascii: "b"))
+        return Checkpoint(position: Keys.uint64(value, at: 0), slotB: value[8] == UInt8(ascii: "b"))
     }
 
     static func encodeCheckpoint(_ c: Checkpoint) -> [UInt8] {
@@ -291,30 +286,20 @@ public final class ProjectionRunner: Sendable {
     }
 
     /// Calls `body` with each event after `position` (up to the target's limit) whose type
-    /// `handles`; returns the last position read, handled or not (`position` when none).
+    /// `handles`, read by the log's scan inside `txn`; returns the last position read,
+    /// handled or not (`position` when none).
     static func forEachEvent<T: TransactionReading & ~Copyable>(
         _ txn: borrowing T, target: StepTarget, after position: UInt64, projection: String,
         handles: (String) -> Bool, _ body: (ProjectionEvent) throws -> Void
     ) throws -> UInt64 {
-        var last = position
-        var typeCache: [UInt64: String] = [:]
-        try txn.withCursor(target.events) { cursor in
-            var entry = try cursor.get(.setRange, key: Keys.be64(position + 1))
-            var count = 0
-            while let e = entry, count < target.limit {
-                let position = RawRecord.be64(e.key, 0)
-                guard let typeBytes = RawRecord.typeBytes(e.value) else { throw RawRecord.malformed(projection, position) }
-                let type = typeCache.cachedString(typeBytes)
-                if handles(type) {
-                    guard let event = RawRecord.event(e.value, type: type) else { throw RawRecord.malformed(projection, position) }
-                    try body(event)
-                }
-                last = position
-                count += 1
-                entry = try cursor.get(.next)
+        do {
+            return try target.log.scan(in: txn, after: position, limit: target.limit) { record in
+                let type = record.type
+                if handles(type) { try body(ProjectionEvent(record)) }
             }
+        } catch let error as EventLogError {
+            throw ProjectionError.unreadable(projection, error)
         }
-        return last
     }
 
     /// The error a handler's `error` stops projection `name` with, naming the event.
@@ -375,7 +360,7 @@ public final class ProjectionRunner: Sendable {
         var folded: UInt64 = 0
         for e in entries {
             if state.withLock({ $0.failures[e.name] != nil }) { continue }
-            let target = StepTarget(events: events, checkpoints: checkpoints, key: Array(e.name.utf8), tables: e.tables,
+            let target = StepTarget(log: log, checkpoints: checkpoints, key: Array(e.name.utf8), tables: e.tables,
                                     limit: max(1, batchSize))
             do {
                 let r: StepResult
@@ -406,13 +391,9 @@ public final class ProjectionRunner: Sendable {
                 state.withLock { $0.failures[e.name] = failure }
             }
         }
-        if moved && residentFileBudget != .max {
-            let now = ContinuousClock.now
-            let interval = liveReleaseInterval
-            let due = bulk || folded >= Self.bulkStepEvents || lastRelease.withLock { last in last.map { now - $0 >= interval } ?? true }
-            if due && log.environment.releaseMappedPages(ifResidentAbove: residentFileBudget) {
-                lastRelease.withLock { $0 = now }
-            }
+        if moved {
+            // The log's page budget: a bulk step releases above it, a small one at most once per interval.
+            log.relinquishMappedPages(afterReading: bulk ? Int.max : Int(clamping: folded), budget: pageBudget)
         }
         return moved
     }
@@ -519,10 +500,10 @@ public final class ProjectionRunner: Sendable {
         let liveKey = Array(projection.utf8)
         let rebuildKey = Array((projection + "#rebuild").utf8)
         let cps = checkpoints
-        let target = StepTarget(events: events, checkpoints: cps, key: rebuildKey, tables: e.tables, limit: max(1, batchSize))
+        let target = StepTarget(log: log, checkpoints: cps, key: rebuildKey, tables: e.tables, limit: max(1, batchSize))
         // A rebuild reads every page of the log, writes a second copy of the tables and then
         // frees the first: keep none of those pages resident longer than a moment.
-        let releaser = MappedPageReleaser(environment: log.environment, interval: .milliseconds(20))
+        let releaser = log.startPageReleaseTimer()
         defer { releaser.stop() }
         @Sendable func live(_ txn: borrowing WriteTransaction) throws -> Checkpoint { Self.decodeCheckpoint(try txn.get(cps, key: liveKey)) }
         // 1. Empty the inactive slot and point the rebuild checkpoint at it.
@@ -563,7 +544,7 @@ public final class ProjectionRunner: Sendable {
         }
         // 4. Empty the old slot. LMDB reads every leaf of a table with overflow pages to free
         //    it, a gigabyte in a fraction of a second: release the pages more often meanwhile.
-        releaser.interval = .milliseconds(2)
+        releaser.enterHeavyPhase()
         try await log.writer.perform { context in
             try context.transaction { txn in try txn.removeAll(oldSlotB ? e.tables.b : e.tables.a) }
         }
@@ -583,7 +564,7 @@ extension ProjectionRunner {
     /// `#format` key says, 1 when there is none (tables from before versions were recorded).
     func storedFormat(_ name: String) throws -> Int {
         try log.environment.read { txn in
-            try txn.get(checkpoints, key: Self.formatKey(name)).map { b in b.count == 4 ? Int(RawRecord.be32(b, 0)) : 1 } ?? 1
+            try txn.get(checkpoints, key: Self.formatKey(name)).map { b in b.count == 4 ? Int(Keys.uint32(b, at: 0)) : 1 } ?? 1
         }
     }
 
@@ -661,8 +642,6 @@ extension ProjectionRunner {
         }
         let table = slot ? target.tables.b : target.tables.a
         let log = self.log
-        let environment = log.environment
-        let events = self.events
         // Appends run on the writer thread while the projection merges the next chunk: at most
         // two chunks are queued (bounded memory); the first failure stops the rest.
         let slots = DispatchSemaphore(value: 2)
@@ -676,7 +655,7 @@ extension ProjectionRunner {
             let thread = Thread {
                 continuation.resume(with: Result {
                     let result = Result {
-                        try parallel(log, environment, events, head, { position in progress?(position, head) }) { chunk in
+                        try parallel(log, head, { position in progress?(position, head) }) { chunk in
                             slots.wait()
                             if let error = failure.withLock({ $0 }) {
                                 slots.signal()
@@ -687,7 +666,8 @@ extension ProjectionRunner {
                                     try context.transaction { txn in
                                         try chunk.forEach { key, value in try txn.put(table, key: key, value: value, flags: .append) }
                                     }
-                                    environment.releaseMappedPages()
+                                    // A chunk's pages were all just written: drop them whatever is resident.
+                                    log.relinquishMappedPages(afterReading: .max, budget: .none)
                                 } catch {
                                     failure.withLock { f in if f == nil { f = error } }
                                 }
@@ -751,7 +731,6 @@ final class ReadAhead: @unchecked Sendable {
 
     private func produce(log: EventLog, entry: ProjectionRunner.Entry, upTo head: UInt64, chunkSize: Int) {
         var position: UInt64 = 1
-        var typeCache: [UInt64: String] = [:]
         defer {
             condition.lock()
             finished = true
@@ -762,30 +741,23 @@ final class ReadAhead: @unchecked Sendable {
             var events: [ProjectionEvent] = []
             var last = position - 1
             var failure: ProjectionError?
-            let visited: Int
+            let upTo = min(head, position + UInt64(chunkSize) - 1)
             do {
-                visited = try log.forEachRecord(from: position, limit: chunkSize) { p, value in
-                    guard p <= head, failure == nil else { return }
-                    guard let typeBytes = RawRecord.typeBytes(value) else {
-                        failure = RawRecord.malformed(entry.name, p)
-                        return
-                    }
-                    let type = typeCache.cachedString(typeBytes)
+                // The log's scan applies the rebuild's page budget after the chunk, besides the
+                // rebuild's page-release timer, so resident memory stays bounded even when the
+                // timer's thread gets no CPU on a busy machine.
+                try log.scan(positions: position...upTo, chunk: chunkSize, budget: .rebuild) { record in
+                    let type = record.type
                     if entry.types.contains(type) {
-                        guard var event = RawRecord.event(value, type: type) else {
-                            failure = RawRecord.malformed(entry.name, p)
-                            return
-                        }
+                        var event = ProjectionEvent(record)
                         event.decoded = entry.predecode(event)
                         events.append(event)
                     }
-                    last = p
+                    last = record.position
                 }
             } catch {
-                failure = ProjectionError(.storage, projection: entry.name, position: position, "cannot read the log at \(position): \(error)")
-                visited = 0
+                failure = ProjectionError.unreadable(entry.name, error, at: last + 1)
             }
-            if visited == 0 && failure == nil { return }
             if last < position && failure == nil { return }
             let chunk = PreparedChunk(first: position, last: max(last, position - 1), events: events, error: failure)
             condition.lock()
@@ -799,10 +771,6 @@ final class ReadAhead: @unchecked Sendable {
             condition.unlock()
             if failure != nil { return }
             position = last + 1
-            // Besides the rebuild's page releaser: the reader drops what it mapped itself once
-            // it is over the budget, so resident memory stays bounded even when the releaser
-            // thread gets no CPU on a busy machine.
-            log.environment.releaseMappedPages(ifResidentAbove: ProjectionRunner.rebuildResidentFileBudget)
         }
     }
 
@@ -823,20 +791,6 @@ final class ReadAhead: @unchecked Sendable {
         cancelled = true
         condition.broadcast()
         condition.unlock()
-    }
-}
-
-extension Dictionary where Key == UInt64, Value == String {
-    /// The string of `bytes`, cached by a cheap hash so repeated event types are not
-    /// decoded again (collisions fall back to decoding).
-    mutating func cachedString(_ bytes: UnsafeRawBufferPointer) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        h ^= UInt64(bytes.count) << 56
-        if let s = self[h], s.utf8.elementsEqual(bytes) { return s }
-        let s = String(decoding: bytes, as: UTF8.self)
-        self[h] = s
-        return s
     }
 }
 

@@ -50,13 +50,13 @@ extension ProjectionRunner {
             return db
         }
         let limit = max(1, batchSize)
-        let events = self.events
+        let log = self.log
         /// Folds the scratch table up to the live checkpoint, at most `limit` events per call.
         @Sendable func stepToLive(_ txn: borrowing WriteTransaction) throws -> (done: UInt64, live: UInt64, finished: Bool) {
             let live = Self.decodeCheckpoint(try txn.get(cps, key: liveKey)).position
             let built = Self.decodeCheckpoint(try txn.get(cps, key: scratchKey)).position
             guard built < live else { return (built, live, true) }
-            let target = StepTarget(events: events, checkpoints: cps, key: scratchKey, tables: (scratch, scratch),
+            let target = StepTarget(log: log, checkpoints: cps, key: scratchKey, tables: (scratch, scratch),
                                     limit: Int(min(UInt64(limit), live - built)))
             let r = try e.step(txn, target, nil, nil, false)
             return (r.to, live, r.to == r.from || r.to >= live)

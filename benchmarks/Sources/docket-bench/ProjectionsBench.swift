@@ -78,6 +78,32 @@ func projectionsSuite() -> BenchSuite {
         }
         if only == "rebuild" || only == "catch-up" { return }
 
+        // DOCKET_BENCH_PROJ_ONLY=rebuild-bound: issue 20 item 5, the rebuild of `cases` against
+        // its own bound measured in the same run (RebuildFloors): the rebuild, then reading and
+        // decoding the log once on both cores, then LMDB's one writer appending the table the
+        // rebuild just wrote (synced). The bound's time is the sum of the two floors (a rebuild
+        // cannot append its first key before it has folded the last event).
+        if only == "rebuild-bound" {
+            let head = try log.head().position
+            t = now()
+            try await runner.rebuild("cases", batchSize: 8_192)
+            let rebuild = Measurement(name: "rebuild cases (events/s of the whole log)", count: Int(head), seconds: now() - t)
+            print("    (\(memoryNote()))")
+            t = now()
+            _ = try RebuildFloors.readOnce(log, head: head, threads: 2, decode: true)
+            let readDecode = now() - t
+            let table = try RebuildFloors.casesTable(log)
+            let scratch = dir + "/../docket-bench-writer-floor-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            let write = try RebuildFloors.appendTable(table.bytes, directory: scratch, durability: .full)
+            let bound = Measurement(name: "bound: read+decode (2 threads) + table write (synced)", count: Int(head), seconds: readDecode + write)
+            print(String(format: "    (read+decode %.2f s, table write %.2f s: %d entries, %.0f MB)", readDecode, write, table.entries,
+                         Double(table.bytes.count - 8 * table.entries) / 1e6))
+            report(bound, unit: "events")
+            report(rebuild, baseline: bound, unit: "events")
+            return
+        }
+
         // DOCKET_BENCH_PROJ_ONLY=floors: the two lower bounds of a rebuild of `cases` on this
         // machine (RebuildFloors): reading (and decoding) the log once on both cores, and
         // LMDB's one writer appending the table a rebuild produced (the fuller slot, so run
@@ -94,7 +120,7 @@ func projectionsSuite() -> BenchSuite {
                 print(String(format: "    (%d case events; CPU, all threads: %.3f µs per event)", seen, (cpuSeconds() - cpu) / Double(events) * 1e6))
             }
             t = now()
-            let table = try RebuildFloors.casesTable(log.environment)
+            let table = try RebuildFloors.casesTable(log)
             print(String(format: "    (read the cases table: %d entries, %.0f MB of keys and values, in %.1f s)", table.entries,
                          Double(table.bytes.count - 8 * table.entries) / 1e6, now() - t))
             for durability in [Durability.noSync, .full] {
@@ -124,16 +150,11 @@ func projectionsSuite() -> BenchSuite {
         // payload and fold it in memory (no derived rows, no tables written).
         t = now()
         var states: [String: CaseState] = [:]
-        var position: UInt64 = 1
-        while true {
-            let visited = try log.forEachRecord(from: position, limit: 65_536) { p, value in
-                position = p + 1
-                let r = try EventLog.decodeRecord(value)
-                guard r.stream.hasPrefix("case-") else { return }
-                let event = try CaseEvent.decode(type: r.type, schemaVersion: Int(r.schemaVersion), payload: r.payload)
-                CaseDecider.evolve(&states[String(r.stream.dropFirst(5)), default: CaseDecider.initialState], event)
-            }
-            if visited == 0 { break }
+        try log.scan(from: 1, chunk: 65_536, budget: .unlimited) { record in
+            let r = record.decoded()
+            guard r.stream.hasPrefix("case-") else { return }
+            let event = try CaseEvent.decode(type: r.type, schemaVersion: Int(r.schemaVersion), payload: r.payload)
+            CaseDecider.evolve(&states[String(r.stream.dropFirst(5)), default: CaseDecider.initialState], event)
         }
         report(Measurement(name: "in-memory fold of every case event (floor for rebuild)", count: events, seconds: now() - t), unit: "events")
         t = now()
@@ -223,16 +244,11 @@ func foldEveryCaseEvent(_ log: EventLog, threads: Int) throws -> Int {
     DispatchQueue.concurrentPerform(iterations: threads) { index in
         let result = Result { () throws -> Int in
             var states: [String: CaseState] = [:]
-            var position: UInt64 = 1
-            while true {
-                let visited = try log.forEachRecord(from: position, limit: 65_536) { p, value in
-                    position = p + 1
-                    let r = try EventLog.decodeRecord(value)
-                    guard r.stream.hasPrefix("case-"), stableHash(r.stream.utf8) % UInt64(threads) == UInt64(index) else { return }
-                    let event = try CaseEvent.decode(type: r.type, schemaVersion: Int(r.schemaVersion), payload: r.payload)
-                    CaseDecider.evolve(&states[String(r.stream.dropFirst(5)), default: CaseDecider.initialState], event)
-                }
-                if visited == 0 { break }
+            try log.scan(from: 1, chunk: 65_536, budget: .unlimited) { record in
+                let r = record.decoded()
+                guard r.stream.hasPrefix("case-"), stableHash(r.stream.utf8) % UInt64(threads) == UInt64(index) else { return }
+                let event = try CaseEvent.decode(type: r.type, schemaVersion: Int(r.schemaVersion), payload: r.payload)
+                CaseDecider.evolve(&states[String(r.stream.dropFirst(5)), default: CaseDecider.initialState], event)
             }
             return states.count
         }

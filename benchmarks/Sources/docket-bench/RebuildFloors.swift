@@ -10,54 +10,23 @@ import Synchronization
 /// the last event is folded (the first key in order may belong to the last case touched),
 /// so its wall time is at least the sum of the two.
 enum RebuildFloors {
-    /// Field ranges of a raw record (storage.md "Record"): stream, type, payload.
-    @inline(__always) static func fields(_ v: UnsafeRawBufferPointer) -> (stream: Range<Int>, type: Range<Int>, payload: Range<Int>)? {
-        var o = 32 + 1 + 8 + 8 + 16 + 8 + 4
-        var stream = 0..<0, type = 0..<0
-        for i in 0..<7 {
-            guard o + 4 <= v.count else { return nil }
-            let n = Int(UInt32(bigEndian: v.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
-            o += 4
-            guard o + n <= v.count else { return nil }
-            if i == 0 { stream = o..<o + n } else if i == 1 { type = o..<o + n } else if i == 6 { return (stream, type, o..<o + n) }
-            o += n
-        }
-        return nil
-    }
-
     /// Reads every record once, split by position between `threads` threads (each a
-    /// contiguous half of the log), and, when `decode` is set, decodes every case event's
+    /// contiguous part of the log, ``EventLog/partitions(of:count:)``) through the log's scan
+    /// at the rebuild's page budget, and, when `decode` is set, decodes every case event's
     /// payload with the generated codec (nothing folded, nothing written). Returns the case
     /// events seen.
     static func readOnce(_ log: EventLog, head: UInt64, threads: Int, decode: Bool) throws -> Int {
+        guard head > 0 else { return 0 }
+        let parts = EventLog.partitions(of: 1...head, count: threads)
         let results = Mutex<[Result<Int, any Error>]>([])
-        DispatchQueue.concurrentPerform(iterations: threads) { index in
+        DispatchQueue.concurrentPerform(iterations: parts.count) { index in
             let result = Result { () throws -> Int in
-                let share = head / UInt64(threads)
-                var position = 1 + UInt64(index) * share
-                let last = index == threads - 1 ? head : UInt64(index + 1) * share
                 var seen = 0
-                var types: [UInt64: String] = [:]
-                while position <= last {
-                    let visited = try log.forEachRecord(from: position, limit: 8_192) { p, value in
-                        position = p + 1
-                        guard p <= last, let f = fields(value) else { return }
-                        let stream = UnsafeRawBufferPointer(rebasing: value[f.stream])
-                        guard stream.count > 5, stream[0] == 0x63, stream[4] == 0x2D else { return }
-                        seen += 1
-                        guard decode else { return }
-                        let typeBytes = UnsafeRawBufferPointer(rebasing: value[f.type])
-                        let h = stableHash(typeBytes)
-                        let type: String
-                        if let known = types[h], known.utf8.elementsEqual(typeBytes) { type = known } else {
-                            type = String(decoding: typeBytes, as: UTF8.self)
-                            types[h] = type
-                        }
-                        let schema = Int(UInt32(bigEndian: value.loadUnaligned(fromByteOffset: 73, as: UInt32.self)))
-                        _ = try CaseEvent.decode(type: type, schemaVersion: schema, bytes: UnsafeRawBufferPointer(rebasing: value[f.payload]))
-                    }
-                    if visited == 0 { break }
-                    log.environment.releaseMappedPages(ifResidentAbove: 96 << 20)
+                try log.scan(positions: parts[index], chunk: 2_048, budget: .rebuild) { record in
+                    guard record.streamHasPrefix("case-") else { return }
+                    seen += 1
+                    guard decode else { return }
+                    _ = try CaseEvent.decode(type: record.type, schemaVersion: Int(record.schemaVersion), bytes: record.payload)
                 }
                 return seen
             }
@@ -68,7 +37,8 @@ enum RebuildFloors {
 
     /// The entries of the fuller slot of the `cases` projection in `environment`, in key
     /// order, as `key length ‖ value length ‖ key ‖ value` records in one buffer.
-    static func casesTable(_ environment: Environment) throws -> (bytes: [UInt8], entries: Int) {
+    static func casesTable(_ log: EventLog) throws -> (bytes: [UInt8], entries: Int) {
+        let environment = log.environment
         var best: (bytes: [UInt8], entries: Int) = ([], 0)
         for name in ["proj.cases.a", "proj.cases.b"] {
             let db = try environment.openExistingDatabase(named: name)
@@ -88,7 +58,7 @@ enum RebuildFloors {
                 }
             }
             if count > best.entries { best = (out, count) }
-            environment.releaseMappedPages()
+            log.relinquishMappedPages(afterReading: .max, budget: .none)
         }
         return best
     }
