@@ -4,14 +4,19 @@ import PackageDescription
 /// Docket: an event-sourced case-management backend for vendor support desks.
 ///
 /// Target graph (see ../shared/DESIGN.md "Layout"):
-///   CLMDB → LMDB → EventLog ─┐
-///   CaseDomain (Foundation) ─┴→ CommandHandling → Projections → Audit, DocketHTTP → docket (executable)
+///   CLMDB → LMDB ──────────┐
+///   DocketJSON ─┬─────────→ EventLog ─┐
+///               └→ CaseDomain ────────┴→ CommandHandling → Projections → Audit, DocketHTTP → docket (executable)
+///
+/// DocketJSON (no dependencies) is the one JSON parser and writer and the one `JSONValue`
+/// (DESIGN.md rule 8): every target that reads or writes JSON goes through it.
 let package = Package(
     name: "Docket",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "docket", targets: ["docket"]),
         .executable(name: "docket-stress", targets: ["docket-stress"]),
+        .library(name: "DocketJSON", targets: ["DocketJSON"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
         .library(name: "CommandHandling", targets: ["CommandHandling"]),
@@ -40,33 +45,36 @@ let package = Package(
             name: "LMDB",
             dependencies: ["CLMDB"]
         ),
+        .target(name: "DocketJSON"),
         .target(
             name: "EventLog",
             dependencies: [
                 "LMDB",
+                "DocketJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "CaseDomain"),
+        .target(name: "CaseDomain", dependencies: ["DocketJSON"]),
         .target(
             name: "CommandHandling",
-            dependencies: ["EventLog", "CaseDomain", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["EventLog", "CaseDomain", "DocketJSON", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Projections",
-            dependencies: ["EventLog", "LMDB", "CaseDomain", "CommandHandling", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "LMDB", "DocketJSON", "CaseDomain", "CommandHandling", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Audit",
-            dependencies: ["EventLog", "LMDB", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "LMDB", "DocketJSON", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "DocketHTTP",
             dependencies: [
                 "EventLog",
                 "LMDB",
+                "DocketJSON",
                 "CaseDomain",
                 "CommandHandling",
                 "Projections",
@@ -90,6 +98,7 @@ let package = Package(
             name: "docket",
             dependencies: [
                 "DocketHTTP",
+                "DocketJSON",
                 "EventLog",
                 "CaseDomain",
                 "CommandHandling",
@@ -102,18 +111,20 @@ let package = Package(
         .executableTarget(
             name: "docket-stress",
             dependencies: [
+                "DocketJSON",
                 "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "DocketJSONTests", dependencies: ["DocketJSON"]),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "LMDB", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["EventLog", "LMDB", "DocketJSON", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "CaseDomainTests", dependencies: ["CaseDomain"]),
+        .testTarget(name: "CaseDomainTests", dependencies: ["CaseDomain", "DocketJSON"]),
         .testTarget(
             name: "CommandHandlingTests",
             dependencies: ["CommandHandling", "EventLog", "CaseDomain", .product(name: "Logging", package: "swift-log")]
@@ -131,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "DocketHTTPTests",
             dependencies: [
-                "DocketHTTP", "EventLog", "LMDB", "CaseDomain", "CommandHandling", "Projections",
+                "DocketHTTP", "DocketJSON", "EventLog", "LMDB", "CaseDomain", "CommandHandling", "Projections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -141,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocketCLITests",
-            dependencies: ["docket", "docket-stress", "EventLog", "LMDB", "Projections", "CaseDomain",
+            dependencies: ["docket", "docket-stress", "DocketJSON", "EventLog", "LMDB", "Projections", "CaseDomain",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ],

@@ -1,4 +1,5 @@
 import CaseDomain
+import DocketJSON
 import EventLog
 import Foundation
 

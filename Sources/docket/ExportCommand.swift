@@ -37,37 +37,20 @@ struct ExportCommand: AsyncParsableCommand {
             defer { log.close() }
             let end = min(to ?? UInt64.max, try log.head().position)
             var position = from ?? 1
-            let out = FileHandle.standardOutput
+            var output = NDJSONOutput()
             let page = 4_096
-            var buffer = ""
             while position <= end {
                 let events = try log.readAll(from: position, limit: Int(min(UInt64(page), end - position + 1)))
                 if events.isEmpty { break }
-                buffer.removeAll(keepingCapacity: true)
                 for e in events where e.position <= end {
-                    buffer += format == .ndjson ? envelopeJSON(e) : cloudEventJSON(e)
-                    buffer += "\n"
+                    if format == .ndjson { output.writer.writeEnvelope(e) } else { output.writer.writeCloudEvent(e) }
+                    try output.endLine()
                 }
-                out.write(Data(buffer.utf8))
                 position = events[events.count - 1].position + 1
             }
+            try output.flush()
         }
     }
-}
-
-/// One event as a CloudEvents 1.0 structured-mode JSON object (schemas/cli/export.md).
-///
-/// Extension attributes carry what CloudEvents has no attribute for. Position and stream
-/// version are strings: CloudEvents' Integer type is 32-bit, Docket's positions are 64-bit.
-func cloudEventJSON(_ e: RecordedEvent) -> String {
-    var line = "{\"specversion\":\"1.0\",\"id\":\"\(e.id.lowercasedString)\","
-        + "\"source\":\(jsonString(cloudEventSource(e.stream))),\"type\":\(jsonString("docket." + e.type)),"
-        + "\"subject\":\(jsonString(e.stream)),\"time\":\"\(e.recordedAtISO8601)\",\"datacontenttype\":\"application/json\","
-        + "\"docketposition\":\"\(e.position)\",\"docketversion\":\"\(e.version)\",\"docketschemaversion\":\(e.schemaVersion),"
-        + "\"dockethash\":\"\(e.hash.hex)\",\"docketactor\":\(jsonString(e.actor)),"
-    if let c = e.correlationId { line += "\"docketcorrelationid\":\(jsonString(c))," }
-    if let c = e.causationId { line += "\"docketcausationid\":\(jsonString(c))," }
-    return line + "\"data\":\(rawJSON(e.payload))}"
 }
 
 /// The CloudEvents `source` of a stream: `docket:<stream>` with the stream percent-encoded

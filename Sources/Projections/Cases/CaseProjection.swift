@@ -1,5 +1,6 @@
 import CaseDomain
 import CommandHandling
+import DocketJSON
 import EventLog
 import Foundation
 import LMDB
