@@ -100,16 +100,22 @@ public struct JSONTape: Sendable {
 
     /// Parses `bytes` as ``parse(_:rejectingDuplicateKeys:)`` does.
     public static func parse(_ bytes: some Sequence<UInt8>, rejectingDuplicateKeys: Bool = false) throws(JSONSyntaxError) -> JSONTape {
-        let result: Result<JSONTape, JSONSyntaxError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            do throws(JSONSyntaxError) {
-                return .success(try parse(UnsafeRawBufferPointer(buffer), rejectingDuplicateKeys: rejectingDuplicateKeys))
-            } catch {
-                return .failure(error)
-            }
-        }
-        if let result { return try result.get() }
-        return try parse(Array(bytes), rejectingDuplicateKeys: rejectingDuplicateKeys)
+        try withContiguousBytes(bytes) { raw throws(JSONSyntaxError) in try parse(raw, rejectingDuplicateKeys: rejectingDuplicateKeys) }
     }
+}
+
+/// Runs `body` on `bytes` as one contiguous buffer (copied only when they are not stored so).
+func withContiguousBytes<R>(_ bytes: some Sequence<UInt8>,
+                            _ body: (UnsafeRawBufferPointer) throws(JSONSyntaxError) -> R) throws(JSONSyntaxError) -> R {
+    let result: Result<R, JSONSyntaxError>? = bytes.withContiguousStorageIfAvailable { buffer in
+        do throws(JSONSyntaxError) {
+            return .success(try body(UnsafeRawBufferPointer(buffer)))
+        } catch {
+            return .failure(error)
+        }
+    }
+    if let result { return try result.get() }
+    return try withContiguousBytes(Array(bytes), body)
 }
 
 extension JSONTape {
@@ -370,24 +376,33 @@ struct JSONParser {
                 }
                 i += 1
                 skipSpace()
-                if rejectDuplicates {
-                    pathStack.append(key)
-                    try parseValue()
-                    pathStack.removeLast()
-                } else {
-                    try parseValue()
-                }
+                try parseValue(step: key)
                 count += 1
-                skipSpace()
-                guard i < bytes.count else { throw JSONSyntaxError(offset: i, reason: "unexpected end of the text in an object") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "}") { i += 1; break }
-                throw JSONSyntaxError(offset: i, reason: "expected ',' or '}' in an object")
+                if try endOfMembers(close: UInt8(ascii: "}"), in: "an object") { break }
             }
         }
         tokens[at].start = count
         tokens[at].next = Int32(tokens.count)
         depth -= 1
+    }
+
+    /// Parses a member's or element's value; strict parsing keeps the path (`step`: see ``pathStack``).
+    @inline(__always)
+    mutating func parseValue(step: Int32) throws(JSONSyntaxError) {
+        guard rejectDuplicates else { return try parseValue() }
+        pathStack.append(step)
+        try parseValue()
+        pathStack.removeLast()
+    }
+
+    /// After a member or element: consumes `,` (false: another follows) or `close` (true).
+    @inline(__always)
+    mutating func endOfMembers(close: UInt8, in container: StaticString) throws(JSONSyntaxError) -> Bool {
+        skipSpace()
+        guard i < bytes.count else { throw JSONSyntaxError(offset: i, reason: "unexpected end of the text in \(container)") }
+        if bytes[i] == UInt8(ascii: ",") { i += 1; return false }
+        if bytes[i] == close { i += 1; return true }
+        throw JSONSyntaxError(offset: i, reason: "expected ',' or '\(Unicode.Scalar(close))' in \(container)")
     }
 
     mutating func parseArray() throws(JSONSyntaxError) {
@@ -403,19 +418,9 @@ struct JSONParser {
         } else {
             while true {
                 skipSpace()
-                if rejectDuplicates {
-                    pathStack.append(-(count + 1))
-                    try parseValue()
-                    pathStack.removeLast()
-                } else {
-                    try parseValue()
-                }
+                try parseValue(step: -(count + 1))
                 count += 1
-                skipSpace()
-                guard i < bytes.count else { throw JSONSyntaxError(offset: i, reason: "unexpected end of the text in an array") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "]") { i += 1; break }
-                throw JSONSyntaxError(offset: i, reason: "expected ',' or ']' in an array")
+                if try endOfMembers(close: UInt8(ascii: "]"), in: "an array") { break }
             }
         }
         tokens[at].start = count

@@ -25,15 +25,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
     /// With `rejectingDuplicateKeys` (the default: input from outside), a member name given
     /// twice anywhere is an error naming its path; without, the first of them is kept.
     public static func parse(_ bytes: some Sequence<UInt8>, rejectingDuplicateKeys: Bool = true) throws(JSONSyntaxError) -> JSONValue {
-        let result: Result<JSONValue, JSONSyntaxError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            do throws(JSONSyntaxError) {
-                return .success(try parse(UnsafeRawBufferPointer(buffer), rejectingDuplicateKeys: rejectingDuplicateKeys))
-            } catch {
-                return .failure(error)
-            }
-        }
-        if let result { return try result.get() }
-        return try parse(Array(bytes), rejectingDuplicateKeys: rejectingDuplicateKeys)
+        try withContiguousBytes(bytes) { raw throws(JSONSyntaxError) in try parse(raw, rejectingDuplicateKeys: rejectingDuplicateKeys) }
     }
 
     /// Parses one complete JSON text held in `bytes`.

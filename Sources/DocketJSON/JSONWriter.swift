@@ -65,6 +65,20 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Appends `v` (0 or more, fewer than `width` digits otherwise cut to its last `width`)
+    /// zero-padded to `width` decimal digits, e.g. the parts of a timestamp.
+    public mutating func writeZeroPadded(_ v: Int, width: Int) {
+        let end = out.count + width
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        var rest = v.magnitude
+        var k = end - 1
+        while rest > 0, k >= end - width {
+            out[k] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            k -= 1
+        }
+    }
+
     /// Appends a signed integer in decimal.
     public mutating func writeInteger(_ v: Int64) {
         if v < 0 {

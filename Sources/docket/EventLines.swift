@@ -111,29 +111,19 @@ extension JSONWriter {
             out.append(contentsOf: formatMicros(micros).utf8)
             return
         }
-        func put(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var v = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(v / divisor))
-                v %= divisor
-                divisor /= 10
-            }
-        }
-        put(date.year, 4)
+        writeZeroPadded(date.year, width: 4)
         out.append(UInt8(ascii: "-"))
-        put(date.month, 2)
+        writeZeroPadded(date.month, width: 2)
         out.append(UInt8(ascii: "-"))
-        put(date.day, 2)
+        writeZeroPadded(date.day, width: 2)
         out.append(UInt8(ascii: "T"))
-        put(secondOfDay / 3600, 2)
+        writeZeroPadded(secondOfDay / 3600, width: 2)
         out.append(UInt8(ascii: ":"))
-        put(secondOfDay / 60 % 60, 2)
+        writeZeroPadded(secondOfDay / 60 % 60, width: 2)
         out.append(UInt8(ascii: ":"))
-        put(secondOfDay % 60, 2)
+        writeZeroPadded(secondOfDay % 60, width: 2)
         out.append(UInt8(ascii: "."))
-        put(fraction, 6)
+        writeZeroPadded(fraction, width: 6)
         out.append(UInt8(ascii: "Z"))
     }
 }
