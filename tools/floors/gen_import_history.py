@@ -31,7 +31,7 @@ for c in range(1, cases + 1):
     s = "case-%d" % c
     line("open-case", s, {"caseID": str(c), "organisationID": "acme", "contactID": "ada", "subject": "Export fails %d" % c,
                           "description": "Steps to reproduce: open the report, export to PDF.", "topic": "expenses",
-                          "caseType": "support", "subType": "problem", "severity": ["P1", "P2", "P3", "P4"][c % 4],
+                          "caseType": "support", "subType": "problem", "severity": ["P1", "P2", "P3"][c % 3],
                           "region": "europe", "site": "s7", "product": "Expense", "stage": "production", "callMe": False,
                           "cc": [], "channel": "portal"}, contact, t)
     line("route-case", s, {"team": "expenses", "owner": "s1", "tier": "tier1"}, staff, t + timedelta(minutes=1))
