@@ -4,18 +4,23 @@ import PackageDescription
 /// Docket: an event-sourced case-management backend for vendor support desks.
 ///
 /// Target graph:
-///   CLMDB → LMDB → EventLog ─┐
-///   CaseDomain (Foundation) ─┴→ Catalog (the policy catalog in force, read from the log)
+///   CLMDB → LMDB ──────────────┐
+///   DocketJSON ─┬────────────→ EventLog ─┐
+///               └→ CaseDomain ───────────┴→ Catalog (the policy catalog in force, read from the log)
 ///   Catalog → CommandHandling (the write side: authorization, decide, append)
 ///   Catalog → Projections (the read side; sends no commands) → Audit
 ///   CommandHandling → Scheduling (the deadline scheduler: follows the log, sends commands)
 ///   all of the above → DocketHTTP → docket (executable)
+///
+/// DocketJSON (no dependencies) is the one JSON parser and writer and the one `JSONValue`:
+/// every target that reads or writes JSON goes through it.
 let package = Package(
     name: "Docket",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "docket", targets: ["docket"]),
         .executable(name: "docket-stress", targets: ["docket-stress"]),
+        .library(name: "DocketJSON", targets: ["DocketJSON"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "CaseDomain", targets: ["CaseDomain"]),
         .library(name: "Catalog", targets: ["Catalog"]),
@@ -46,27 +51,29 @@ let package = Package(
             name: "LMDB",
             dependencies: ["CLMDB"]
         ),
+        .target(name: "DocketJSON"),
         .target(
             name: "EventLog",
             dependencies: [
                 "LMDB",
+                "DocketJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "CaseDomain"),
+        .target(name: "CaseDomain", dependencies: ["DocketJSON"]),
         .target(
             name: "Catalog",
             dependencies: ["EventLog", "CaseDomain", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "CommandHandling",
-            dependencies: ["EventLog", "CaseDomain", "Catalog", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["EventLog", "CaseDomain", "Catalog", "DocketJSON", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Projections",
-            dependencies: ["EventLog", "LMDB", "CaseDomain", "Catalog", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "LMDB", "DocketJSON", "CaseDomain", "Catalog", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Scheduling",
@@ -74,13 +81,14 @@ let package = Package(
         ),
         .target(
             name: "Audit",
-            dependencies: ["EventLog", "LMDB", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EventLog", "LMDB", "DocketJSON", "CaseDomain", "Projections", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "DocketHTTP",
             dependencies: [
                 "EventLog",
                 "LMDB",
+                "DocketJSON",
                 "CaseDomain",
                 "Catalog",
                 "CommandHandling",
@@ -106,6 +114,7 @@ let package = Package(
             name: "docket",
             dependencies: [
                 "DocketHTTP",
+                "DocketJSON",
                 "EventLog",
                 "CaseDomain",
                 "Catalog",
@@ -120,18 +129,20 @@ let package = Package(
         .executableTarget(
             name: "docket-stress",
             dependencies: [
+                "DocketJSON",
                 "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "DocketJSONTests", dependencies: ["DocketJSON"]),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "LMDB", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["EventLog", "LMDB", "DocketJSON", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "CaseDomainTests", dependencies: ["CaseDomain"]),
+        .testTarget(name: "CaseDomainTests", dependencies: ["CaseDomain", "DocketJSON"]),
         .testTarget(
             name: "CommandHandlingTests",
             dependencies: ["CommandHandling", "EventLog", "CaseDomain", .product(name: "Logging", package: "swift-log")]
@@ -154,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "DocketHTTPTests",
             dependencies: [
-                "DocketHTTP", "EventLog", "LMDB", "CaseDomain", "Catalog", "CommandHandling", "Projections",
+                "DocketHTTP", "DocketJSON", "EventLog", "LMDB", "CaseDomain", "Catalog", "CommandHandling", "Projections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -164,7 +175,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocketCLITests",
-            dependencies: ["docket", "docket-stress", "EventLog", "LMDB", "Projections", "CaseDomain",
+            dependencies: ["docket", "docket-stress", "DocketJSON", "EventLog", "LMDB", "Projections", "CaseDomain",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ],

@@ -1,4 +1,5 @@
 import CaseDomain
+import DocketJSON
 import EventLog
 import Foundation
 import Logging
@@ -123,11 +124,15 @@ struct EventFacts {
             if let facts = decoded.message as? any EventFactsCarrying {
                 at = facts.factAt; payloadActor = facts.factActor; payloadRole = facts.factRole; payloadChannel = facts.factChannel
             }
-        } else if let payload = try? JSONSerialization.jsonObject(with: event.payload) as? [String: Any] {
-            at = (payload["at"] as? String).flatMap(DomainTime.parse)
-            payloadActor = ["by", "openedBy", "raisedBy", "authorID"].lazy.compactMap { payload[$0] as? String }.first
-            payloadRole = payload["authorRole"] as? String
-            payloadChannel = payload["channel"] as? String
+        } else if case .object(let payload)? = try? JSONValue.parse(event.payload, rejectingDuplicateKeys: false) {
+            func text(_ name: String) -> String? {
+                if case .string(let s)? = payload[name] { return s }
+                return nil
+            }
+            at = text("at").flatMap(DomainTime.parse)
+            payloadActor = ["by", "openedBy", "raisedBy", "authorID"].lazy.compactMap(text).first
+            payloadRole = text("authorRole")
+            payloadChannel = text("channel")
         }
         var actor = event.actor
         if actor.isEmpty, let payloadActor { actor = payloadActor }
@@ -150,8 +155,11 @@ struct MetadataCache {
     mutating func roleAndChannel(_ metadata: Data) -> (role: String?, channel: String?) {
         guard metadata.count > 2 else { return (nil, nil) }
         if let known = parsed[metadata] { return known }
-        let meta = (try? JSONSerialization.jsonObject(with: metadata)) as? [String: Any]
-        let facts = (role: meta?["role"] as? String, channel: meta?["channel"] as? String)
+        var facts: (role: String?, channel: String?) = (nil, nil)
+        if case .object(let meta)? = try? JSONValue.parse(metadata, rejectingDuplicateKeys: false) {
+            if case .string(let role)? = meta["role"] { facts.role = role }
+            if case .string(let channel)? = meta["channel"] { facts.channel = channel }
+        }
         if parsed.count < 1_024 { parsed[metadata] = facts }
         return facts
     }

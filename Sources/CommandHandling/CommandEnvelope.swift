@@ -1,5 +1,6 @@
 import CaseDomain
 import Crypto
+import DocketJSON
 import EventLog
 import Foundation
 
@@ -28,9 +29,9 @@ public struct CommandEnvelope: Sendable, Hashable {
 
     /// Parses the JSON form. Errors name the JSON path and what was expected.
     ///
-    /// Reads the envelope with ``JSONScanner`` and keeps the payload's bytes as sent (their
-    /// syntax checked), instead of building Foundation objects and serializing the payload
-    /// again. The input is hostile until proven otherwise:
+    /// Reads the envelope with DocketJSON's one strict parser (``JSONTape``) and keeps the
+    /// payload's bytes as sent (their syntax checked), instead of building objects and
+    /// serializing the payload again. The input is hostile until proven otherwise:
     /// - a member name given twice, in the envelope or anywhere in the payload, is refused
     ///   with the path of the second occurrence (`$.payload.cc`), not "first or last wins";
     /// - `expectedVersion` is a JSON integer literal written with digits only (no sign,
@@ -51,156 +52,99 @@ public struct CommandEnvelope: Sendable, Hashable {
     /// may appear besides the envelope's own (`docket import` lines carry `at` and `actor`);
     /// returns their JSON texts as sent, by name (duplicate names refused there too).
     public static func parse(json: Data, extraKeys: Set<String>) throws(CommandError) -> (envelope: CommandEnvelope, extras: [String: Data]) {
-        var scanner = JSONScanner(json)
-        scanner.skipWhitespace()
+        let result: Result<(envelope: CommandEnvelope, extras: [String: Data]), CommandError> = json.withUnsafeBytes { bytes in
+            do throws(CommandError) {
+                return .success(try parse(bytes, extraKeys: extraKeys))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func parse(_ bytes: UnsafeRawBufferPointer, extraKeys: Set<String>) throws(CommandError) -> (envelope: CommandEnvelope, extras: [String: Data]) {
         let invalid = CommandError(.malformed, "the body is not valid JSON; send a JSON object", path: "$")
-        guard scanner.peek == UInt8(ascii: "{") else {
-            var whole = scanner
-            if whole.peek == UInt8(ascii: "["), whole.skipValue(), { whole.skipWhitespace(); return whole.atEnd }() {
+        // One strict parse (DocketJSON): syntax, UTF-8, escapes and the uniqueness of member
+        // names at any depth; a syntax error anywhere wins over a repeated name.
+        let tape: JSONTape
+        do {
+            tape = try JSONTape.parse(bytes, rejectingDuplicateKeys: true)
+        } catch {
+            if let path = error.duplicatePath {
+                throw CommandError(.malformed, "\(path) is given twice; send each member of an object once", path: path)
+            }
+            throw invalid
+        }
+        let root = tape.tokens[0]
+        guard root.kind == .object else {
+            if root.kind == .array {
                 throw CommandError(.malformed, "expected a JSON object with commandId, type, streamId and payload", path: "$")
             }
             throw invalid
         }
-        // One pass: every value's syntax (and the uniqueness of member names, at any depth) is
-        // checked as it is read; the semantic checks below run only once the whole document
-        // has been read, so that any syntax error is still reported as such.
-        enum Value { case string(String, Range<Int>), number(Range<Int>), object(Range<Int>), null, other(Range<Int>) }
-        var fields: [String: Value] = [:]
-        _ = scanner.consume(UInt8(ascii: "{"))
-        if !scanner.consume(UInt8(ascii: "}")) {
-            repeat {
-                guard let key = scanner.readString(), scanner.consume(UInt8(ascii: ":")) else { throw invalid }
-                scanner.skipWhitespace()
-                let start = scanner.index
-                let value: Value
-                switch scanner.peek {
-                case UInt8(ascii: "\"")?:
-                    guard let text = scanner.readString() else { throw invalid }
-                    value = .string(text, start..<scanner.index)
-                case UInt8(ascii: "n")?:
-                    guard scanner.skipValue() else { throw invalid }
-                    value = .null
-                case let byte? where byte == UInt8(ascii: "-") || (0x30...0x39).contains(byte):
-                    guard let range = scanner.skipNumber() else { throw invalid }
-                    value = .number(range)
-                default:
-                    switch scanner.skipValueRejectingDuplicates() {
-                    case .valid: break
-                    case .invalid: throw invalid
-                    case .duplicateKey(let steps):
-                        // Report it once the rest is known to be valid JSON.
-                        guard JSONScanner.isValid(json) else { throw invalid }
-                        throw duplicateError([.key(key)] + steps)
-                    }
-                    value = scanner.bytes[start] == UInt8(ascii: "{") ? .object(start..<scanner.index) : .other(start..<scanner.index)
-                }
-                if fields.updateValue(value, forKey: key) != nil {
-                    guard JSONScanner.isValid(json) else { throw invalid }
-                    throw duplicateError([.key(key)])
-                }
-            } while scanner.consume(UInt8(ascii: ","))
-            guard scanner.consume(UInt8(ascii: "}")) else { throw invalid }
+        var fields: [String: Int] = [:]  // member name → its value's token
+        var k = 1
+        for _ in 0..<root.count {
+            fields[tape.string(tape.tokens[k], in: bytes)] = k + 1
+            k = Int(tape.tokens[k + 1].next)
         }
-        scanner.skipWhitespace()
-        guard scanner.atEnd else { throw invalid }
-        if fields.keys.contains(where: { !isEnvelopeKey($0) && !extraKeys.contains($0) }),
-           let unknown = fields.keys.sorted().first(where: { !isEnvelopeKey($0) && !extraKeys.contains($0) }) {
-            let path = "$" + JSONScanner.pathComponent(unknown)
+        if let unknown = fields.keys.sorted().first(where: { !isEnvelopeKey($0) && !extraKeys.contains($0) }) {
+            let path = "$" + JSONPath.component(unknown)
             throw CommandError(.malformed, "unknown field \(path); expected commandId, type, streamId, expectedVersion, payload", path: path)
         }
-        guard case .string(let idText, _)? = fields["commandId"], let commandId = UUID(uuidString: idText) else {
+        func string(_ name: String) -> String? {
+            guard let v = fields[name] else { return nil }
+            let t = tape.tokens[v]
+            return t.kind == .string || t.kind == .escapedString ? tape.string(t, in: bytes) : nil
+        }
+        guard let idText = string("commandId"), let commandId = UUID(uuidString: idText) else {
             throw CommandError(.malformed, "commandId must be a UUID string such as 0b6f3c1e-5a7d-4c2b-9e11-2f0a4d6b8c01", path: "$.commandId")
         }
-        guard case .string(let type, _)? = fields["type"], !type.isEmpty else {
+        guard let type = string("type"), !type.isEmpty else {
             throw CommandError(.malformed, "type must be a command type such as open-case", path: "$.type")
         }
         guard type.utf8.count <= maxTypeBytes else {
             throw CommandError(.malformed, "type is \(type.utf8.count) bytes long; command types are short names such as open-case (at most \(maxTypeBytes) bytes)", path: "$.type")
         }
-        guard case .string(let streamId, _)? = fields["streamId"] else {
+        guard let streamId = string("streamId") else {
             throw CommandError(.malformed, "streamId must be a non-empty string such as case-1042", path: "$.streamId")
         }
         if let problem = Identifier.problem(streamId) {
             throw CommandError(.malformed, "streamId \(problem); send a stream id such as case-1042", path: "$.streamId")
         }
         var expected: UInt64?
-        switch fields["expectedVersion"] {
-        case nil, .null?:
-            break
-        case .number(let range)?:
-            let digits = scanner.bytes[range]
-            let plain = digits.allSatisfy { (0x30...0x39).contains($0) } && (digits.count == 1 || digits.first != 0x30)
-            guard plain, let whole = UInt64(String(decoding: digits, as: UTF8.self)), whole <= UInt64(Int64.max) else {
-                let shown = digits.count <= 32 ? String(decoding: digits, as: UTF8.self) : "a number of \(digits.count) characters"
-                throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more written with digits only "
-                                   + "(no sign, fraction or exponent; at most \(Int64.max)), such as 3, or null; not \(shown)",
-                                   path: "$.expectedVersion")
+        if let v = fields["expectedVersion"] {
+            let t = tape.tokens[v]
+            switch t.kind {
+            case .null:
+                break
+            case .number:
+                let digits = UnsafeRawBufferPointer(rebasing: bytes[t.byteRange])
+                let plain = digits.allSatisfy { (0x30...0x39).contains($0) } && (digits.count == 1 || digits.first != 0x30)
+                guard plain, let whole = UInt64(String(decoding: digits, as: UTF8.self)), whole <= UInt64(Int64.max) else {
+                    let shown = digits.count <= 32 ? String(decoding: digits, as: UTF8.self) : "a number of \(digits.count) characters"
+                    throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more written with digits only "
+                                       + "(no sign, fraction or exponent; at most \(Int64.max)), such as 3, or null; not \(shown)",
+                                       path: "$.expectedVersion")
+                }
+                expected = whole
+            case .string, .escapedString:
+                throw CommandError(.malformed, "expectedVersion must be a JSON number such as 3 (or null), not a string", path: "$.expectedVersion")
+            default:
+                throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more such as 3, or null", path: "$.expectedVersion")
             }
-            expected = whole
-        case .string?:
-            throw CommandError(.malformed, "expectedVersion must be a JSON number such as 3 (or null), not a string", path: "$.expectedVersion")
-        default:
-            throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more such as 3, or null", path: "$.expectedVersion")
         }
-        guard case .object(let range)? = fields["payload"] else {
+        guard let p = fields["payload"], tape.tokens[p].kind == .object else {
             throw CommandError(.malformed, "payload must be a JSON object (see schemas/commands/\(type).schema.json)", path: "$.payload")
         }
         var extras: [String: Data] = [:]
         for key in extraKeys {
-            switch fields[key] {
-            case nil: break
-            case .string(_, let r)?, .number(let r)?, .object(let r)?, .other(let r)?: extras[key] = Data(scanner.bytes[r])
-            case .null?: extras[key] = Data("null".utf8)
-            }
+            guard let v = fields[key] else { continue }
+            extras[key] = Data(bytes[tape.byteRange(ofValueAt: v, in: bytes)])
         }
         let envelope = CommandEnvelope(commandId: commandId, type: type, streamId: streamId, expectedVersion: expected,
-                                       payload: Data(scanner.bytes[range]))
+                                       payload: Data(bytes[tape.byteRange(ofValueAt: p, in: bytes)]))
         return (envelope, extras)
-    }
-
-    /// The 400 for a member name given twice.
-    private static func duplicateError(_ steps: [JSONPathStep]) -> CommandError {
-        let path = JSONPathStep.path("$", steps)
-        return CommandError(.malformed, "\(path) is given twice; send each member of an object once", path: path)
-    }
-
-    /// Parses an already-decoded JSON object; `extraKeys` may appear besides the envelope's own.
-    ///
-    /// Foundation's objects have already lost duplicate member names and the literal form of
-    /// numbers: parse the text with ``parse(json:extraKeys:)`` wherever it is at hand.
-    public static func parse(object: Any, extraKeys: Set<String> = []) throws(CommandError) -> CommandEnvelope {
-        guard let dict = object as? [String: Any] else {
-            throw CommandError(.malformed, "expected a JSON object with commandId, type, streamId and payload", path: "$")
-        }
-        let known: Set<String> = ["commandId", "type", "streamId", "expectedVersion", "payload"]
-        if let unknown = dict.keys.sorted().first(where: { !known.contains($0) && !extraKeys.contains($0) }) {
-            throw CommandError(.malformed, "unknown field \(unknown); expected commandId, type, streamId, expectedVersion, payload", path: "$.\(unknown)")
-        }
-        guard let idText = dict["commandId"] as? String, let commandId = UUID(uuidString: idText) else {
-            throw CommandError(.malformed, "commandId must be a UUID string", path: "$.commandId")
-        }
-        guard let type = dict["type"] as? String, !type.isEmpty else {
-            throw CommandError(.malformed, "type must be a command type such as open-case", path: "$.type")
-        }
-        guard let streamId = dict["streamId"] as? String, !streamId.isEmpty else {
-            throw CommandError(.malformed, "streamId must be a non-empty string such as case-1042", path: "$.streamId")
-        }
-        if let problem = Identifier.problem(streamId) {
-            throw CommandError(.malformed, "streamId \(problem); send a stream id such as case-1042", path: "$.streamId")
-        }
-        var expected: UInt64?
-        if let raw = dict["expectedVersion"], !(raw is NSNull) {
-            guard !(raw is Bool), let number = raw as? NSNumber, number.doubleValue >= 0,
-                  number.doubleValue.rounded() == number.doubleValue, number.doubleValue < 9.0e18 else {
-                throw CommandError(.malformed, "expectedVersion must be a whole number of 0 or more", path: "$.expectedVersion")
-            }
-            expected = number.uint64Value
-        }
-        guard let payload = dict["payload"] as? [String: Any],
-              let payloadData = try? JSONSerialization.data(withJSONObject: payload) else {
-            throw CommandError(.malformed, "payload must be a JSON object (see schemas/commands/\(type).schema.json)", path: "$.payload")
-        }
-        return CommandEnvelope(commandId: commandId, type: type, streamId: streamId, expectedVersion: expected, payload: payloadData)
     }
 }
 

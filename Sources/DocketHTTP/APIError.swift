@@ -1,40 +1,10 @@
 import CaseDomain
+import DocketJSON
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
-
-/// A JSON value, for the open-ended parts of responses (error details, event payloads).
-public enum JSONValue: Codable, Sendable, Hashable {
-    case string(String), int(Int64), double(Double), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
-
-    /// Decodes any JSON value.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null
-        } else if let b = try? c.decode(Bool.self) { self = .bool(b)
-        } else if let i = try? c.decode(Int64.self) { self = .int(i)
-        } else if let d = try? c.decode(Double.self) { self = .double(d)
-        } else if let s = try? c.decode(String.self) { self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) { self = .array(a)
-        } else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    /// Encodes the value as JSON.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .string(let s): try c.encode(s)
-        case .int(let i): try c.encode(i)
-        case .double(let d): try c.encode(d)
-        case .bool(let b): try c.encode(b)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        case .null: try c.encodeNil()
-        }
-    }
-}
 
 /// An optional that encodes as JSON `null` when absent, where synthesized `Encodable`
 /// would leave the key out (the OpenAPI document marks such fields required and nullable).
@@ -202,3 +172,16 @@ enum RouteTable {
         }?.methods
     }
 }
+
+/// A JSON response whose body is `bytes`, already JSON.
+func jsonResponse(status: HTTPResponse.Status = .ok, bytes: some Collection<UInt8>, headers: HTTPFields = [:]) -> Response {
+    var fields = jsonContentType
+    if !headers.isEmpty {
+        fields = headers
+        fields[.contentType] = "application/json"
+    }
+    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
+/// `Content-Type: application/json`, made once (setting a field validates its value).
+private let jsonContentType: HTTPFields = [.contentType: "application/json"]

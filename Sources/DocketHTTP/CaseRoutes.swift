@@ -1,4 +1,5 @@
 import CaseDomain
+import DocketJSON
 import CommandHandling
 import Foundation
 import HTTPTypes
@@ -40,18 +41,18 @@ struct CaseRoutes {
                 // JSON: the rows' stored JSON spliced into the page (what encoding `Page` writes).
                 let page = try listJSON(request, caller)
                 var writer = JSONWriter(capacity: 64 + page.rows.reduce(0) { $0 + $1.count + 1 })
-                writer.raw("{")
+                writer.append("{")
                 writer.key("cases")
-                writer.raw("[")
+                writer.append("[")
                 for (i, row) in page.rows.enumerated() {
-                    if i > 0 { writer.raw(",") }
-                    writer.rawBytes(row)
+                    if i > 0 { writer.append(",") }
+                    writer.appendRaw(row)
                 }
-                writer.raw("],")
+                writer.append("],")
                 writer.key("next")
-                if let next = page.next { writer.string(next) } else { writer.raw("null") }
-                writer.raw("}")
-                return jsonResponse(bytes: writer.bytes)
+                if let next = page.next { writer.writeString(next) } else { writer.append("null") }
+                writer.append("}")
+                return jsonResponse(bytes: writer.out)
             }
         }
         group.get("cases/{id}") { request, context in

@@ -1,4 +1,5 @@
 import CaseDomain
+import DocketJSON
 import CommandHandling
 import Foundation
 import HTTPTypes
@@ -55,42 +56,42 @@ struct CommandRoutes {
     /// it (keys sorted), without a `JSONEncoder` per command.
     static func acceptedJSON(_ outcome: CommandOutcome) -> [UInt8] {
         var json = JSONWriter(capacity: 160 + 120 * outcome.events.count + outcome.streamId.utf8.count)
-        json.raw("{")
+        json.append("{")
         json.key("commandId")
-        json.uuid(outcome.commandId)
-        json.raw(",")
+        json.writeUUID(outcome.commandId)
+        json.append(",")
         json.key("duplicate")
-        json.bool(outcome.duplicate)
-        json.raw(",")
+        json.writeBool(outcome.duplicate)
+        json.append(",")
         json.key("events")
-        json.raw("[")
+        json.append("[")
         for (index, event) in outcome.events.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw("{")
+            if index > 0 { json.append(",") }
+            json.append("{")
             json.key("id")
-            json.uuid(event.id)
-            json.raw(",")
+            json.writeUUID(event.id)
+            json.append(",")
             json.key("position")
-            json.number(event.position)
-            json.raw(",")
+            json.writeUnsigned(event.position)
+            json.append(",")
             json.key("type")
-            json.string(event.type)
-            json.raw(",")
+            json.writeString(event.type)
+            json.append(",")
             json.key("version")
-            json.number(event.version)
-            json.raw("}")
+            json.writeUnsigned(event.version)
+            json.append("}")
         }
-        json.raw("],")
+        json.append("],")
         json.key("position")
-        json.number(outcome.position)
-        json.raw(",")
+        json.writeUnsigned(outcome.position)
+        json.append(",")
         json.key("streamId")
-        json.string(outcome.streamId)
-        json.raw(",")
+        json.writeString(outcome.streamId)
+        json.append(",")
         json.key("version")
-        if let version = outcome.streamVersion { json.number(version) } else { json.raw("null") }
-        json.raw("}")
-        return json.bytes
+        if let version = outcome.streamVersion { json.writeUnsigned(version) } else { json.append("null") }
+        json.append("}")
+        return json.out
     }
 
     /// Maps a refused command to its status: 400 malformed (with the JSON path), 403, 404

@@ -1,4 +1,5 @@
 import CaseDomain
+import DocketJSON
 import CommandHandling
 import EventLog
 import Foundation
@@ -29,7 +30,7 @@ struct LogRoutes {
             schemaVersion = event.schemaVersion
             recordedAt = event.recordedAtISO8601
             actor = event.actor
-            payload = (try? JSONDecoder().decode(JSONValue.self, from: event.payload)) ?? .null
+            payload = (try? JSONValue.parse(event.payload, rejectingDuplicateKeys: false)) ?? .null
         }
     }
 
@@ -55,14 +56,14 @@ struct LogRoutes {
             let head = try dependencies.log.head()
             // {"hash": ..., "position": ...}, written directly (the hottest query).
             var json = JSONWriter(capacity: 112)
-            json.raw("{")
+            json.append("{")
             json.key("hash")
-            json.string(head.hash.hex)
-            json.raw(",")
+            json.writeString(head.hash.hex)
+            json.append(",")
             json.key("position")
-            json.number(head.position)
-            json.raw("}")
-            return jsonResponse(bytes: json.bytes)
+            json.writeUnsigned(head.position)
+            json.append("}")
+            return jsonResponse(bytes: json.out)
         }
         group.get("cases/{id}/history") { request, context in
             let caller = try context.require([.contact, .staff, .auditor], doing: "read a case's history")

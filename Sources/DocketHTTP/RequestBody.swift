@@ -1,3 +1,4 @@
+import DocketJSON
 import EventLog
 import Foundation
 import HTTPTypes
@@ -55,14 +56,13 @@ func isJSONMediaType(_ value: String) -> Bool {
 /// Decodes `T` from JSON; a failure is a 400 naming the JSON path (`$.a.b[2]`) and what was expected.
 ///
 /// Foundation's `JSONDecoder` keeps one of two equal member names silently, so the body is
-/// first checked with ``JSONScanner``'s strict scan: a member given twice, at any depth, is a
+/// first checked with DocketJSON's strict parser: a member given twice, at any depth, is a
 /// 400 naming its path (`$.principal.kind`).
 func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data) throws(APIError) -> T {
-    switch JSONScanner.strictCheck(data) {
-    case .valid: break
-    case .invalid: throw APIError.badRequest("the body is not valid JSON", path: "$")
-    case .duplicateKey(let steps):
-        let path = JSONPathStep.path("$", steps)
+    do {
+        _ = try JSONTape.parse(data, rejectingDuplicateKeys: true)
+    } catch {
+        guard let path = error.duplicatePath else { throw APIError.badRequest("the body is not valid JSON", path: "$") }
         throw APIError.badRequest("\(path) is given twice; send each member of an object once", path: path)
     }
     do {

@@ -1,3 +1,4 @@
+import DocketJSON
 import Foundation
 import LMDB
 
@@ -38,10 +39,13 @@ enum Validation {
         else {
             throw EventLogError(.invalidInput, "event type \(event.type.debugDescription) must be 1 to \(RecordCoding.maxTypeBytes) bytes without spaces or control characters, e.g. case-opened")
         }
-        guard JSONScanner.isValid(event.payload) else {
-            throw EventLogError(.invalidInput, "payload of event \(event.id.uuidString.lowercased()) (\(event.type)) is not valid UTF-8 JSON")
+        do {
+            _ = try JSONTape.parse(event.payload)
+        } catch {
+            throw EventLogError(.invalidInput, "payload of event \(event.id.uuidString.lowercased()) (\(event.type)) is not valid UTF-8 JSON (\(error)); "
+                                + "send one JSON value in UTF-8, e.g. {\"subject\":\"Printer offline\"}")
         }
-        guard JSONScanner.isValid(event.metadata, objectOnly: true) else {
+        guard JSONTape.isValid(event.metadata, objectOnly: true) else {
             throw EventLogError(.invalidInput, "metadata of event \(event.id.uuidString.lowercased()) (\(event.type)) must be a JSON object, e.g. {\"channel\":\"portal\"}")
         }
     }
@@ -207,9 +211,8 @@ struct BatchWriter {
 /// Whether two JSON documents are equal as JSON (byte-equal, or equal after sorting keys).
 func jsonEqual(_ a: Data, _ b: Data) -> Bool {
     if a == b { return true }
-    func normal(_ d: Data) -> Data? {
-        guard let object = try? JSONSerialization.jsonObject(with: d, options: [.fragmentsAllowed]) else { return nil }
-        return try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])
+    func normal(_ d: Data) -> [UInt8]? {
+        (try? JSONValue.parse(d, rejectingDuplicateKeys: false))?.jsonBytes
     }
     guard let na = normal(a), let nb = normal(b) else { return false }
     return na == nb

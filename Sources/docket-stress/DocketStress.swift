@@ -1,4 +1,5 @@
 import ArgumentParser
+import DocketJSON
 import EventLog
 import Foundation
 import LMDB
@@ -96,14 +97,15 @@ struct DocketStress: AsyncParsableCommand {
         let stats = log.statistics
         log.close()
         let c = counts.value.withLock { $0 }
-        let summary: [String: Any] = [
-            "appends": c.appends, "events": c.events, "conflicts": c.conflicts, "failures": c.failures,
-            "seconds": elapsed, "appendsPerSecond": Double(c.appends) / elapsed, "eventsPerSecond": Double(c.events) / elapsed,
-            "batches": stats.batches, "meanAppendsPerBatch": stats.batches == 0 ? 0 : Double(c.appends) / Double(stats.batches),
-            "writers": writers, "durability": durability,
-        ]
-        let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-        out.write(json + Data("\n".utf8))
+        let summary: JSONValue = .object([
+            "appends": .int(Int64(c.appends)), "events": .int(Int64(c.events)), "conflicts": .int(Int64(c.conflicts)),
+            "failures": .int(Int64(c.failures)), "seconds": .double(elapsed),
+            "appendsPerSecond": .double(Double(c.appends) / elapsed), "eventsPerSecond": .double(Double(c.events) / elapsed),
+            "batches": .int(Int64(stats.batches)),
+            "meanAppendsPerBatch": .double(stats.batches == 0 ? 0 : Double(c.appends) / Double(stats.batches)),
+            "writers": .int(Int64(writers)), "durability": .string(durability),
+        ])
+        out.write(Data(summary.jsonBytes + [0x0A]))
         if c.failures > 0 { throw ExitCode(1) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DocketJSON
 import EventLog
 import Foundation
 import Logging
@@ -163,24 +164,47 @@ struct ProgressBar {
     }
 }
 
-/// Encodes a JSON value with sorted keys (stable output for scripts).
+/// Encodes a JSON value with sorted keys (stable output for scripts), with DocketJSON's
+/// writer: `object` is a ``JSONValue`` or built of strings, booleans, integers, doubles,
+/// arrays, `[String: Any]` dictionaries and `NSNull`.
 func jsonLine(_ object: Any) throws -> String {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-    return String(decoding: data, as: UTF8.self)
+    try jsonValue(object).jsonString
 }
 
-/// Parses `text` as JSON, or fails with a message naming `what`.
-///
-/// Strict: a member name given twice, at any depth, is refused with its JSON path (Foundation
-/// would keep one of them silently).
-func parseJSON(_ text: String, what: String) throws -> Any {
-    if case .duplicateKey(let steps) = JSONScanner.strictCheck(Data(text.utf8)) {
-        let path = JSONPathStep.path("$", steps)
-        throw CLIFailure(message: "\(what): \(path) is given twice; send each member of an object once", code: Exit.dataError)
+/// The ``JSONValue`` of a value built as ``jsonLine(_:)`` takes it.
+func jsonValue(_ object: Any) throws -> JSONValue {
+    switch object {
+    case let v as JSONValue: return v
+    case let s as String: return .string(s)
+    case let b as Bool: return .bool(b)
+    case let i as Int: return .int(Int64(i))
+    case let i as Int64: return .int(i)
+    case let i as Int32: return .int(Int64(i))
+    case let u as UInt32: return .int(Int64(u))
+    case let u as UInt64: return u <= UInt64(Int64.max) ? .int(Int64(u)) : .double(Double(u))
+    case let u as UInt: return u <= UInt(Int64.max) ? .int(Int64(u)) : .double(Double(u))
+    case let d as Double:
+        guard d.isFinite else { throw CLIFailure(message: "cannot write \(d) as JSON (not a finite number)", code: Exit.dataError) }
+        return .double(d)
+    case is NSNull: return .null
+    case let a as [Any]: return .array(try a.map(jsonValue))
+    case let o as [String: Any]: return .object(try o.mapValues(jsonValue))
+    default:
+        throw CLIFailure(message: "cannot write a \(type(of: object)) as JSON", code: Exit.dataError)
     }
+}
+
+/// Parses `text` as JSON with DocketJSON's strict parser, or fails with a message naming `what`.
+///
+/// A member name given twice, at any depth, is refused with its JSON path; so is anything
+/// the event log or the projections would refuse (a lone surrogate escape, invalid UTF-8).
+func parseJSON(_ text: String, what: String) throws -> JSONValue {
     do {
-        return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        return try JSONValue.parse(Array(text.utf8), rejectingDuplicateKeys: true)
     } catch {
-        throw CLIFailure(message: "\(what) is not valid JSON: \(text.prefix(80))", code: Exit.dataError)
+        if let path = error.duplicatePath {
+            throw CLIFailure(message: "\(what): \(path) is given twice; send each member of an object once", code: Exit.dataError)
+        }
+        throw CLIFailure(message: "\(what) is not valid JSON (\(error.reason) at byte \(error.offset)): \(text.prefix(80))", code: Exit.dataError)
     }
 }

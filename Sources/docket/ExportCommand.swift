@@ -38,40 +38,24 @@ struct ExportCommand: AsyncParsableCommand {
             let log = try openLog(data, create: false)
             defer { log.close() }
             let end = min(to ?? UInt64.max, try log.head().position)
-            let out = FileHandle.standardOutput
+            var output = NDJSONOutput()
             let page: UInt64 = 4_096
-            var buffer = ""
             var position = max(1, from ?? 1)
-            // A page per scan (one short read transaction); its lines are written after the
+            // A page per scan (one short read transaction); its lines are written out after the
             // transaction ends, so a slow reader of the output never holds one open.
             while position <= end {
-                buffer.removeAll(keepingCapacity: true)
                 let through = end - position < page ? end : position + page - 1
                 guard let last = try log.scan(from: position, through: through, chunk: Int(page), { record in
                     let e = record.decoded()
-                    buffer += format == .ndjson ? envelopeJSON(e) : cloudEventJSON(e)
-                    buffer += "\n"
+                    if format == .ndjson { output.writer.writeEnvelope(e) } else { output.writer.writeCloudEvent(e) }
+                    output.writer.out.append(0x0A)
                 }) else { break }
-                out.write(Data(buffer.utf8))
+                try output.flush()
                 position = last + 1
             }
+            try output.flush()
         }
     }
-}
-
-/// One event as a CloudEvents 1.0 structured-mode JSON object (schemas/cli/export.md).
-///
-/// Extension attributes carry what CloudEvents has no attribute for. Position and stream
-/// version are strings: CloudEvents' Integer type is 32-bit, Docket's positions are 64-bit.
-func cloudEventJSON(_ e: RecordedEvent) -> String {
-    var line = "{\"specversion\":\"1.0\",\"id\":\"\(e.id.lowercasedString)\","
-        + "\"source\":\(jsonString(cloudEventSource(e.stream))),\"type\":\(jsonString("docket." + e.type)),"
-        + "\"subject\":\(jsonString(e.stream)),\"time\":\"\(e.recordedAtISO8601)\",\"datacontenttype\":\"application/json\","
-        + "\"docketposition\":\"\(e.position)\",\"docketversion\":\"\(e.version)\",\"docketschemaversion\":\(e.schemaVersion),"
-        + "\"dockethash\":\"\(e.hash.hex)\",\"docketactor\":\(jsonString(e.actor)),"
-    if let c = e.correlationId { line += "\"docketcorrelationid\":\(jsonString(c))," }
-    if let c = e.causationId { line += "\"docketcausationid\":\(jsonString(c))," }
-    return line + "\"data\":\(rawJSON(e.payload))}"
 }
 
 /// The CloudEvents `source` of a stream: `docket:<stream>` with the stream percent-encoded

@@ -2,6 +2,7 @@ import ArgumentParser
 import CaseDomain
 import Catalog
 import CommandHandling
+import DocketJSON
 import EventLog
 import Foundation
 import Projections
@@ -295,28 +296,32 @@ struct ImportedCommand {
 /// takes it (``CommandEnvelope/parse(json:extraKeys:)``, the same strict parser and errors:
 /// duplicate member names, a non-integer `expectedVersion`, over-long ids are refused),
 /// plus `at` and `actor`.
-func parseCommandLine(_ line: Data, number: Int) throws(ImportLineError) -> ImportedCommand {
+func parseCommandLine(_ line: ArraySlice<UInt8>, number: Int) throws(ImportLineError) -> ImportedCommand {
     let envelope: CommandEnvelope
     let extras: [String: Data]
     do {
-        (envelope, extras) = try CommandEnvelope.parse(json: line, extraKeys: ["at", "actor"])
+        (envelope, extras) = try CommandEnvelope.parse(json: Data(line), extraKeys: ["at", "actor"])
     } catch {
         if error.path == "$", error.message.contains("not valid JSON") {
             throw ImportLineError(message: "not a JSON object (malformed JSON)")
         }
         throw ImportLineError(message: (error.path.map { "\($0): " } ?? "") + error.message)
     }
-    guard let atData = extras["at"],
-          let atText = try? JSONSerialization.jsonObject(with: atData, options: [.fragmentsAllowed]) as? String,
-          let at = parseInstant(atText) else {
+    guard let atData = extras["at"], case .string(let atText)? = try? JSONValue.parse(atData) else {
         throw ImportLineError(message: "$.at: must be an ISO 8601 instant such as 2026-03-02T09:00:00Z")
+    }
+    let at: Date
+    do {
+        at = try RFC3339.parse(atText)
+    } catch {
+        throw ImportLineError(message: "$.at: must be an ISO 8601 instant such as 2026-03-02T09:00:00Z (\(error.message))")
     }
     guard let actorData = extras["actor"], actorData.first == UInt8(ascii: "{") else {
         throw ImportLineError(message: "$.actor: must be a principal object such as {\"id\":\"s1\",\"role\":\"staff\",\"staffRole\":\"tier1\"}")
     }
     let actor: Principal
     do {
-        actor = try JSONDecoder().decode(Principal.self, from: actorData)
+        actor = try DocketJSONDecoder().decode(Principal.self, from: actorData)
     } catch {
         throw ImportLineError(message: "$.actor: not a principal ({id, role: contact|staff|auditor|reporting-job|system, organisationID?, access?, staffRole?, channel?}): \(decodingReason(error))")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DocketJSON
 import EventLog
 import Foundation
 
@@ -36,7 +37,7 @@ extension LogCommand {
             try await runReportingErrors {
                 let expected = try parseExpectedVersion(expectedVersion)
                 _ = try parseJSON(payload, what: "--data")
-                guard try parseJSON(metadata, what: "--metadata") is [String: Any] else {
+                guard case .object = try parseJSON(metadata, what: "--metadata") else {
                     throw CLIFailure(message: "--metadata must be a JSON object, e.g. {\"channel\":\"portal\"}", code: Exit.dataError)
                 }
                 var id = UUID()
@@ -84,14 +85,18 @@ extension LogCommand {
                 defer { log.close() }
                 var remaining = limit ?? Int.max
                 let page = 4_096
-                let out = FileHandle.standardOutput
+                var output = NDJSONOutput()
+                defer { try? output.flush() }  // what was read before an error is still printed
                 if let stream {
                     var next: UInt64? = from ?? (backward ? UInt64.max : 0)
                     while remaining > 0, let cursor = next {
                         let events = try log.readStream(stream, from: cursor, direction: backward ? .backward : .forward,
                                                         limit: min(page, remaining))
                         if events.isEmpty { break }
-                        for e in events { out.writeLine(envelopeJSON(e)) }
+                        for e in events {
+                            output.writer.writeEnvelope(e)
+                            try output.endLine()
+                        }
                         remaining -= events.count
                         let last = events[events.count - 1].version
                         next = backward ? (last == 0 ? nil : last - 1) : last + 1
@@ -106,12 +111,16 @@ extension LogCommand {
                         let through = UInt64.max - position < count ? UInt64.max : position + count - 1
                         guard let last = try log.scan(from: position, through: through, chunk: page, { events.append($0.decoded()) })
                         else { break }
-                        for e in events { out.writeLine(envelopeJSON(e)) }
+                        for e in events {
+                            output.writer.writeEnvelope(e)
+                            try output.endLine()
+                        }
                         remaining -= events.count
                         if last == UInt64.max { break }
                         position = last + 1
                     }
                 }
+                try output.flush()
             }
         }
     }
@@ -251,56 +260,96 @@ struct ImportLineError: Error {
     var message: String
 }
 
-/// Parses one NDJSON import line into a single-event stream append.
-func parseImportLine(_ line: Data) throws(ImportLineError) -> StreamAppend {
-    if case .duplicateKey(let steps) = JSONScanner.strictCheck(line) {
-        throw ImportLineError(message: "\(JSONPathStep.path("$", steps)) is given twice; send each member of an object once")
+/// Parses one NDJSON import line into a single-event stream append, with DocketJSON's strict
+/// parser (the same rules the log and the projections apply). `data` and `metadata` are
+/// stored in canonical form: compact, keys sorted (as they always were).
+func parseImportLine(_ line: ArraySlice<UInt8>) throws(ImportLineError) -> StreamAppend {
+    let parsed: Result<StreamAppend, ImportLineError> = line.withUnsafeBytes { bytes in
+        do throws(ImportLineError) {
+            return .success(try parseImportLine(bytes))
+        } catch {
+            return .failure(error)
+        }
     }
-    guard let object = try? JSONSerialization.jsonObject(with: line) else {
-        throw ImportLineError(message: "not a JSON object (malformed JSON)")
+    return try parsed.get()
+}
+
+private let importFields: Set<String> = ["stream", "type", "data", "id", "metadata", "actor", "schemaVersion"]
+
+private func parseImportLine(_ bytes: UnsafeRawBufferPointer) throws(ImportLineError) -> StreamAppend {
+    let tape: JSONTape
+    do {
+        tape = try JSONTape.parse(bytes, rejectingDuplicateKeys: true)
+    } catch {
+        if let path = error.duplicatePath {
+            throw ImportLineError(message: "\(path) is given twice; send each member of an object once")
+        }
+        throw ImportLineError(message: "not a JSON object (malformed JSON: \(error.reason) at byte \(error.offset))")
     }
-    guard let dict = object as? [String: Any] else { throw ImportLineError(message: "expected a JSON object") }
-    let known: Set<String> = ["stream", "type", "data", "id", "metadata", "actor", "schemaVersion"]
-    if let unknown = dict.keys.first(where: { !known.contains($0) }) {
-        throw ImportLineError(message: "unknown field \"\(unknown)\"; expected stream, type, data and optionally id, metadata, actor, schemaVersion")
+    let root = tape.tokens[0]
+    guard root.kind == .object else { throw ImportLineError(message: "expected a JSON object") }
+    var stream: String?, type: String?, payload: Int?, idToken: Int?, metadataToken: Int?, actorToken: Int?, versionToken: Int?
+    var k = 1
+    for _ in 0..<root.count {
+        let name = tape.string(tape.tokens[k], in: bytes)
+        let value = k + 1
+        let t = tape.tokens[value]
+        let text = t.kind == .string || t.kind == .escapedString ? tape.string(t, in: bytes) : nil
+        switch name {
+        case "stream": stream = text ?? ""
+        case "type": type = text ?? ""
+        case "data": payload = value
+        case "id": idToken = value
+        case "metadata": metadataToken = value
+        case "actor": actorToken = value
+        case "schemaVersion": versionToken = value
+        default:
+            throw ImportLineError(message: "unknown field \(JSONPath.string("$", [.key(name)])); expected stream, type, data and optionally id, metadata, actor, schemaVersion")
+        }
+        k = Int(tape.tokens[value].next)
     }
-    guard let stream = dict["stream"] as? String, !stream.isEmpty else {
-        throw ImportLineError(message: "\"stream\" must be a non-empty string")
-    }
-    guard let type = dict["type"] as? String, !type.isEmpty else {
-        throw ImportLineError(message: "\"type\" must be a non-empty string")
-    }
-    guard let payload = dict["data"] else { throw ImportLineError(message: "\"data\" is missing") }
+    guard let stream, !stream.isEmpty else { throw ImportLineError(message: "\"stream\" must be a non-empty string") }
+    guard let type, !type.isEmpty else { throw ImportLineError(message: "\"type\" must be a non-empty string") }
+    guard let payload else { throw ImportLineError(message: "\"data\" is missing") }
     var id = UUID()
-    if let rawID = dict["id"] {
-        guard let s = rawID as? String, let parsed = UUID(uuidString: s) else {
+    if let idToken {
+        let t = tape.tokens[idToken]
+        guard t.kind == .string, let parsed = UUID(uuidString: tape.string(t, in: bytes)) else {
             throw ImportLineError(message: "\"id\" must be a UUID string")
         }
         id = parsed
     }
     var metadata = Data("{}".utf8)
-    if let m = dict["metadata"] {
-        guard m is [String: Any], let data = try? JSONSerialization.data(withJSONObject: m, options: [.sortedKeys]) else {
-            throw ImportLineError(message: "\"metadata\" must be a JSON object")
-        }
-        metadata = data
+    if let metadataToken {
+        guard tape.tokens[metadataToken].kind == .object else { throw ImportLineError(message: "\"metadata\" must be a JSON object") }
+        var w = JSONWriter(capacity: 64)
+        tape.writeCanonical(at: metadataToken, bytes: bytes, to: &w)
+        metadata = Data(w.out)
     }
     var actor = ""
-    if let a = dict["actor"] {
-        guard let s = a as? String else { throw ImportLineError(message: "\"actor\" must be a string") }
-        actor = s
+    if let actorToken {
+        let t = tape.tokens[actorToken]
+        guard t.kind == .string || t.kind == .escapedString else { throw ImportLineError(message: "\"actor\" must be a string") }
+        actor = tape.string(t, in: bytes)
     }
     var schemaVersion: UInt32 = 1
-    if let v = dict["schemaVersion"] {
-        guard let n = v as? NSNumber, let u = UInt32(exactly: n.doubleValue) else {
+    if let versionToken {
+        let t = tape.tokens[versionToken]
+        guard t.kind == .number, case let number = tape.number(t, in: bytes),
+              let u = { () -> UInt32? in
+                  switch number {
+                  case .int(let i): return UInt32(exactly: i)
+                  case .double(let d): return UInt32(exactly: d)
+                  default: return nil
+                  }
+              }() else {
             throw ImportLineError(message: "\"schemaVersion\" must be a positive whole number")
         }
         schemaVersion = u
     }
-    guard let payloadData = try? JSONSerialization.data(withJSONObject: payload, options: [.fragmentsAllowed, .sortedKeys]) else {
-        throw ImportLineError(message: "\"data\" is not serialisable JSON")
-    }
-    let event = NewEvent(id: id, type: type, schemaVersion: schemaVersion, actor: actor, metadata: metadata, payload: payloadData)
+    var w = JSONWriter(capacity: bytes.count)
+    tape.writeCanonical(at: payload, bytes: bytes, to: &w)
+    let event = NewEvent(id: id, type: type, schemaVersion: schemaVersion, actor: actor, metadata: metadata, payload: Data(w.out))
     do {
         try EventLogInput.check(stream: stream, event: event)
     } catch {
@@ -310,12 +359,21 @@ func parseImportLine(_ line: Data) throws(ImportLineError) -> StreamAppend {
 }
 
 /// Reads a file line by line in 1 MiB chunks.
+///
+/// Linear in the input: lines are slices of one buffer, found by an index that moves
+/// forward; the consumed front is dropped only when a new chunk is read (one move of the
+/// unread tail per 1 MiB, not one per line).
 final class LineReader {
     let handle: FileHandle
     let totalBytes: UInt64
     private(set) var bytesRead: UInt64 = 0
-    private var buffer = Data()
+    private var buffer: [UInt8] = []
+    /// Where the next line starts in ``buffer``.
+    private var start = 0
+    /// Where to continue looking for a newline (bytes before it hold none).
+    private var scanned = 0
     private var eof = false
+    static let chunk = 1 << 20
 
     init(handle: FileHandle, totalBytes: UInt64) {
         self.handle = handle
@@ -332,23 +390,40 @@ final class LineReader {
         return LineReader(handle: handle, totalBytes: size)
     }
 
-    /// The next line without its newline, or `nil` at the end.
-    func next() -> Data? {
+    /// The next line without its newline, or `nil` at the end. The slice shares the reader's
+    /// buffer: let it go before asking for the next line (else the buffer is copied).
+    func next() -> ArraySlice<UInt8>? {
         while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
-                return Data(line)
+            let newline: Int? = buffer.withUnsafeBytes { b in
+                guard let base = b.baseAddress, scanned < b.count else { return nil }
+                guard let hit = memchr(base + scanned, 0x0A, b.count - scanned) else { return nil }
+                return base.distance(to: UnsafeRawPointer(hit))
             }
+            if let newline {
+                let line = buffer[start..<newline]
+                start = newline + 1
+                scanned = start
+                return line
+            }
+            scanned = buffer.count
             if eof {
-                if buffer.isEmpty { return nil }
-                defer { buffer.removeAll() }
-                return Data(buffer)
+                guard start < buffer.count else { return nil }
+                let line = buffer[start..<buffer.count]
+                start = buffer.count
+                return line
             }
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { eof = true } else {
+            let chunk = handle.readData(ofLength: Self.chunk)
+            if chunk.isEmpty {
+                eof = true
+            } else {
                 bytesRead += UInt64(chunk.count)
-                buffer.append(chunk)
+                if start > 0 {
+                    // Compact: once per chunk read, move the unread tail to the front.
+                    buffer.removeSubrange(0..<start)
+                    scanned -= start
+                    start = 0
+                }
+                buffer.append(contentsOf: chunk)
             }
         }
     }
@@ -359,26 +434,4 @@ extension FileHandle {
     func writeLine(_ line: String) {
         write(Data((line + "\n").utf8))
     }
-}
-
-/// A JSON string literal for `s`.
-func jsonString(_ s: String) -> String {
-    (try? jsonLine(s)) ?? "\"\""
-}
-
-/// Stored JSON bytes as NDJSON-safe text. Stored JSON is valid; whitespace newlines are the
-/// only bytes that could break NDJSON (JSON strings cannot hold raw newlines), so dropping
-/// them keeps the value intact.
-func rawJSON(_ d: Data) -> String {
-    String(decoding: d.filter { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
-}
-
-/// One envelope as a JSON object with a fixed key order (schemas/cli/log-event.schema.json).
-func envelopeJSON(_ e: RecordedEvent) -> String {
-    func optional(_ s: String?) -> String { s.map(jsonString) ?? "null" }
-    return "{\"position\":\(e.position),\"stream\":\(jsonString(e.stream)),\"version\":\(e.version),"
-        + "\"id\":\"\(e.id.lowercasedString)\",\"type\":\(jsonString(e.type)),\"schemaVersion\":\(e.schemaVersion),"
-        + "\"recordedAt\":\"\(e.recordedAtISO8601)\",\"actor\":\(jsonString(e.actor)),"
-        + "\"correlationId\":\(optional(e.correlationId)),\"causationId\":\(optional(e.causationId)),"
-        + "\"metadata\":\(rawJSON(e.metadata)),\"payload\":\(rawJSON(e.payload)),\"hash\":\"\(e.hash.hex)\"}"
 }

@@ -119,20 +119,14 @@ struct SLADueCommand: AsyncParsableCommand {
     }
 }
 
-/// Parses an ISO 8601 instant with a zone designator (`Z` or `±HH:MM`), optional fractions.
+/// Parses an RFC 3339 instant (`Z` or `±HH:MM`, optional fractions), by hand (``RFC3339``):
+/// no formatter per call. `nil` when `text` is not one; ``RFC3339/parse(_:)`` says why.
 func parseInstant(_ text: String) -> Date? {
-    let plain = ISO8601DateFormatter()
-    plain.formatOptions = [.withInternetDateTime]
-    if let d = plain.date(from: text) { return d }
-    let fractional = ISO8601DateFormatter()
-    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return fractional.date(from: text)
+    try? RFC3339.parse(text)
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds, rounded down).
 func formatInstant(_ date: Date) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    f.timeZone = TimeZone(identifier: "UTC")
-    return f.string(from: Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)))
+    let whole = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
+    return String(DomainTime.format(whole).prefix(19)) + "Z"
 }

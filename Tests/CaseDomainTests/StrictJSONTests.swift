@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CaseDomain
+import DocketJSON
 
 @Suite("Strict JSON: commands refuse duplicate and unknown members; stored events read as before")
 struct StrictJSONTests {

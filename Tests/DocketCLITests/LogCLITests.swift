@@ -166,6 +166,25 @@ struct LogCLITests {
         let root = try docket(["--help"])
         #expect(root.stdout.contains("log") && root.stdout.contains("DOCKET_DATA_DIR"))
     }
+
+    @Test("a lone surrogate escape is refused by log append and log import, as the case projection refuses it")
+    func loneSurrogate() throws {
+        let dir = temporaryPath()
+        let append = try docket(["log", "append", "--data-dir", dir, "--stream", "case-1", "--type", "comment-added",
+                                 "--data", #"{"body":"\ud800"}"#])
+        #expect(append.status == 65, "\(append.stderr)")
+        #expect(append.stderr.contains("lone surrogate"), "\(append.stderr)")
+        let line = #"{"stream":"case-1","type":"comment-added","data":{"body":"x\udc00"}}"# + "\n"
+        let imported = try docket(["log", "import", "--data-dir", dir, "-"], stdin: line)
+        #expect(imported.status == 65, "\(imported.stderr)")
+        #expect(imported.stderr.contains("-:1:") && imported.stderr.contains("lone surrogate"), "\(imported.stderr)")
+        // A proper pair is one character: stored and read back as sent.
+        let pair = try docket(["log", "append", "--data-dir", dir, "--stream", "case-1", "--type", "comment-added",
+                               "--data", #"{"body":"\ud83d\ude00"}"#])
+        #expect(pair.status == 0, "\(pair.stderr)")
+        let read = try docket(["log", "read", "--data-dir", dir, "--all"])
+        #expect(read.lines.count == 1 && read.lines[0].contains(#""payload":{"body":"\ud83d\ude00"}"#))
+    }
 }
 
 /// Flips one payload byte of the record at `position`, in-process, while no CLI runs.

@@ -1,3 +1,4 @@
+import DocketJSON
 import Foundation
 
 /// Why a calendar or policy file was refused at load: the file, the JSON path inside it
@@ -21,61 +22,17 @@ public struct DataLoadError: Error, CustomStringConvertible, Hashable, Sendable 
     public var description: String { "\(file): \(path): \(message)" }
 }
 
-/// A parsed JSON value; decoding goes through it so that every error can name its JSON path.
-public enum JSONValue: Hashable, Sendable, Decodable {
-    /// `null`.
-    case null
-    /// `true` / `false`.
-    case bool(Bool)
-    /// A number without fraction or exponent that fits in 64 bits.
-    case int(Int64)
-    /// Any other number.
-    case double(Double)
-    /// A string.
-    case string(String)
-    /// An array.
-    case array([JSONValue])
-    /// An object (key order is not kept).
-    case object([String: JSONValue])
-
-    /// Decodes any JSON value.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null; return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        if let i = try? c.decode(Int64.self) { self = .int(i); return }
-        if let d = try? c.decode(Double.self) { self = .double(d); return }
-        if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
-        self = .object(try c.decode([String: JSONValue].self))
-    }
-
-    /// Parses `data` as one JSON document, or throws a ``DataLoadError`` naming `file`.
+extension JSONValue {
+    /// Parses `data` as one JSON document with DocketJSON's strict parser (a member name
+    /// given twice is refused with its path), or throws a ``DataLoadError`` naming `file`.
     public static func parse(_ data: Data, file: String) throws -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONValue.parse(data, rejectingDuplicateKeys: true)
         } catch {
-            throw DataLoadError(file: file, path: "$", message: "not valid JSON (\(Self.describe(error)))")
-        }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let ctx) = error {
-            let underlying = (ctx.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? ctx.debugDescription
-        }
-        return String(describing: error)
-    }
-
-    /// A short name of the value's JSON type, for messages.
-    var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "a boolean"
-        case .int, .double: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
+            if let path = error.duplicatePath {
+                throw DataLoadError(file: file, path: path, message: "not valid JSON: \(path) is given twice; give each member of an object once")
+            }
+            throw DataLoadError(file: file, path: "$", message: "not valid JSON (\(error))")
         }
     }
 }
@@ -101,10 +58,9 @@ struct JSONNode {
         JSONNode(value, path: JSONNode.path(path, key), file: file)
     }
 
-    /// `parent.key`, or `parent["key"]` when the key is not a plain name.
+    /// `parent.key`, or `parent["key"]` when the key is not a plain name (DocketJSON's one path formatter).
     static func path(_ parent: String, _ key: String) -> String {
-        let simple = key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } && !key.isEmpty
-        return simple ? "\(parent).\(key)" : "\(parent)[\"\(key)\"]"
+        parent + JSONPath.component(key)
     }
 
     /// The members of an object, refusing keys not in `allowed` (when given).

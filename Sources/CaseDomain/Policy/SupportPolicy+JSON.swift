@@ -1,3 +1,4 @@
+import DocketJSON
 import Foundation
 
 extension SupportPolicy {

@@ -1,5 +1,6 @@
 import CaseDomain
 import Catalog
+import DocketJSON
 import EventLog
 import Foundation
 import LMDB

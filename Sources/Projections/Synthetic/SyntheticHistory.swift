@@ -1,4 +1,5 @@
 import CaseDomain
+import DocketJSON
 import EventLog
 import Foundation
 
@@ -211,14 +212,14 @@ public struct SyntheticHistory: Sendable {
     {
         let version = calendar.version + 1
         guard let file = ShippedData.calendars.first(where: { $0.file == "\(calendar.name).json" }),
-              var json = try JSONSerialization.jsonObject(with: Data(file.contents.utf8)) as? [String: Any] else {
+              case .object(var json) = try JSONValue.parse(Array(file.contents.utf8)) else {
             throw PolicyError.unknownCalendar(calendar.name, version: nil, known: [])
         }
-        json["version"] = version
-        json["standardDayHours"] = calendar.standardDayHours + (shorter ? -1 : 1)
+        json["version"] = .int(Int64(version))
+        json["standardDayHours"] = .double(calendar.standardDayHours + (shorter ? -1 : 1))
         let day = String(DomainTime.format(now.addingTimeInterval(86_400)).prefix(10))
-        json["closures"] = [["from": day, "name": "closure \(version)"]]
-        let content = String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self)
+        json["closures"] = .array([.object(["from": .string(day), "name": .string("closure \(version)")])])
+        let content = JSONValue.object(json).jsonString
         let built = try BusinessCalendar(CalendarDefinition.decode(from: Data(content.utf8), file: "calendar-\(calendar.name)"))
         let event = VersionEvent.calendarVersionRecorded(CalendarVersionRecorded(
             name: calendar.name, version: version, content: content, reason: "synthetic change \(version)", by: "m1", at: now))

@@ -1,3 +1,4 @@
+import DocketJSON
 import Foundation
 
 /// A `Decodable` JSON decoder for Docket's wire format (``MessageCoding``): dates are
@@ -71,7 +72,7 @@ final class TapeStorage {
     func string(_ t: JSONTape.Token) -> String? {
         let b = body(t)
         if t.kind == .string { return String(decoding: b, as: UTF8.self) }
-        return jsonUnescape(b)
+        return JSONText.unescape(b)
     }
 
     /// Whether a string token equals `key` (the common, unescaped case compares bytes in place).

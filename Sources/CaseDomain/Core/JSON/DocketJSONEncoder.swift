@@ -1,3 +1,4 @@
+import DocketJSON
 import Foundation
 
 /// An `Encodable` JSON encoder for Docket's wire format (``MessageCoding``), byte for byte
@@ -240,14 +241,8 @@ struct TreeUnkeyedContainer: UnkeyedEncodingContainer {
     }
 }
 
-/// Writes nodes as compact JSON with sorted keys (also what generated coding writes with).
-package struct JSONWriter {
-    /// The text so far.
-    package var out: [UInt8] = []
-
-    /// An empty writer.
-    package init() { out.reserveCapacity(512) }
-
+/// The encoder's nodes and dates, written with DocketJSON's one writer.
+extension JSONWriter {
     mutating func write(_ node: EncodedNode) {
         switch node {
         case .null: append("null")
@@ -281,119 +276,9 @@ package struct JSONWriter {
         }
     }
 
-    @inline(__always) package mutating func append(_ s: StaticString) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
-    mutating func writeUnsigned(_ v: UInt64) {
-        let start = out.count
-        var rest = v
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        out[start...].reverse()
-    }
-
-    package mutating func writeInteger(_ v: Int64) {
-        if v < 0 {
-            out.append(UInt8(ascii: "-"))
-            writeUnsigned(v.magnitude)
-        } else {
-            writeUnsigned(UInt64(v))
-        }
-    }
-
-    /// As Foundation writes a `Double`: its shortest round-trip form without a trailing `.0`.
-    mutating func writeDouble(_ v: Double) {
-        var s = v.description
-        if s.hasSuffix(".0") { s.removeLast(2) }
-        out.append(contentsOf: s.utf8)
-    }
-
     package mutating func writeDate(_ date: Date) {
         out.append(UInt8(ascii: "\""))
         DomainTime.append(date, to: &out)
         out.append(UInt8(ascii: "\""))
-    }
-
-    /// A JSON string, as ``JSONText/appendString(_:to:)`` writes it.
-    @inline(__always) package mutating func writeString(_ s: String) {
-        JSONText.appendString(s, to: &out)
-    }
-}
-
-/// Pieces of JSON text as the wire format writes them, for code that writes responses by
-/// hand (the HTTP API's hot paths) and must match ``DocketJSONEncoder`` byte for byte.
-public enum JSONText {
-    /// Appends `s` as a JSON string: `"` and `\` escaped, control characters as `\n`-style
-    /// or `\u00XX` escapes, `/` and non-ASCII as they are (Foundation's bytes).
-    public static func appendString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { u in
-            var runStart = 0
-            for i in 0..<u.count {
-                let c = u[i]
-                guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i]))
-                runStart = i + 1
-                switch c {
-                case 0x22: out.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                default:
-                    let hex: StaticString = "0123456789abcdef"
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                    hex.withUTF8Buffer { digits in
-                        out.append(digits[Int(c >> 4)])
-                        out.append(digits[Int(c & 0xF)])
-                    }
-                }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count]))
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-}
-
-/// The order in which `JSONEncoder` with `.sortedKeys` writes an object's members on this
-/// platform: `String`'s `<`, which for ASCII names (every Docket key) is byte order, so
-/// ASCII names are compared with `memcmp`.
-enum JSONKeyOrder {
-    static func sortedIndices(_ keys: [String]) -> [Int] {
-        var indices = Array(keys.indices)
-        if keys.count < 2 { return indices }
-        var sorted = true
-        for i in 1..<keys.count where !less(keys[i - 1], keys[i]) {
-            sorted = false
-            break
-        }
-        if sorted { return indices }
-        indices.sort { less(keys[$0], keys[$1]) }
-        return indices
-    }
-
-    @inline(__always) static func less(_ a: String, _ b: String) -> Bool {
-        var result: Int8 = 2  // 0: not less, 1: less, 2: undecided (non-ASCII difference)
-        _ = a.utf8.withContiguousStorageIfAvailable { x in
-            _ = b.utf8.withContiguousStorageIfAvailable { y in result = asciiLess(x, y) }
-        }
-        if result < 2 { return result == 1 }
-        return a < b
-    }
-
-    /// Byte order equals `String` order when the first differing bytes are ASCII.
-    private static func asciiLess(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int8 {
-        let n = min(x.count, y.count)
-        var i = 0
-        while i < n, x[i] == y[i] { i += 1 }
-        if i == n { return x.count < y.count ? 1 : 0 }
-        guard x[i] < 0x80, y[i] < 0x80 else { return 2 }
-        return x[i] < y[i] ? 1 : 0
     }
 }

@@ -1,3 +1,4 @@
+import DocketJSON
 import Foundation
 
 /// A message whose JSON coding `tools/gen_messages.py` generates as straight-line code:
@@ -81,7 +82,7 @@ package struct MessageFields {
         for nameIndex in table.names {
             let t = storage.token(Int(nameIndex))
             if known.contains(where: { storage.equals(t, $0) }) { continue }
-            let at = path + jsonPathComponent(storage.string(t) ?? "")
+            let at = path + JSONPath.component(storage.string(t) ?? "")
             let expected = known.isEmpty ? "no members" : known.joined(separator: ", ")
             throw MessageCodingError("invalid \(type) payload: \(at) is not a member of \(type) (\(expected)); "
                                      + "see schemas/commands/\(type).schema.json", path: at)
@@ -397,18 +398,6 @@ extension GeneratedJSONValue {
 }
 
 extension JSONWriter {
-    /// Writes `,"name":` (no comma before the first member).
-    @inline(__always) package mutating func key(_ name: StaticString, first: inout Bool) {
-        if !first { out.append(UInt8(ascii: ",")) }
-        first = false
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: ":"))
-    }
-
-    @inline(__always) package mutating func writeBool(_ b: Bool) { append(b ? "true" : "false") }
-
     /// `{"wallClockSeconds":N}`, `{"businessSeconds":N}` or `{"businessDays":N}`.
     package mutating func writeTargetDuration(_ d: TargetDuration) {
         switch d {
