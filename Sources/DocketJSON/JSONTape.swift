@@ -340,13 +340,20 @@ struct JSONParser {
         i += n
     }
 
-    mutating func parseObject() throws(JSONSyntaxError) {
+    /// Opens an object or array at its bracket: one level deeper, its token, the bracket
+    /// consumed. Returns the token's index (its count and end are set when it closes).
+    mutating func openContainer(_ kind: JSONTape.Kind) throws(JSONSyntaxError) -> Int {
         depth += 1
         guard depth <= JSONTape.maxDepth else { throw JSONSyntaxError(offset: i, reason: "nested too deeply") }
         let at = tokens.count
-        tokens.append(.init(kind: .object, start: 0, length: Int32(i), next: 0))
+        tokens.append(.init(kind: kind, start: 0, length: Int32(i), next: 0))
         i += 1
         skipSpace()
+        return at
+    }
+
+    mutating func parseObject() throws(JSONSyntaxError) {
+        let at = try openContainer(.object)
         var count: Int32 = 0
         let base = keyStack.count
         var seen: Set<String>?
@@ -406,12 +413,7 @@ struct JSONParser {
     }
 
     mutating func parseArray() throws(JSONSyntaxError) {
-        depth += 1
-        guard depth <= JSONTape.maxDepth else { throw JSONSyntaxError(offset: i, reason: "nested too deeply") }
-        let at = tokens.count
-        tokens.append(.init(kind: .array, start: 0, length: Int32(i), next: 0))
-        i += 1
-        skipSpace()
+        let at = try openContainer(.array)
         var count: Int32 = 0
         if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
             i += 1
